@@ -1,0 +1,124 @@
+"""ctypes bindings of the kda C library (runtime/include/kda/kda.h).
+
+Only this module knows the C layout; the rest of the package talks to it
+through `forward_args()` and `reference_forward()`. The library is found, in
+order, at $KDA_LIBRARY, next to this package, or in the source tree's build
+directory.
+"""
+
+import ctypes
+import os
+import pathlib
+
+# Enum values of kda.h (append-only there, so stable here).
+DTYPE_FLOAT32, DTYPE_BFLOAT16, DTYPE_FLOAT16, DTYPE_FLOAT64 = 0, 1, 2, 3
+DTYPE_INT32, DTYPE_INT64 = 4, 5
+GATE_PRECOMPUTED, GATE_SOFTPLUS, GATE_LOWER_BOUND = 0, 1, 2
+BETA_PLAIN, BETA_SIGMOID, BETA_SIGMOID_NEG_EIGVAL = 0, 1, 2
+STATE_KV, STATE_VK = 0, 1
+OK = 0
+ERROR_MESSAGE_SIZE = 512
+
+
+class Tensor(ctypes.Structure):
+    _fields_ = [("data", ctypes.c_void_p), ("dtype", ctypes.c_int)]
+
+
+class ForwardArgs(ctypes.Structure):
+    _fields_ = [
+        ("batch", ctypes.c_int64),
+        ("seq_len", ctypes.c_int64),
+        ("num_heads", ctypes.c_int64),
+        ("num_value_heads", ctypes.c_int64),
+        ("head_dim_k", ctypes.c_int64),
+        ("head_dim_v", ctypes.c_int64),
+        ("num_seqs", ctypes.c_int64),
+        ("q", Tensor),
+        ("k", Tensor),
+        ("v", Tensor),
+        ("g", Tensor),
+        ("beta", Tensor),
+        ("A_log", Tensor),
+        ("dt_bias", Tensor),
+        ("initial_state", Tensor),
+        ("cu_seqlens", Tensor),
+        ("o", Tensor),
+        ("final_state", Tensor),
+        ("scale", ctypes.c_double),
+        ("gate", ctypes.c_int),
+        ("lower_bound", ctypes.c_double),
+        ("qk_l2norm", ctypes.c_int),
+        ("beta_mode", ctypes.c_int),
+        ("state_layout", ctypes.c_int),
+    ]
+
+
+class Error(ctypes.Structure):
+    _fields_ = [("message", ctypes.c_char * ERROR_MESSAGE_SIZE)]
+
+
+class KDAError(RuntimeError):
+    """A kda C call failed; `status` is the kda_status name."""
+
+    def __init__(self, status, message):
+        super().__init__(f"{status}: {message}")
+        self.status = status
+
+
+def _candidates():
+    env = os.environ.get("KDA_LIBRARY")
+    if env:
+        yield pathlib.Path(env)
+        return
+    here = pathlib.Path(__file__).resolve().parent
+    yield here / "libkda.so"
+    yield here.parents[2] / "build" / "lib" / "libkda.so"
+
+
+def _load():
+    tried = []
+    for path in _candidates():
+        tried.append(str(path))
+        if path.exists():
+            lib = ctypes.CDLL(str(path))
+            lib.kda_status_string.restype = ctypes.c_char_p
+            lib.kda_status_string.argtypes = [ctypes.c_int]
+            lib.kda_forward_args_init.restype = None
+            lib.kda_forward_args_init.argtypes = [ctypes.POINTER(ForwardArgs)]
+            lib.kda_reference_forward.restype = ctypes.c_int
+            lib.kda_reference_forward.argtypes = [
+                ctypes.POINTER(ForwardArgs), ctypes.POINTER(Error)]
+            lib.kda_version_number.restype = ctypes.c_int
+            return lib
+    raise ImportError(
+        "kda: cannot find the kda C library (libkda.so); build it with "
+        "`cmake --build build` or point KDA_LIBRARY at it. Tried: "
+        + ", ".join(tried))
+
+
+_lib = None
+
+
+def library():
+    """The loaded C library (loaded on first use)."""
+    global _lib
+    if _lib is None:
+        _lib = _load()
+    return _lib
+
+
+def forward_args():
+    """A kda_forward_args with the C defaults."""
+    args = ForwardArgs()
+    library().kda_forward_args_init(ctypes.byref(args))
+    return args
+
+
+def reference_forward(args):
+    """Runs kda_reference_forward; raises KDAError with the C message."""
+    lib = library()
+    error = Error()
+    status = lib.kda_reference_forward(ctypes.byref(args), ctypes.byref(error))
+    if status != OK:
+        raise KDAError(lib.kda_status_string(status).decode(),
+                       error.message.decode(errors="replace"))

@@ -1,0 +1,280 @@
+"""`chunk_kda`: flash-linear-attention's call, served by kda.
+
+Arguments follow fla's `chunk_kda` (spec §6). Every argument is checked here
+and a wrong one raises TypeError or ValueError naming it; an argument kda
+cannot honour raises rather than being ignored. CPU tensors run the exact
+float64 reference of the C library.
+"""
+
+import math
+
+import torch
+
+from . import _lib
+
+_ACTIVATION_DTYPES = {
+    torch.float32: _lib.DTYPE_FLOAT32,
+    torch.bfloat16: _lib.DTYPE_BFLOAT16,
+    torch.float16: _lib.DTYPE_FLOAT16,
+    torch.float64: _lib.DTYPE_FLOAT64,
+}
+# Gates, beta and states: no float16 (spec §1).
+_GATE_STATE_DTYPES = {
+    torch.float32: _lib.DTYPE_FLOAT32,
+    torch.bfloat16: _lib.DTYPE_BFLOAT16,
+    torch.float64: _lib.DTYPE_FLOAT64,
+}
+_INDEX_DTYPES = {torch.int32: _lib.DTYPE_INT32, torch.int64: _lib.DTYPE_INT64}
+_CHUNK_SIZES = (16, 32, 64)
+_MIN_LOWER_BOUND = -5.0
+_MAX_HEAD_SIZE = 256
+
+
+def _names(dtypes):
+    return ", ".join(str(d).replace("torch.", "") for d in dtypes)
+
+
+def _tensor(name, x, dtypes, ndim):
+    """Checks that `x` is a tensor of one of `dtypes` with `ndim` dims."""
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
+    if x.dtype not in dtypes:
+        raise TypeError(f"{name} must have dtype {_names(dtypes)}, got "
+                        f"{str(x.dtype).replace('torch.', '')}")
+    if x.dim() not in ndim:
+        want = " or ".join(str(n) for n in ndim)
+        raise ValueError(f"{name} must have {want} dimensions, got shape "
+                         f"{tuple(x.shape)}")
+    return x
+
+
+def _shape(name, x, expected, symbols):
+    if tuple(x.shape) != tuple(expected):
+        raise ValueError(f"{name} must have shape {symbols} = "
+                         f"{tuple(expected)}, got {tuple(x.shape)}")
+
+
+def _flag(name, value):
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be a bool, got {type(value).__name__}")
+    return value
+
+
+def _c_tensor(x, code):
+    return _lib.Tensor(x.data_ptr() if x is not None else None, code)
+
+
+def chunk_kda(q, k, v, g, beta, scale=None, initial_state=None,
+              output_final_state=False, use_qk_l2norm_in_kernel=False,
+              use_gate_in_kernel=False, use_beta_sigmoid_in_kernel=False,
+              allow_neg_eigval=False, safe_gate=False, lower_bound=None,
+              disable_recompute=False, return_intermediate_states=False,
+              state_v_first=False, cu_seqlens=None, cu_seqlens_cpu=None,
+              cp_context=None, A_log=None, dt_bias=None, chunk_size=64,
+              transpose_state_layout=None):
+    """Kimi Delta Attention forward, as fla's `chunk_kda`.
+
+    q, k: [B, T, H, K]; v: [B, T, HV, V]; g: [B, T, HV, K] (the log decay, or
+    the raw gate with `use_gate_in_kernel`); beta: [B, T, HV]. Returns
+    `(o, final_state)`: o is [B, T, HV, V] in q's dtype; final_state is
+    [N, HV, K, V] ([N, HV, V, K] with `state_v_first`) in float32 (float64
+    for float64 inputs) when `output_final_state`, else None.
+
+    Gate: `use_gate_in_kernel` with `lower_bound=None` is the softplus gate
+    `-exp(A_log) * softplus(g + dt_bias)` (A_log required); with
+    `lower_bound` in [-5, 0) it is `lower_bound * sigmoid(exp(A_log) *
+    (g + dt_bias))` (A_log optional). Beta: `use_beta_sigmoid_in_kernel`
+    applies sigmoid, and `allow_neg_eigval` doubles it.
+
+    Forward only: inputs that require grad raise NotImplementedError.
+    """
+    # --- flags --------------------------------------------------------------
+    for name, value in (("output_final_state", output_final_state),
+                        ("use_qk_l2norm_in_kernel", use_qk_l2norm_in_kernel),
+                        ("use_gate_in_kernel", use_gate_in_kernel),
+                        ("use_beta_sigmoid_in_kernel", use_beta_sigmoid_in_kernel),
+                        ("allow_neg_eigval", allow_neg_eigval),
+                        ("safe_gate", safe_gate),
+                        ("disable_recompute", disable_recompute),
+                        ("return_intermediate_states", return_intermediate_states),
+                        ("state_v_first", state_v_first)):
+        _flag(name, value)
+    if transpose_state_layout is not None:
+        # fla's deprecated spelling of state_v_first.
+        if state_v_first and not _flag("transpose_state_layout",
+                                       transpose_state_layout):
+            raise ValueError("transpose_state_layout=False contradicts "
+                             "state_v_first=True")
+        state_v_first = transpose_state_layout
+    if return_intermediate_states:
+        raise NotImplementedError(
+            "return_intermediate_states=True is not supported by kda yet")
+    if cp_context is not None:
+        raise NotImplementedError("cp_context (context parallelism) is not "
+                                  "supported by kda")
+    if allow_neg_eigval and not use_beta_sigmoid_in_kernel:
+        raise ValueError("allow_neg_eigval=True requires "
+                         "use_beta_sigmoid_in_kernel=True")
+    if isinstance(chunk_size, bool) or chunk_size not in _CHUNK_SIZES:
+        raise ValueError(f"chunk_size must be one of {_CHUNK_SIZES}, got "
+                         f"{chunk_size!r}")
+
+    # --- tensors ------------------------------------------------------------
+    _tensor("q", q, _ACTIVATION_DTYPES, (4,))
+    B, T, H, K = q.shape
+    _tensor("k", k, _ACTIVATION_DTYPES, (4,))
+    _shape("k", k, q.shape, "[B, T, H, K] of q")
+    if k.dtype != q.dtype:
+        raise TypeError(f"k must have q's dtype {q.dtype}, got {k.dtype}")
+    _tensor("v", v, _ACTIVATION_DTYPES, (4,))
+    if v.dtype != q.dtype:
+        raise TypeError(f"v must have q's dtype {q.dtype}, got {v.dtype}")
+    if tuple(v.shape[:2]) != (B, T):
+        raise ValueError(f"v must have shape [B, T, HV, V] with B, T = {B}, "
+                         f"{T} of q, got {tuple(v.shape)}")
+    HV, V = v.shape[2], v.shape[3]
+    if H < 1 or HV < 1 or HV % H != 0:
+        raise ValueError(f"v has HV = {HV} value heads, which must be a "
+                         f"positive multiple of H = {H} (the heads of q)")
+    if not 1 <= K <= _MAX_HEAD_SIZE:
+        raise ValueError(f"q's head size K must be in [1, {_MAX_HEAD_SIZE}], "
+                         f"got {K}")
+    if not 1 <= V <= _MAX_HEAD_SIZE:
+        raise ValueError(f"v's head size V must be in [1, {_MAX_HEAD_SIZE}], "
+                         f"got {V}")
+    _tensor("g", g, _GATE_STATE_DTYPES, (4,))
+    _shape("g", g, (B, T, HV, K), "[B, T, HV, K]")
+    _tensor("beta", beta, _GATE_STATE_DTYPES, (3,))
+    _shape("beta", beta, (B, T, HV), "[B, T, HV]")
+
+    # --- gate and beta modes ------------------------------------------------
+    if use_gate_in_kernel:
+        if lower_bound is None:
+            gate = _lib.GATE_SOFTPLUS
+            if A_log is None:
+                raise ValueError("A_log is required by the softplus gate "
+                                 "(use_gate_in_kernel=True, lower_bound=None)")
+            if safe_gate:
+                raise ValueError("safe_gate=True with use_gate_in_kernel=True "
+                                 "requires lower_bound in [-5, 0)")
+        else:
+            gate = _lib.GATE_LOWER_BOUND
+    else:
+        gate = _lib.GATE_PRECOMPUTED
+        if A_log is not None:
+            raise ValueError("A_log is only used with use_gate_in_kernel=True")
+        if dt_bias is not None:
+            raise ValueError("dt_bias is only used with use_gate_in_kernel=True")
+        if lower_bound is not None and not safe_gate:
+            raise ValueError("lower_bound with a precomputed gate only states "
+                             "the range promised by safe_gate=True; pass "
+                             "safe_gate=True or use_gate_in_kernel=True")
+    if lower_bound is not None:
+        if isinstance(lower_bound, bool) or not isinstance(lower_bound, (int, float)):
+            raise TypeError(f"lower_bound must be a float, got "
+                            f"{type(lower_bound).__name__}")
+        if not _MIN_LOWER_BOUND <= lower_bound < 0:
+            raise ValueError(f"lower_bound must be in [{_MIN_LOWER_BOUND}, 0), "
+                             f"got {lower_bound}")
+    if A_log is not None:
+        _tensor("A_log", A_log, {torch.float32: 0}, (1,))
+        _shape("A_log", A_log, (HV,), "[HV]")
+    if dt_bias is not None:
+        _tensor("dt_bias", dt_bias, {torch.float32: 0}, (1, 2))
+        if tuple(dt_bias.shape) not in ((HV * K,), (HV, K)):
+            raise ValueError(f"dt_bias must have shape [HV * K] = ({HV * K},) "
+                             f"or [HV, K] = ({HV}, {K}), got "
+                             f"{tuple(dt_bias.shape)}")
+    beta_mode = (_lib.BETA_SIGMOID_NEG_EIGVAL if allow_neg_eigval else
+                 _lib.BETA_SIGMOID if use_beta_sigmoid_in_kernel else
+                 _lib.BETA_PLAIN)
+
+    if scale is None:
+        scale = K ** -0.5
+    if isinstance(scale, bool) or not isinstance(scale, (int, float)):
+        raise TypeError(f"scale must be a float, got {type(scale).__name__}")
+    if not (math.isfinite(scale) and scale > 0):
+        raise ValueError(f"scale must be positive and finite, got {scale}")
+
+    # --- sequences and states -----------------------------------------------
+    if cu_seqlens is not None:
+        _tensor("cu_seqlens", cu_seqlens, _INDEX_DTYPES, (1,))
+        if B != 1:
+            raise ValueError(f"cu_seqlens requires B == 1 (packed sequences), "
+                             f"got q of shape {tuple(q.shape)}")
+        if cu_seqlens.numel() < 2:
+            raise ValueError("cu_seqlens must have N + 1 >= 2 entries, got "
+                             f"{cu_seqlens.numel()}")
+        N = cu_seqlens.numel() - 1
+        if cu_seqlens_cpu is not None:
+            _tensor("cu_seqlens_cpu", cu_seqlens_cpu, _INDEX_DTYPES, (1,))
+            if not torch.equal(cu_seqlens_cpu.cpu().long(), cu_seqlens.cpu().long()):
+                raise ValueError("cu_seqlens_cpu must equal cu_seqlens")
+    else:
+        if cu_seqlens_cpu is not None:
+            raise ValueError("cu_seqlens_cpu is given without cu_seqlens")
+        N = B
+    state_shape = (N, HV, V, K) if state_v_first else (N, HV, K, V)
+    state_symbols = "[N, HV, V, K]" if state_v_first else "[N, HV, K, V]"
+    if initial_state is not None:
+        _tensor("initial_state", initial_state, _GATE_STATE_DTYPES, (4,))
+        _shape("initial_state", initial_state, state_shape, state_symbols)
+
+    # --- devices and autograd -----------------------------------------------
+    given = {"q": q, "k": k, "v": v, "g": g, "beta": beta, "A_log": A_log,
+             "dt_bias": dt_bias, "initial_state": initial_state,
+             "cu_seqlens": cu_seqlens}
+    for name, x in given.items():
+        if x is not None and x.device != q.device:
+            raise ValueError(f"{name} is on {x.device}, but q is on {q.device}")
+    if q.device.type != "cpu":
+        raise NotImplementedError(
+            f"kda.chunk_kda: tensors on {q.device} need kda's GPU runtime, "
+            "which this build does not include; CPU tensors run the reference")
+    if torch.is_grad_enabled() and any(
+            x is not None and x.requires_grad for x in given.values()):
+        raise NotImplementedError("kda.chunk_kda is forward-only: inputs "
+                                  "require grad (call it under torch.no_grad())")
+
+    # --- run ----------------------------------------------------------------
+    contiguous = {name: (x.contiguous() if x is not None else None)
+                  for name, x in given.items()}
+    o = torch.empty((B, T, HV, V), dtype=q.dtype)
+    state_dtype = torch.float64 if q.dtype == torch.float64 else torch.float32
+    final_state = (torch.empty(state_shape, dtype=state_dtype)
+                   if output_final_state else None)
+
+    args = _lib.forward_args()
+    args.batch, args.seq_len, args.num_heads = B, T, H
+    args.num_value_heads, args.head_dim_k, args.head_dim_v = HV, K, V
+    args.num_seqs = N
+    c = contiguous
+    args.q = _c_tensor(c["q"], _ACTIVATION_DTYPES[q.dtype])
+    args.k = _c_tensor(c["k"], _ACTIVATION_DTYPES[q.dtype])
+    args.v = _c_tensor(c["v"], _ACTIVATION_DTYPES[q.dtype])
+    args.g = _c_tensor(c["g"], _GATE_STATE_DTYPES[g.dtype])
+    args.beta = _c_tensor(c["beta"], _GATE_STATE_DTYPES[beta.dtype])
+    if A_log is not None:
+        args.A_log = _c_tensor(c["A_log"], _lib.DTYPE_FLOAT32)
+    if dt_bias is not None:
+        args.dt_bias = _c_tensor(c["dt_bias"], _lib.DTYPE_FLOAT32)
+    if initial_state is not None:
+        args.initial_state = _c_tensor(c["initial_state"],
+                                       _GATE_STATE_DTYPES[initial_state.dtype])
+    if cu_seqlens is not None:
+        args.cu_seqlens = _c_tensor(c["cu_seqlens"], _INDEX_DTYPES[cu_seqlens.dtype])
+    args.o = _c_tensor(o, _ACTIVATION_DTYPES[q.dtype])
+    if final_state is not None:
+        args.final_state = _c_tensor(final_state, _GATE_STATE_DTYPES[state_dtype])
+    args.scale = float(scale)
+    args.gate = gate
+    args.lower_bound = float(lower_bound) if gate == _lib.GATE_LOWER_BOUND else 0.0
+    args.qk_l2norm = int(use_qk_l2norm_in_kernel)
+    args.beta_mode = beta_mode
+    args.state_layout = _lib.STATE_VK if state_v_first else _lib.STATE_KV
+    try:
+        _lib.reference_forward(args)
+    except _lib.KDAError as error:
+        # The C library validates cu_seqlens' values, which only it reads.
+        raise ValueError(str(error)) from None
+    return o, final_state
