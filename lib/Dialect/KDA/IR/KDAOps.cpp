@@ -17,6 +17,7 @@
 #include "llvm/ADT/StringExtras.h"
 
 #include <cmath>
+#include <cstdio>
 #include <optional>
 
 using namespace mlir;
@@ -123,6 +124,13 @@ private:
   Operation *op;
 };
 
+/// `-5`, `0.125`, `inf`: numbers in diagnostics read as the spec writes them.
+std::string formatNumber(double value) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%g", value);
+  return buffer;
+}
+
 std::optional<double> asDouble(FloatAttr attr) {
   if (!attr)
     return std::nullopt;
@@ -151,7 +159,7 @@ LogicalResult verifyHeadDims(Operation *op, const HeadDims &d) {
                              << "in [1, " << kMaxHeadSize << "], got " << d.V;
   if (ShapedType::isDynamic(d.H) || ShapedType::isDynamic(d.HV))
     return success();
-  if (d.H < 1 || d.HV % d.H != 0)
+  if (d.H < 1 || d.HV < 1 || d.HV % d.H != 0)
     return op->emitOpError()
            << "operand 'v' has HV = " << d.HV
            << " value heads, which must be a positive multiple of H = " << d.H
@@ -176,11 +184,12 @@ LogicalResult verifyModes(Operation *op, Checker &check, GateMode gate,
                              << "gate lower_bound, but gate is " << gateName;
   if (lowerBound && !(*lowerBound >= kMinLowerBound && *lowerBound < 0.0))
     return op->emitOpError() << "attribute 'lower_bound' must be in ["
-                             << kMinLowerBound << ", 0), got " << *lowerBound;
+                             << formatNumber(kMinLowerBound) << ", 0), got "
+                             << formatNumber(*lowerBound);
   if (scale && !(std::isfinite(*scale) && *scale > 0.0))
     return op->emitOpError()
            << "attribute 'scale' must be a positive finite number, got "
-           << *scale;
+           << formatNumber(*scale);
 
   if (!gateInKernel && aLog)
     return op->emitOpError() << "operand 'A_log' is only used by the softplus "

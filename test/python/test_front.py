@@ -1,0 +1,166 @@
+"""kda.chunk_kda's argument handling: fla's call shape, outputs, and a clear
+TypeError/ValueError naming the argument for everything it cannot take."""
+
+import pytest
+import torch
+
+import kda
+from accuracy import rel_rms
+
+
+def inputs(B=1, T=12, H=2, HV=4, K=16, V=8, dtype=torch.float32):
+    gen = torch.Generator().manual_seed(0)
+    q = torch.randn(B, T, H, K, generator=gen).to(dtype)
+    k = torch.randn(B, T, H, K, generator=gen).to(dtype)
+    v = torch.randn(B, T, HV, V, generator=gen).to(dtype)
+    g = -torch.rand(B, T, HV, K, generator=gen) / 4
+    beta = torch.rand(B, T, HV, generator=gen)
+    return q, k, v, g, beta
+
+
+def test_outputs_follow_fla():
+    q, k, v, g, beta = inputs(dtype=torch.bfloat16)
+    o, s = kda.chunk_kda(q, k, v, g, beta)
+    assert o.shape == (1, 12, 4, 8) and o.dtype == torch.bfloat16 and s is None
+    o, s = kda.chunk_kda(q, k, v, g, beta, output_final_state=True)
+    assert s.shape == (1, 4, 16, 8) and s.dtype == torch.float32
+    _, s = kda.chunk_kda(q, k, v, g, beta, output_final_state=True, state_v_first=True)
+    assert s.shape == (1, 4, 8, 16)
+    assert torch.isfinite(o.float()).all()
+
+
+def test_dtypes_agree_with_float64():
+    """bf16/fp16/fp32 inputs give the float64 result of the same values,
+    rounded once."""
+    q, k, v, g, beta = inputs()
+    for dtype in (torch.bfloat16, torch.float16, torch.float32):
+        q1, k1, v1 = q.to(dtype), k.to(dtype), v.to(dtype)
+        o, _ = kda.chunk_kda(q1, k1, v1, g, beta)
+        o64, _ = kda.chunk_kda(q1.double(), k1.double(), v1.double(), g.double(), beta.double())
+        assert torch.equal(o, o64.to(dtype)), dtype
+
+
+def test_scale_and_chunk_size():
+    q, k, v, g, beta = inputs()
+    o_default, _ = kda.chunk_kda(q, k, v, g, beta)
+    o_explicit, _ = kda.chunk_kda(q, k, v, g, beta, scale=16 ** -0.5, chunk_size=32)
+    assert torch.equal(o_default, o_explicit)
+    o_double, _ = kda.chunk_kda(q, k, v, g, beta, scale=2 * 16 ** -0.5)
+    assert rel_rms(2 * o_default, o_double) < 1e-6
+
+
+def test_inputs_are_not_modified():
+    q, k, v, g, beta = inputs()
+    s0 = torch.randn(1, 4, 16, 8)
+    copies = [x.clone() for x in (q, k, v, g, beta, s0)]
+    kda.chunk_kda(q, k, v, g, beta, initial_state=s0, output_final_state=True)
+    with pytest.raises(ValueError):
+        kda.chunk_kda(q, k, v, g, beta, initial_state=s0, scale=-1.0)
+    for before, after in zip(copies, (q, k, v, g, beta, s0)):
+        assert torch.equal(before, after)
+
+
+def test_non_contiguous_inputs():
+    q, k, v, g, beta = inputs()
+    qt = q.transpose(1, 2).contiguous().transpose(1, 2)
+    assert not qt.is_contiguous()
+    assert torch.equal(kda.chunk_kda(qt, k, v, g, beta)[0], kda.chunk_kda(q, k, v, g, beta)[0])
+
+
+def call(**overrides):
+    q, k, v, g, beta = inputs()
+    args = dict(q=q, k=k, v=v, g=g, beta=beta)
+    args.update(overrides)
+    return kda.chunk_kda(**args)
+
+
+F32 = torch.float32
+BAD_ARGUMENTS = [
+    # overrides, exception, text the message must contain
+    (dict(q=[1.0]), TypeError, "q must be a torch.Tensor"),
+    (dict(q=torch.zeros(1, 12, 2, 16, dtype=torch.int32)), TypeError, "q must have dtype"),
+    (dict(q=torch.zeros(12, 2, 16)), ValueError, "q must have 4 dimensions"),
+    (dict(k=torch.zeros(1, 12, 2, 8)), ValueError, "k must have shape"),
+    (dict(k=torch.zeros(1, 12, 2, 16, dtype=torch.float64)), TypeError, "k must have q's dtype"),
+    (dict(v=torch.zeros(1, 12, 4, 8, dtype=torch.float16)), TypeError, "v must have q's dtype"),
+    (dict(v=torch.zeros(1, 11, 4, 8)), ValueError, "v must have shape"),
+    (dict(v=torch.zeros(1, 12, 3, 8), g=torch.zeros(1, 12, 3, 16),
+          beta=torch.zeros(1, 12, 3)), ValueError, "multiple of H"),
+    (dict(q=torch.zeros(1, 12, 2, 300), k=torch.zeros(1, 12, 2, 300),
+          g=torch.zeros(1, 12, 4, 300)), ValueError, "head size K"),
+    (dict(v=torch.zeros(1, 12, 4, 257)), ValueError, "head size V"),
+    (dict(g=torch.zeros(1, 12, 4, 8)), ValueError, "g must have shape"),
+    (dict(g=torch.zeros(1, 12, 4, 16, dtype=torch.float16)), TypeError, "g must have dtype"),
+    (dict(beta=torch.zeros(1, 12, 4, 1)), ValueError, "beta must have 3 dimensions"),
+    (dict(beta=torch.zeros(1, 12, 2)), ValueError, "beta must have shape"),
+    (dict(scale=0.0), ValueError, "scale must be positive"),
+    (dict(scale=float("nan")), ValueError, "scale must be positive"),
+    (dict(scale="1"), TypeError, "scale must be a float"),
+    (dict(chunk_size=128), ValueError, "chunk_size"),
+    (dict(output_final_state=1), TypeError, "output_final_state must be a bool"),
+    (dict(initial_state=torch.zeros(1, 4, 8, 16)), ValueError, "initial_state must have shape"),
+    (dict(initial_state=torch.zeros(1, 4, 16, 8, dtype=torch.float16)), TypeError,
+     "initial_state must have dtype"),
+    (dict(initial_state=torch.zeros(2, 4, 16, 8)), ValueError, "initial_state must have shape"),
+    (dict(A_log=torch.zeros(4)), ValueError, "A_log is only used"),
+    (dict(dt_bias=torch.zeros(64)), ValueError, "dt_bias is only used"),
+    (dict(use_gate_in_kernel=True), ValueError, "A_log is required"),
+    (dict(use_gate_in_kernel=True, A_log=torch.zeros(3)), ValueError, "A_log must have shape"),
+    (dict(use_gate_in_kernel=True, A_log=torch.zeros(4, dtype=torch.bfloat16)), TypeError,
+     "A_log must have dtype"),
+    (dict(use_gate_in_kernel=True, A_log=torch.zeros(4), dt_bias=torch.zeros(63)), ValueError,
+     "dt_bias must have shape"),
+    (dict(use_gate_in_kernel=True, lower_bound=-6.0), ValueError, "lower_bound must be in"),
+    (dict(use_gate_in_kernel=True, lower_bound=0.0), ValueError, "lower_bound must be in"),
+    (dict(use_gate_in_kernel=True, lower_bound="x"), TypeError, "lower_bound must be a float"),
+    (dict(use_gate_in_kernel=True, A_log=torch.zeros(4), safe_gate=True), ValueError,
+     "safe_gate=True with use_gate_in_kernel=True requires lower_bound"),
+    (dict(lower_bound=-5.0), ValueError, "lower_bound with a precomputed gate"),
+    (dict(allow_neg_eigval=True), ValueError, "allow_neg_eigval=True requires"),
+    (dict(cu_seqlens=torch.tensor([0, 12.0])), TypeError, "cu_seqlens must have dtype"),
+    (dict(cu_seqlens=torch.tensor([0])), ValueError, "cu_seqlens must have N + 1 >= 2"),
+    (dict(cu_seqlens=torch.tensor([0, 5, 11])), ValueError, "must end at seq_len"),
+    (dict(cu_seqlens=torch.tensor([0, 7, 5, 12])), ValueError, "non-decreasing"),
+    (dict(cu_seqlens=torch.tensor([0, 12]), cu_seqlens_cpu=torch.tensor([0, 11])), ValueError,
+     "cu_seqlens_cpu must equal cu_seqlens"),
+    (dict(cu_seqlens_cpu=torch.tensor([0, 12])), ValueError, "cu_seqlens_cpu is given without"),
+    (dict(return_intermediate_states=True), NotImplementedError, "return_intermediate_states"),
+    (dict(cp_context=object()), NotImplementedError, "cp_context"),
+    (dict(state_v_first=True, transpose_state_layout=False), ValueError, "contradicts"),
+    (dict(head_first=True), TypeError, "head_first"),
+    (dict(k=torch.zeros(1, 12, 2, 16, device="meta")), ValueError, "k is on meta"),
+]
+
+
+@pytest.mark.parametrize("overrides,exception,text", BAD_ARGUMENTS,
+                         ids=[b[2] for b in BAD_ARGUMENTS])
+def test_bad_argument_is_named(overrides, exception, text):
+    with pytest.raises(exception) as info:
+        call(**overrides)
+    assert text in str(info.value), str(info.value)
+
+
+def test_cu_seqlens_requires_batch_one():
+    q, k, v, g, beta = inputs(B=2)
+    with pytest.raises(ValueError, match="cu_seqlens requires B == 1"):
+        kda.chunk_kda(q, k, v, g, beta, cu_seqlens=torch.tensor([0, 24]))
+
+
+def test_non_cpu_tensors_are_refused():
+    q, k, v, g, beta = (x.to("meta") for x in inputs())
+    with pytest.raises(NotImplementedError, match="GPU runtime"):
+        kda.chunk_kda(q, k, v, g, beta)
+
+
+def test_forward_only():
+    q, k, v, g, beta = inputs()
+    with pytest.raises(NotImplementedError, match="forward-only"):
+        kda.chunk_kda(q.requires_grad_(), k, v, g, beta)
+    with torch.no_grad():
+        kda.chunk_kda(q, k, v, g, beta)
+
+
+def test_c_errors_surface_with_their_status():
+    """Errors only the C library sees (cu_seqlens values) keep its message."""
+    with pytest.raises(ValueError, match="KDA_ERR_INVALID_ARGUMENT: argument 'cu_seqlens'"):
+        call(cu_seqlens=torch.tensor([1, 12]))
