@@ -48,6 +48,6 @@ if [ ! -f "$build/build.ninja" ]; then
     -DLLVM_EXTERNAL_LIT=/usr/lib/llvm-22/bin/lit >&2
 fi
 log "building"
-ninja -C "$build" >&2
+ninja -C "$build" all mlir-doc >&2
 
 echo "$venv/bin/python"

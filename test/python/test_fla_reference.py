@@ -86,7 +86,12 @@ def test_reference_matches_fla_naive(shape, mode):
     q, k, v, g, beta, A_log, dt_bias, s0 = make_inputs(
         seed, B, T, H, HV, K, V, gate, with_A_log, beta_mode)
 
-    qn, kn = (F.normalize(q, p=2, dim=-1), F.normalize(k, p=2, dim=-1)) if l2norm else (q, k)
+    # Unit-norm keys keep the recurrence contractive (|1 - beta |k|^2| <= 1),
+    # as in the model; without in-kernel l2norm they come normalised, as in
+    # fla's own tests.
+    qn, kn = F.normalize(q, p=2, dim=-1), F.normalize(k, p=2, dim=-1)
+    if not l2norm:
+        q, k = qn, kn
     o_fla, s_fla = naive_recurrent_kda(
         qn, kn, v, fla_gate(g, gate, lower_bound, A_log, dt_bias),
         fla_beta(beta, beta_mode), initial_state=s0, output_final_state=True)
