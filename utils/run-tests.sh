@@ -16,7 +16,8 @@ mkdir -p "$results"
 echo "== lit =="
 /usr/lib/llvm-22/bin/lit -sv --xunit-xml-output "$results/lit.xml" "$build/test"
 echo "== C tests (ctest) =="
-ctest --test-dir "$build" --output-on-failure --output-junit "$results/ctest.xml"
+ctest --test-dir "$build" --label-exclude gpu --output-on-failure \
+  --output-junit "$results/ctest.xml"
 echo "== Python tests (pytest) =="
 (cd "$root" && KDA_LIBRARY="$build/lib/libkda.so" "$python" -m pytest -q \
   -p no:cacheprovider --junitxml "$results/pytest.xml" test/python)

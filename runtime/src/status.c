@@ -16,6 +16,14 @@ const char *kda_status_string(kda_status status) {
     return "KDA_ERR_OUT_OF_MEMORY";
   case KDA_ERR_UNSUPPORTED:
     return "KDA_ERR_UNSUPPORTED";
+  case KDA_ERR_CUDA_UNAVAILABLE:
+    return "KDA_ERR_CUDA_UNAVAILABLE";
+  case KDA_ERR_CUDA:
+    return "KDA_ERR_CUDA";
+  case KDA_ERR_PTX_JIT:
+    return "KDA_ERR_PTX_JIT";
+  case KDA_ERR_NOT_FOUND:
+    return "KDA_ERR_NOT_FOUND";
   }
   return "KDA_ERR_UNKNOWN_STATUS";
 }

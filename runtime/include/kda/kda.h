@@ -45,7 +45,11 @@ typedef enum kda_status {
   KDA_OK = 0,
   KDA_ERR_INVALID_ARGUMENT = 1, /* an argument is missing, malformed or inconsistent */
   KDA_ERR_OUT_OF_MEMORY = 2,    /* a host allocation failed */
-  KDA_ERR_UNSUPPORTED = 3       /* valid, but not supported by this backend */
+  KDA_ERR_UNSUPPORTED = 3,      /* valid, but not supported by this backend */
+  KDA_ERR_CUDA_UNAVAILABLE = 4, /* no CUDA driver, no such device, or a driver entry point missing */
+  KDA_ERR_CUDA = 5,             /* a CUDA driver call failed; the message names it */
+  KDA_ERR_PTX_JIT = 6,          /* the driver could not compile PTX; the message holds its log */
+  KDA_ERR_NOT_FOUND = 7         /* a named kernel is not in the module */
 } kda_status;
 
 /** A static, human-readable name of `status` ("KDA_ERR_INVALID_ARGUMENT"). */
@@ -181,6 +185,45 @@ KDA_API kda_status kda_forward_validate(const kda_forward_args *args,
  *  error nothing is written. */
 KDA_API kda_status kda_reference_forward(const kda_forward_args *args,
                                          kda_error *error);
+
+/* ------------------------------------------------------------------------ */
+/* GPU contexts                                                             */
+/* ------------------------------------------------------------------------ */
+
+/** A CUDA device as kda uses it: the CUDA driver (opened at run time; kda
+ *  links no CUDA library), the device's primary context (the one PyTorch and
+ *  the CUDA runtime use), what kda needs to know of the device, and the
+ *  message of the last failing call made through it. Not thread-safe: use
+ *  one context per thread, or serialise calls. */
+typedef struct kda_context kda_context;
+
+/** Opens the CUDA driver (`driver_library`, or "libcuda.so.1" when NULL),
+ *  retains device `device`'s primary context and reads its properties.
+ *  On failure `*out` is NULL and `error` says why: KDA_ERR_CUDA_UNAVAILABLE
+ *  when there is no usable driver or no such device. */
+KDA_API kda_status kda_context_create(int device, const char *driver_library,
+                                      kda_context **out, kda_error *error);
+
+/** Releases the primary context and the driver. NULL is a no-op. */
+KDA_API void kda_context_destroy(kda_context *context);
+
+/** The message of the last call through `context` that failed ("" if none).
+ *  The string belongs to the context and changes with its next failure. */
+KDA_API const char *kda_context_last_error(const kda_context *context);
+
+/** What kda knows of a context's device. */
+typedef struct kda_device_info {
+  char name[256];
+  int ordinal;
+  int compute_capability_major;
+  int compute_capability_minor;
+  int multiprocessors;
+  int shared_memory_per_block_optin; /* bytes a kernel may opt in to */
+  int driver_version;                /* e.g. 13000 for CUDA 13.0 */
+} kda_device_info;
+
+KDA_API kda_status kda_context_device_info(const kda_context *context,
+                                           kda_device_info *out);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The GPU suite, run on a machine with a Hopper GPU (the device machine) from
+# a build made elsewhere: that machine has no MLIR, so the PTX and the C
+# binaries come in the carried build directory ($KDA_BUILD_DIR, default
+# build/). Prints one line per test and a closing 'N passed, N failed'.
+set -uo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${KDA_BUILD_DIR:-$root/build}
+
+passed=0 failed=0
+run() { # name command...
+  local name=$1
+  shift
+  if "$@"; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    echo "FAILED: $name" >&2
+  fi
+}
+
+nvidia-smi --query-gpu=name,driver_version --format=csv,noheader || true
+for t in device_is_hopper bad_ptx_reports_the_jit_log smoke_gemm_is_exact; do
+  run "test_gpu_smoke.$t" "$build/test/gpu/test_gpu_smoke" \
+    "$build/test/gpu/smoke_gemm.ptx" "$t"
+done
+
+echo "gpu: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
