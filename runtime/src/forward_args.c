@@ -83,6 +83,11 @@ static bool overlap(byte_range a, byte_range b) {
 }
 
 kda_status kda_forward_validate(const kda_forward_args *a, kda_error *e) {
+  return kda_forward_check(a, true, e);
+}
+
+kda_status kda_forward_check(const kda_forward_args *a, bool read_cu_seqlens,
+                             kda_error *e) {
   const kda_status bad = KDA_ERR_INVALID_ARGUMENT;
   if (!a)
     return kda_fail(e, bad, "argument 'args' must not be NULL");
@@ -232,12 +237,15 @@ kda_status kda_forward_validate(const kda_forward_args *a, kda_error *e) {
                     "float64, got %s",
                     dtype_name(a->final_state.dtype));
 
-  /* cu_seqlens: dtype, then every entry. */
+  /* cu_seqlens: dtype, then (on the host) every entry. */
   if (varlen) {
     kda_dtype d = a->cu_seqlens.dtype;
     if (d != KDA_DTYPE_INT32 && d != KDA_DTYPE_INT64)
       return kda_fail(e, bad, "argument 'cu_seqlens' must be int32 or int64, got %s",
                       dtype_name(d));
+  }
+  if (varlen && read_cu_seqlens) {
+    kda_dtype d = a->cu_seqlens.dtype;
     int64_t previous = kda_load_index(a->cu_seqlens.data, d, 0);
     if (previous != 0)
       return kda_fail(e, bad, "argument 'cu_seqlens' must start at 0, got cu_seqlens[0] = %lld",

@@ -18,6 +18,11 @@ kda_status kda_fail(kda_error *error, kda_status status, const char *format,
 /* Clears `error` (if not NULL) and returns KDA_OK. */
 kda_status kda_succeed(kda_error *error);
 
+/* kda_forward_validate, with the reading of cu_seqlens' entries optional:
+ * a GPU call's cu_seqlens lives in device memory. */
+kda_status kda_forward_check(const kda_forward_args *args, bool read_cu_seqlens,
+                             kda_error *error);
+
 /* Element `index` of a float tensor of `dtype` as a double (exact). */
 double kda_load(const void *data, kda_dtype dtype, size_t index);
 

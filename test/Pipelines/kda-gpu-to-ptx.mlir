@@ -4,7 +4,7 @@
 // RUN: not kda-opt %s --kda-gpu-to-ptx=chip=sm_90 2>&1 | FileCheck %s --check-prefix=CHIP
 // RUN: not kda-opt %s --kda-gpu-to-ptx=opt-level=4 2>&1 | FileCheck %s --check-prefix=OPT
 // RUN: not kda-compile %s -o %t.ptx --ptx-version=91 2>&1 | FileCheck %s --check-prefix=COMPILE
-// RUN: not kda-compile %S/Inputs/two-modules.mlir -o %t.ptx 2>&1 | FileCheck %s --check-prefix=TWO
+// RUN: not kda-compile %S/Inputs/two-modules.mlir --emit=ptx -o %t.ptx 2>&1 | FileCheck %s --check-prefix=TWO
 
 // The kda-gpu-to-ptx pipeline on a minimal kernel: every gpu.module becomes
 // a gpu.binary of PTX for sm_90a, with the PTX version and optimisation

@@ -1,14 +1,21 @@
 //===- kda-compile.cpp - MLIR in, PTX out -----------------------*- C++ -*-===//
 //
-// The compile driver: parses a module, runs kda-gpu-to-ptx on it and writes
-// the PTX of its single gpu.module to the output file. Diagnostics go to
-// stderr and the exit code is non-zero on any failure; nothing is written
-// then.
+// The compile driver: parses a module, compiles its kda.forward op
+// (convert-kda-to-nvvm) and runs kda-gpu-to-ptx, then writes its single
+// kernel either as a kernel bundle (--emit=bundle: the launch manifest the
+// runtime reads, then the PTX) or as bare PTX (--emit=ptx). Diagnostics go
+// to stderr and the exit code is non-zero on any failure; nothing is
+// written then.
 //
-//   kda-compile input.mlir -o kernel.ptx [--ptx-version=80] [--opt-level=3]
+//   kda-compile input.mlir -o kernel.kdab [--emit=bundle|ptx]
+//               [--ptx-version=80] [--opt-level=3]
 //
+// Bundle format (runtime/src/bundle.c reads it): the line "kda-bundle 1",
+// one "key value" line per manifest entry, then "ptx <bytes>" and exactly
+// that many bytes of PTX text.
 //===----------------------------------------------------------------------===//
 
+#include "kda/Conversion/Passes.h"
 #include "kda/Dialect/KDA/IR/KDADialect.h"
 #include "kda/Pipelines/Pipelines.h"
 
@@ -35,6 +42,11 @@ static llvm::cl::opt<std::string> inputFile(llvm::cl::Positional,
 static llvm::cl::opt<std::string> outputFile("o", llvm::cl::desc("output PTX file"),
                                              llvm::cl::value_desc("file"),
                                              llvm::cl::Required);
+enum class Emit { Bundle, Ptx };
+static llvm::cl::opt<Emit> emit(
+    "emit", llvm::cl::desc("what to write"), llvm::cl::init(Emit::Bundle),
+    llvm::cl::values(clEnumValN(Emit::Bundle, "bundle", "manifest + PTX"),
+                     clEnumValN(Emit::Ptx, "ptx", "PTX text only")));
 static llvm::cl::opt<unsigned>
     ptxVersion("ptx-version", llvm::cl::desc("PTX ISA version times ten"),
                llvm::cl::init(kda::kDefaultPtxVersion));
@@ -72,6 +84,16 @@ int main(int argc, char **argv) {
   std::string message;
   if (failed(kda::verifyGPUToPTXOptions(options, message)))
     return fail(message);
+  PassManager kernels(&context);
+  kernels.addPass(kda::createConvertKDAToNVVM());
+  if (failed(kernels.run(*module)))
+    return fail("compiling the kda ops of '" + inputFile + "' failed");
+  // The manifest lives on the gpu.module, which the next step replaces.
+  SmallVector<DictionaryAttr> manifests;
+  for (auto gpuModule : module->getOps<gpu::GPUModuleOp>())
+    if (auto manifest = gpuModule->getAttrOfType<DictionaryAttr>("kda.manifest"))
+      manifests.push_back(manifest);
+
   PassManager pm(&context);
   kda::buildGPUToPTXPipeline(pm, options);
   if (failed(pm.run(*module)))
@@ -82,12 +104,29 @@ int main(int argc, char **argv) {
     return fail("expected exactly one gpu.module in '" + inputFile + "', got " +
                 llvm::Twine(binaries.size()));
   auto object = cast<gpu::ObjectAttr>(binaries.front().getObjects()[0]);
+  StringRef ptx = object.getObject().getValue();
+  if (emit == Emit::Bundle && manifests.size() != 1)
+    return fail("--emit=bundle needs a kernel compiled from a kda op; '" + inputFile +
+                "' has none (use --emit=ptx)");
 
   std::string error;
   std::unique_ptr<llvm::ToolOutputFile> output = openOutputFile(outputFile, &error);
   if (!output)
     return fail(error);
-  output->os() << object.getObject().getValue();
+  if (emit == Emit::Bundle) {
+    llvm::raw_ostream &os = output->os();
+    os << "kda-bundle 1\n";
+    for (NamedAttribute entry : manifests.front()) {
+      os << entry.getName().getValue() << " ";
+      if (auto text = dyn_cast<StringAttr>(entry.getValue()))
+        os << text.getValue();
+      else
+        os << cast<IntegerAttr>(entry.getValue()).getInt();
+      os << "\n";
+    }
+    os << "ptx " << ptx.size() << "\n";
+  }
+  output->os() << ptx;
   output->keep();
   return 0;
 }

@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "kda/Conversion/Passes.h"
 #include "kda/Dialect/KDA/IR/KDADialect.h"
 #include "kda/Pipelines/Pipelines.h"
 
@@ -20,6 +21,7 @@
 
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
+  mlir::kda::registerKDAConversionPasses();
   mlir::kda::registerKDAPipelines();
 
   mlir::DialectRegistry registry;

@@ -225,6 +225,51 @@ typedef struct kda_device_info {
 KDA_API kda_status kda_context_device_info(const kda_context *context,
                                            kda_device_info *out);
 
+/* ------------------------------------------------------------------------ */
+/* Kernel bundles and the GPU forward                                       */
+/* ------------------------------------------------------------------------ */
+
+/** A compiled forward kernel: the PTX kda-compile produced for one
+ *  configuration (head sizes, gate and beta modes, l2norm, state layout,
+ *  dtypes), JIT-loaded on a context's device, with its launch manifest.
+ *  Belongs to its context; destroy it before the context. */
+typedef struct kda_bundle kda_bundle;
+
+/** Loads the bundle file at `path`. On failure the context's last error
+ *  says why (KDA_ERR_PTX_JIT carries the driver's JIT log). */
+KDA_API kda_status kda_bundle_load(kda_context *context, const char *path,
+                                   kda_bundle **out);
+
+/** Loads a bundle from memory (`size` bytes, not NUL-terminated). */
+KDA_API kda_status kda_bundle_load_data(kda_context *context, const char *data,
+                                        size_t size, kda_bundle **out);
+
+KDA_API void kda_bundle_destroy(kda_bundle *bundle);
+
+/** The value of manifest entry `key` ("kernel", "gate", ...), or NULL. */
+KDA_API const char *kda_bundle_manifest(const kda_bundle *bundle,
+                                        const char *key);
+
+/** KDA_OK when `bundle` can run `args`; else KDA_ERR_UNSUPPORTED or
+ *  KDA_ERR_INVALID_ARGUMENT, with the mismatch in the context's message. */
+KDA_API kda_status kda_bundle_check(kda_bundle *bundle,
+                                    const kda_forward_args *args);
+
+/** Bytes of device workspace kda_forward needs for `args` (0 when none). */
+KDA_API kda_status kda_forward_workspace_size(const kda_bundle *bundle,
+                                              const kda_forward_args *args,
+                                              size_t *bytes);
+
+/** The forward on the GPU: every tensor of `args` is in device memory of the
+ *  bundle's context; the kernel is queued on `stream` (a CUstream; NULL is
+ *  the legacy default stream) and the call returns without waiting.
+ *  Everything is validated before the GPU is touched, except the entries of
+ *  cu_seqlens, which live on the device: they must satisfy the rules of
+ *  kda_forward_validate. Errors go to the context's last-error message. */
+KDA_API kda_status kda_forward(kda_bundle *bundle, const kda_forward_args *args,
+                               void *workspace, size_t workspace_bytes,
+                               void *stream);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -89,11 +89,29 @@ def _load():
             lib.kda_reference_forward.argtypes = [
                 ctypes.POINTER(ForwardArgs), ctypes.POINTER(Error)]
             lib.kda_version_number.restype = ctypes.c_int
+            _declare_gpu(lib)
             return lib
     raise ImportError(
         "kda: cannot find the kda C library (libkda.so); build it with "
         "`cmake --build build` or point KDA_LIBRARY at it. Tried: "
         + ", ".join(tried))
+
+
+def _declare_gpu(lib):
+    vp, cp = ctypes.c_void_p, ctypes.c_char_p
+    lib.kda_context_create.restype = ctypes.c_int
+    lib.kda_context_create.argtypes = [ctypes.c_int, cp, ctypes.POINTER(vp),
+                                       ctypes.POINTER(Error)]
+    lib.kda_context_destroy.restype = None
+    lib.kda_context_destroy.argtypes = [vp]
+    lib.kda_context_last_error.restype = cp
+    lib.kda_context_last_error.argtypes = [vp]
+    lib.kda_bundle_load.restype = ctypes.c_int
+    lib.kda_bundle_load.argtypes = [vp, cp, ctypes.POINTER(vp)]
+    lib.kda_bundle_destroy.restype = None
+    lib.kda_bundle_destroy.argtypes = [vp]
+    lib.kda_forward.restype = ctypes.c_int
+    lib.kda_forward.argtypes = [vp, ctypes.POINTER(ForwardArgs), vp, ctypes.c_size_t, vp]
 
 
 _lib = None
@@ -112,6 +130,53 @@ def forward_args():
     args = ForwardArgs()
     library().kda_forward_args_init(ctypes.byref(args))
     return args
+
+
+class Context:
+    """A kda_context on one CUDA device (the device's primary context)."""
+
+    def __init__(self, device_index):
+        lib = library()
+        handle = ctypes.c_void_p()
+        error = Error()
+        status = lib.kda_context_create(device_index, None, ctypes.byref(handle),
+                                        ctypes.byref(error))
+        if status != OK:
+            raise KDAError(lib.kda_status_string(status).decode(),
+                           error.message.decode(errors="replace"))
+        self.handle = handle
+
+    def fail(self, status):
+        lib = library()
+        raise KDAError(lib.kda_status_string(status).decode(),
+                       lib.kda_context_last_error(self.handle).decode(errors="replace"))
+
+    def __del__(self):
+        if getattr(self, "handle", None):
+            library().kda_context_destroy(self.handle)
+
+
+class Bundle:
+    """A kernel bundle loaded on a context."""
+
+    def __init__(self, context, path):
+        self.context = context
+        handle = ctypes.c_void_p()
+        status = library().kda_bundle_load(context.handle, str(path).encode(),
+                                           ctypes.byref(handle))
+        if status != OK:
+            context.fail(status)
+        self.handle = handle
+
+    def forward(self, args, stream):
+        status = library().kda_forward(self.handle, ctypes.byref(args), None, 0,
+                                       ctypes.c_void_p(stream))
+        if status != OK:
+            self.context.fail(status)
+
+    def __del__(self):
+        if getattr(self, "handle", None):
+            library().kda_bundle_destroy(self.handle)
 
 
 def reference_forward(args):

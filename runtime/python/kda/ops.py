@@ -10,7 +10,7 @@ import math
 
 import torch
 
-from . import _lib
+from . import _gpu, _lib
 
 _ACTIVATION_DTYPES = {
     torch.float32: _lib.DTYPE_FLOAT32,
@@ -227,14 +227,19 @@ def chunk_kda(q, k, v, g, beta, scale=None, initial_state=None,
     for name, x in given.items():
         if x is not None and x.device != q.device:
             raise ValueError(f"{name} is on {x.device}, but q is on {q.device}")
-    if q.device.type != "cpu":
+    if q.device.type not in ("cpu", "cuda"):
         raise NotImplementedError(
-            f"kda.chunk_kda: tensors on {q.device} need kda's GPU runtime, "
-            "which this build does not include; CPU tensors run the reference")
+            f"kda.chunk_kda: tensors on {q.device}: kda runs on CPU (the "
+            "reference) and CUDA (the compiled kernels)")
     if torch.is_grad_enabled() and any(
             x is not None and x.requires_grad for x in given.values()):
         raise NotImplementedError("kda.chunk_kda is forward-only: inputs "
                                   "require grad (call it under torch.no_grad())")
+    if q.device.type == "cuda":
+        return _cuda_forward(q, k, v, g, beta, scale, initial_state,
+                             output_final_state, use_qk_l2norm_in_kernel, gate,
+                             lower_bound, beta_mode, state_v_first, cu_seqlens,
+                             cu_seqlens_cpu, A_log, dt_bias)
 
     # --- run ----------------------------------------------------------------
     contiguous = {name: (x.contiguous() if x is not None else None)
@@ -278,3 +283,41 @@ def chunk_kda(q, k, v, g, beta, scale=None, initial_state=None,
         # The C library validates cu_seqlens' values, which only it reads.
         raise ValueError(str(error)) from None
     return o, final_state
+
+
+def _check_cu_seqlens_values(cu, T):
+    """cu_seqlens must start at 0, never decrease and end at T (the kernel
+    trusts it; the check reads a host copy)."""
+    cu = [int(x) for x in cu.tolist()]
+    if cu[0] != 0:
+        raise ValueError(f"cu_seqlens must start at 0, got cu_seqlens[0] = {cu[0]}")
+    for n in range(1, len(cu)):
+        if cu[n] < cu[n - 1]:
+            raise ValueError(f"cu_seqlens must be non-decreasing, got cu_seqlens[{n}]"
+                             f" = {cu[n]} < cu_seqlens[{n - 1}] = {cu[n - 1]}")
+    if cu[-1] != T:
+        raise ValueError(f"cu_seqlens must end at seq_len (T = {T}), got "
+                         f"cu_seqlens[{len(cu) - 1}] = {cu[-1]}")
+
+
+def _cuda_forward(q, k, v, g, beta, scale, initial_state, output_final_state,
+                  l2norm, gate, lower_bound, beta_mode, state_v_first,
+                  cu_seqlens, cu_seqlens_cpu, A_log, dt_bias):
+    if q.dtype != torch.bfloat16:
+        raise NotImplementedError(f"kda's GPU kernels take bfloat16 q, k, v so "
+                                  f"far; got {str(q.dtype).replace('torch.', '')}")
+    if initial_state is not None and initial_state.dtype == torch.float64:
+        raise TypeError("initial_state must be float32 or bfloat16 on CUDA, got float64")
+    if cu_seqlens is not None:
+        _check_cu_seqlens_values(cu_seqlens_cpu if cu_seqlens_cpu is not None
+                                 else cu_seqlens.cpu(), q.shape[1])
+    contiguous = lambda x: x.contiguous() if x is not None else None  # noqa: E731
+    o, final_state = _gpu.forward(
+        contiguous(q), contiguous(k), contiguous(v),
+        g.to(torch.float32).contiguous(), beta.to(torch.float32).contiguous(),
+        contiguous(initial_state), contiguous(cu_seqlens), contiguous(A_log),
+        contiguous(dt_bias), float(scale), gate,
+        float(lower_bound) if gate == _lib.GATE_LOWER_BOUND else 0.0,
+        bool(l2norm), beta_mode, bool(state_v_first), bool(output_final_state),
+        torch.float32)
+    return o, (final_state if output_final_state else None)

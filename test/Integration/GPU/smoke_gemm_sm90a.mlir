@@ -1,4 +1,4 @@
-// RUN: kda-compile %s -o %t.ptx
+// RUN: kda-compile %s --emit=ptx -o %t.ptx
 // RUN: FileCheck %s --check-prefix=PTX < %t.ptx
 // RUN: %if ptxas %{ %ptxas -arch=sm_90a %t.ptx -o %t.cubin %}
 // RUN: kda-opt %s --kda-gpu-to-ptx | FileCheck %s --check-prefix=BINARY

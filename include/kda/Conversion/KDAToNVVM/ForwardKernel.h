@@ -1,0 +1,76 @@
+//===- ForwardKernel.h - The kda.forward kernel and its ABI -----*- C++ -*-===//
+//
+// What the runtime and the compiler must agree on for the forward kernel:
+// its compile-time configuration, its parameter list, its launch shape and
+// its shared-memory size. The runtime reads these from the bundle manifest
+// that kda-compile writes (runtime/src/bundle.c); nothing is duplicated by
+// hand.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KDA_CONVERSION_KDATONVVM_FORWARDKERNEL_H
+#define KDA_CONVERSION_KDATONVVM_FORWARDKERNEL_H
+
+#include "kda/Dialect/KDA/IR/KDAOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/IR/Builders.h"
+
+namespace mlir::kda {
+
+/// The compile-time shape of one forward kernel. Everything else (B, T, H,
+/// HV, N, scale, lower_bound, which optional tensors are present) is a
+/// run-time parameter.
+struct ForwardKernelConfig {
+  int64_t headDimK = 128;
+  int64_t headDimV = 128;
+  int64_t chunkSize = 16;
+  GateMode gate = GateMode::Precomputed;
+  BetaMode betaMode = BetaMode::Plain;
+  bool qkL2Norm = false;
+  StateLayout stateLayout = StateLayout::KV;
+  Type gType;          ///< bf16 or f32
+  Type betaType;       ///< bf16 or f32
+  Type initialStateType; ///< f32 or bf16 (ignored when absent at run time)
+  Type finalStateType;   ///< f32 or bf16 (ignored when absent at run time)
+
+  /// The kernel's symbol: every compile-time choice spelled out, so bundles
+  /// of different configurations never collide.
+  std::string kernelName() const;
+};
+
+/// Threads per CTA: two warpgroups, each owning half of the value columns
+/// of the state.
+inline constexpr int64_t kForwardThreads = 256;
+
+/// The kernel's parameters, in order. Tensor maps are CUtensorMap values
+/// (128 bytes, __grid_constant__); pointers are global; NULL means absent
+/// for A_log, dt_bias, initial_state, cu_seqlens and final_state.
+enum ForwardParam : unsigned {
+  kParamQMap, kParamKMap, kParamVMap, kParamGMap,
+  kParamBeta, kParamALog, kParamDtBias, kParamInitialState,
+  kParamCuSeqlens, ///< [N + 1], or NULL for a fixed batch
+  kParamO, kParamFinalState,
+  kParamCuSeqlens64, ///< i32: 1 if cu_seqlens is int64, 0 if int32
+  kParamSeqLen,   ///< T (i32)
+  kParamHeads,    ///< H (i32)
+  kParamValueHeads, ///< HV (i32)
+  kParamScale,    ///< f32
+  kParamLowerBound, ///< f32
+  kForwardParamCount
+};
+
+/// Bytes of dynamic shared memory the kernel uses.
+int64_t forwardSharedBytes(const ForwardKernelConfig &config);
+
+/// Returns a message naming what is not supported yet, or "" when the
+/// configuration can be compiled.
+std::string checkForwardSupport(const ForwardKernelConfig &config);
+
+/// Emits the kernel as an llvm.func at the builder's insertion point (inside
+/// a gpu.module). The grid is (N, HV): one CTA per (sequence, value head).
+LLVM::LLVMFuncOp buildForwardKernel(OpBuilder &builder, Location loc,
+                                    const ForwardKernelConfig &config);
+
+} // namespace mlir::kda
+
+#endif // KDA_CONVERSION_KDATONVVM_FORWARDKERNEL_H

@@ -1,0 +1,43 @@
+//===- Passes.td - kda conversion passes -------------------*- tablegen -*-===//
+
+#ifndef KDA_CONVERSION_PASSES_TD
+#define KDA_CONVERSION_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def ConvertKDAToNVVM : Pass<"convert-kda-to-nvvm", "::mlir::ModuleOp"> {
+  let summary = "Compile each kda.forward into a kernel in its own gpu.module";
+  let description = [{
+    For every `kda.forward`, emits a `gpu.module` named after the kernel's
+    configuration holding the forward kernel: an `llvm.func` in the llvm,
+    nvvm, arith and scf dialects that stages q, k, v and g by TMA on an
+    mbarrier and computes every matrix product of the chunked form with
+    `wgmma` (lib/Conversion/KDAToNVVM/ForwardKernel.cpp has the schedule).
+    The gpu.module carries a `kda.manifest` dictionary with everything the
+    runtime needs to launch it (kernel name, threads, shared-memory bytes,
+    the configuration); kda-compile writes it into the kernel bundle.
+
+    The functions that held kda.forward ops are erased: kda's C runtime is
+    the host side. A configuration the kernel does not support yet is an
+    error on the op that names what is missing.
+
+    Before (abridged):
+    ```mlir
+    func.func @f(...) { %o, %s = kda.forward %q, %k, %v, %g, %beta ... }
+    ```
+    After:
+    ```mlir
+    module attributes {gpu.container_module} {
+      gpu.module @kda_forward_k128_v128_c16_... attributes {kda.manifest = {...}} {
+        llvm.mlir.global external @kda_shared() ... : !llvm.array<0 x i8>
+        llvm.func @kda_forward_k128_v128_c16_...(...) attributes {nvvm.kernel, ...}
+      }
+    }
+    ```
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect", "::mlir::LLVM::LLVMDialect",
+                           "::mlir::NVVM::NVVMDialect", "::mlir::arith::ArithDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
+#endif // KDA_CONVERSION_PASSES_TD

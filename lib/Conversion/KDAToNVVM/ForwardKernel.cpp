@@ -1,0 +1,690 @@
+//===- ForwardKernel.cpp - The kda.forward kernel ---------------*- C++ -*-===//
+//
+// One CTA per (value head, sequence) walks the sequence in chunks of C = 16
+// tokens, the chunked form of the kda spec (§4) with the state kept
+// transposed, S^T [V x K], in fp32 registers across chunks:
+//
+//   per chunk, all 256 threads (elementwise, fp32):
+//     TMA      q, k, v, g tiles -> shared memory (one mbarrier)
+//     l2norm   q, k (optional); q *= scale; rows past the sequence -> 0
+//     gate     G = cumsum of the log decay, per key channel
+//     A        Akk_ij = beta_i sum_d k_id k_jd exp(G_id - G_jd), j < i
+//              Aqk_ij = sum_d q_id k_jd exp(G_id - G_jd),        j <= i
+//              (j <= i, so every exponent is <= 0: any gate, unbounded
+//              softplus included, stays finite)
+//     Tinv     (I + Akk)^-1 by forward substitution in fp32
+//     operands (beta V)^T, (beta K e^G)^T, (K e^(G_C - G))^T, Q e^G, bf16
+//   per chunk, each warpgroup for its 64 value rows (wgmma, bf16 -> fp32):
+//     U^T  = (beta V)^T Tinv^T          W^T = (beta K e^G)^T Tinv^T
+//     V'^T = U^T - S^T W^T              O^T = S^T (Q e^G)^T + V'^T Aqk^T
+//     S^T  = S^T Diag(e^G_C) + V'^T (K e^(G_C - G))
+//
+// Every matrix product is a wgmma whose operands are K-major bf16 tiles in
+// shared memory (WGMMA.h); the state is rounded to bf16 only as an operand
+// and accumulates in fp32. Rows past the end of a sequence get beta = 0,
+// k = 0 and a zero log decay, so they change nothing, and are never stored.
+//
+//===----------------------------------------------------------------------===//
+
+#include "kda/Conversion/KDAToNVVM/ForwardKernel.h"
+
+#include "KernelEmitter.h"
+#include "WGMMA.h"
+
+#include "llvm/Support/FormatVariadic.h"
+
+using namespace mlir;
+using namespace mlir::kda;
+
+//===----------------------------------------------------------------------===//
+// Configuration
+//===----------------------------------------------------------------------===//
+
+static StringRef typeName(Type t) {
+  if (!t)
+    return "none";
+  return t.isBF16() ? "bf16" : t.isF16() ? "f16" : "f32";
+}
+
+std::string ForwardKernelConfig::kernelName() const {
+  return llvm::formatv("kda_forward_k{0}_v{1}_c{2}_{3}_{4}{5}_{6}_g{7}_b{8}_s{9}_{10}",
+                       headDimK, headDimV, chunkSize, stringifyGateMode(gate),
+                       stringifyBetaMode(betaMode), qkL2Norm ? "_l2norm" : "",
+                       stringifyStateLayout(stateLayout), typeName(gType),
+                       typeName(betaType), typeName(initialStateType),
+                       typeName(finalStateType))
+      .str();
+}
+
+std::string kda::checkForwardSupport(const ForwardKernelConfig &c) {
+  if (c.headDimK != 128 || c.headDimV != 128)
+    return llvm::formatv("head sizes K = {0}, V = {1}: the forward kernel "
+                         "supports K = V = 128 so far",
+                         c.headDimK, c.headDimV);
+  if (c.chunkSize != 16)
+    return llvm::formatv("chunk_size = {0}: the forward kernel's schedule "
+                         "uses 16-token chunks so far",
+                         c.chunkSize);
+  return "";
+}
+
+//===----------------------------------------------------------------------===//
+// Shared memory: the one description of every buffer's place
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+struct SharedLayout {
+  // wgmma operands (bf16, K-major, swizzled; 1024-byte aligned).
+  int64_t stateT;    ///< S^T [V x K], two 64-column blocks, 128B swizzle
+  int64_t qg;        ///< Q e^G [C x K], two 64-column blocks, 128B swizzle
+  int64_t w;         ///< W [C x K], two 64-column blocks, 128B swizzle
+  int64_t betaVT;    ///< (beta V)^T [V x C], 32B swizzle
+  int64_t betaKGT;   ///< (beta K e^G)^T [K x C], 32B swizzle
+  int64_t kdT;       ///< (K e^(G_C - G))^T [K x C], 32B swizzle
+  int64_t vnewT;     ///< V'^T [V x C], 32B swizzle
+  int64_t tinv;      ///< Tinv [C x C], 32B swizzle
+  int64_t aqk;       ///< Aqk [C x C], 32B swizzle
+  // fp32 scratch, row-major.
+  int64_t akk;       ///< [C x C]
+  int64_t g;         ///< chunk-local cumulative log decay G [C x K]
+  int64_t qf, kf;    ///< scaled / normalised q and k [C x K]
+  int64_t beta;      ///< [C]
+  // TMA destinations, row-major, unswizzled.
+  int64_t qTile, kTile, vTile, gTile;
+  int64_t barrier;   ///< the tiles' mbarrier
+  int64_t total;
+
+  explicit SharedLayout(const ForwardKernelConfig &c) {
+    int64_t C = c.chunkSize, K = c.headDimK, V = c.headDimV, at = 0;
+    auto take = [&](int64_t bytes, int64_t align) {
+      at = (at + align - 1) / align * align;
+      int64_t offset = at;
+      at += bytes;
+      return offset;
+    };
+    stateT = take(V * K * 2, 1024);
+    qg = take(C * K * 2, 1024);
+    w = take(C * K * 2, 1024);
+    betaVT = take(V * C * 2, 1024);
+    betaKGT = take(K * C * 2, 1024);
+    kdT = take(K * C * 2, 1024);
+    vnewT = take(V * C * 2, 1024);
+    tinv = take(C * C * 2, 1024);
+    aqk = take(C * C * 2, 1024);
+    akk = take(C * C * 4, 16);
+    g = take(C * K * 4, 16);
+    qf = take(C * K * 4, 16);
+    kf = take(C * K * 4, 16);
+    beta = take(C * 4, 16);
+    qTile = take(C * K * 2, 128);
+    kTile = take(C * K * 2, 128);
+    vTile = take(C * V * 2, 128);
+    gTile = take(C * K * c.gType.getIntOrFloatBitWidth() / 8, 128);
+    barrier = take(8, 8);
+    total = (at + 127) / 128 * 128;
+  }
+};
+
+/// The dynamic shared memory of the kernel (an extern .shared array).
+constexpr StringLiteral kSharedSymbol = "kda_shared";
+
+/// Named-barrier ids: 0 is the whole CTA (bar.sync 0); each warpgroup syncs
+/// its own 128 threads on kWarpgroupBarrier + its index.
+enum NamedBarrier : int64_t { kCtaBarrier = 0, kWarpgroupBarrier = 1 };
+
+/// Bytes of one 64-column block of a 128B-swizzled K-major tile of `rows`.
+constexpr int64_t blockBytes(int64_t rows) { return rows * 128; }
+
+class ForwardKernelBuilder {
+public:
+  ForwardKernelBuilder(KernelEmitter &e, const ForwardKernelConfig &c,
+                       LLVM::LLVMFuncOp func)
+      : e(e), c(c), layout(c), func(func) {}
+
+  void build();
+
+private:
+  Value param(ForwardParam p) { return func.getArgument(p); }
+  Value shared(int64_t offset) { return e.gep(smem, e.i32(offset)); }
+  Value shared(int64_t offset, Value byteOffset) {
+    return e.gep(smem, e.add(e.i32(offset), byteOffset));
+  }
+  Value descriptor(int64_t offset, Swizzle swizzle) {
+    return matrixDescriptor(e, e.address(shared(offset)), swizzle);
+  }
+  /// Byte offset of element (row, col) of a bf16 K-major tile stored as
+  /// 64-column blocks of `rows` rows with 128B swizzle.
+  Value blockedOffset(Value row, Value col, int64_t rows);
+  Value loadF32(int64_t base, Value row, Value col, int64_t rowElements);
+
+  void prologue();
+  Value loadInitialState();
+  void writeStateOperand(Value sAcc);
+  void loadTiles(Value chunk, Value tokenRow);
+  void normaliseQK(Value rows);
+  void computeGate(Value rows);
+  void loadBeta(Value rows, Value firstToken);
+  void computeAttention();
+  void writeOperands();
+  void invertTriangular();
+  Value chunkProducts(Value sAcc, Value rows, Value firstToken);
+  void storeFinalState(Value sAcc);
+
+  KernelEmitter &e;
+  const ForwardKernelConfig &c;
+  SharedLayout layout;
+  LLVM::LLVMFuncOp func;
+
+  Value smem, barrier;
+  Value tid, warpgroup, threadInWarpgroup;
+  FragmentLayout frag;
+  Value hv, seq, h, numValueHeads;
+  Value bos;           ///< i64: first token of the sequence in [B*T]
+  Value len;           ///< i32: tokens in the sequence
+  Value tmaRow0, tmaBatch; ///< i32 TMA coordinates of the first token
+};
+
+} // namespace
+
+int64_t kda::forwardSharedBytes(const ForwardKernelConfig &config) {
+  return SharedLayout(config).total;
+}
+
+Value ForwardKernelBuilder::blockedOffset(Value row, Value col, int64_t rows) {
+  Value block = e.udiv(col, e.i32(64));
+  Value inBlock = swizzledOffset(e, row, e.urem(col, e.i32(64)), Swizzle::B128);
+  return e.add(e.mul(block, e.i32(blockBytes(rows))), inBlock);
+}
+
+Value ForwardKernelBuilder::loadF32(int64_t base, Value row, Value col,
+                                    int64_t rowElements) {
+  Value offset = e.mul(e.add(e.mul(row, e.i32(rowElements)), col), e.i32(4));
+  return e.load(e.f32(), shared(base, offset));
+}
+
+//===----------------------------------------------------------------------===//
+// Prologue: who am I, which tokens are mine
+//===----------------------------------------------------------------------===//
+
+void ForwardKernelBuilder::prologue() {
+  auto &b = e.builder();
+  smem = LLVM::AddressOfOp::create(b, e.ptr(kSharedSpace), kSharedSymbol);
+  barrier = shared(layout.barrier);
+
+  tid = e.threadIdx();
+  warpgroup = e.udiv(tid, e.i32(128));
+  threadInWarpgroup = e.urem(tid, e.i32(128));
+  frag = fragmentLayout(e, threadInWarpgroup);
+
+  seq = e.blockIdxX();
+  hv = e.blockIdxY();
+  numValueHeads = param(kParamValueHeads);
+  h = e.udiv(hv, e.udiv(numValueHeads, param(kParamHeads)));
+
+  Value cu = param(kParamCuSeqlens);
+  Value varlen = e.isNotNull(cu);
+  Value seqLen = e.sext64(param(kParamSeqLen));
+  Value seq64 = e.ext64(seq);
+  Value cu64 = e.ne(param(kParamCuSeqlens64), e.i32(0));
+  auto cuEntry = [&](Value index) {
+    return e.ifElse(cu64, e.i64(),
+                    [&] { return e.load(e.i64(), e.gep(cu, e.mul(index, e.i64(8)))); },
+                    [&] {
+                      return e.sext64(e.load(e.i32(), e.gep(cu, e.mul(index, e.i64(4)))));
+                    });
+  };
+  bos = e.ifElse(varlen, e.i64(), [&] { return cuEntry(seq64); },
+                 [&] { return e.mul(seq64, seqLen); });
+  Value eos = e.ifElse(varlen, e.i64(),
+                       [&] { return cuEntry(e.add(seq64, e.i64(1))); },
+                       [&] { return e.add(e.mul(seq64, seqLen), seqLen); });
+  len = e.trunc32(e.sub(eos, bos));
+  tmaRow0 = e.select(varlen, e.trunc32(bos), e.i32(0));
+  tmaBatch = e.select(varlen, e.i32(0), seq);
+
+  e.ifThen(e.eq(tid, e.i32(0)), [&] {
+    NVVM::MBarrierInitOp::create(b, barrier, e.i32(1), Value());
+    NVVM::FenceMbarrierInitOp::create(b);
+  });
+  e.syncThreads();
+}
+
+//===----------------------------------------------------------------------===//
+// The state: fp32 fragments of S^T in registers, a bf16 copy as operand
+//===----------------------------------------------------------------------===//
+
+/// Element offset of state element (v, d) within one (sequence, head).
+static Value stateIndex(KernelEmitter &e, const ForwardKernelConfig &c, Value v,
+                        Value d) {
+  if (c.stateLayout == StateLayout::VK)
+    return e.add(e.mul(v, e.i32(c.headDimK)), d);
+  return e.add(e.mul(d, e.i32(c.headDimV)), v);
+}
+
+Value ForwardKernelBuilder::loadInitialState() {
+  Value initial = param(kParamInitialState);
+  Type accType = accumulatorType(e, 128);
+  return e.ifElse(e.isNull(initial), accType,
+                  [&] { return zeroAccumulator(e, 128); },
+                  [&] {
+                    Value acc = LLVM::UndefOp::create(e.builder(), accType);
+                    Value base = e.mul(e.ext64(e.add(e.mul(seq, numValueHeads), hv)),
+                                       e.i64(c.headDimK * c.headDimV));
+                    int64_t bytes = c.initialStateType.getIntOrFloatBitWidth() / 8;
+                    for (int64_t v = 0; v < 64; ++v) {
+                      Value row = e.add(e.mul(warpgroup, e.i32(64)),
+                                        e.add(frag.rowBase, e.i32(FragmentLayout::rowOffset(v))));
+                      Value col = e.add(frag.colBase, e.i32(FragmentLayout::colOffset(v)));
+                      Value index = e.add(base, e.ext64(stateIndex(e, c, row, col)));
+                      Value p = e.gep(initial, e.mul(index, e.i64(bytes)));
+                      acc = insert(e, acc, e.toF32(e.load(c.initialStateType, p)), v);
+                    }
+                    return acc;
+                  });
+}
+
+void ForwardKernelBuilder::writeStateOperand(Value sAcc) {
+  for (int64_t v = 0; v < 64; ++v) {
+    Value row = e.add(e.mul(warpgroup, e.i32(64)),
+                      e.add(frag.rowBase, e.i32(FragmentLayout::rowOffset(v))));
+    Value col = e.add(frag.colBase, e.i32(FragmentLayout::colOffset(v)));
+    e.store(e.toBF16(extract(e, sAcc, v)),
+            shared(layout.stateT, blockedOffset(row, col, c.headDimV)));
+  }
+}
+
+void ForwardKernelBuilder::storeFinalState(Value sAcc) {
+  Value out = param(kParamFinalState);
+  e.ifThen(e.isNotNull(out), [&] {
+    Value base = e.mul(e.ext64(e.add(e.mul(seq, numValueHeads), hv)),
+                       e.i64(c.headDimK * c.headDimV));
+    int64_t bytes = c.finalStateType.getIntOrFloatBitWidth() / 8;
+    for (int64_t v = 0; v < 64; ++v) {
+      Value row = e.add(e.mul(warpgroup, e.i32(64)),
+                        e.add(frag.rowBase, e.i32(FragmentLayout::rowOffset(v))));
+      Value col = e.add(frag.colBase, e.i32(FragmentLayout::colOffset(v)));
+      Value index = e.add(base, e.ext64(stateIndex(e, c, row, col)));
+      Value value = extract(e, sAcc, v);
+      if (c.finalStateType.isBF16())
+        value = e.toBF16(value);
+      e.store(value, e.gep(out, e.mul(index, e.i64(bytes))));
+    }
+  });
+}
+
+//===----------------------------------------------------------------------===//
+// Per chunk: TMA, then the elementwise work of all threads
+//===----------------------------------------------------------------------===//
+
+void ForwardKernelBuilder::loadTiles(Value chunk, Value tokenRow) {
+  auto &b = e.builder();
+  int64_t C = c.chunkSize;
+  int64_t gBytes = C * c.headDimK * c.gType.getIntOrFloatBitWidth() / 8;
+  int64_t bytes = 2 * C * c.headDimK * 2 + C * c.headDimV * 2 + gBytes;
+  e.ifThen(e.eq(tid, e.i32(0)), [&] {
+    // The previous chunk's generic-proxy reads of the tiles are ordered
+    // before these async-proxy writes by the barrier that ended it.
+    e.fenceProxyAsyncShared();
+    NVVM::MBarrierArriveExpectTxOp::create(b, Type(), barrier, e.i32(bytes),
+                                           NVVM::MemScopeKindAttr(), BoolAttr(),
+                                           Value());
+    auto load = [&](ForwardParam map, int64_t tile, Value head) {
+      Value dst = LLVM::AddrSpaceCastOp::create(b, e.ptr(kSharedClusterSpace),
+                                                shared(tile));
+      NVVM::CpAsyncBulkTensorGlobalToSharedClusterOp::create(
+          b, dst, param(map), ValueRange{e.i32(0), head, tokenRow, tmaBatch},
+          barrier, ValueRange{}, Value(), Value(),
+          NVVM::TMALoadModeAttr::get(b.getContext(), NVVM::TMALoadMode::TILE),
+          b.getBoolAttr(false), NVVM::CTAGroupKindAttr(), Value());
+    };
+    load(kParamQMap, layout.qTile, h);
+    load(kParamKMap, layout.kTile, h);
+    load(kParamVMap, layout.vTile, hv);
+    load(kParamGMap, layout.gTile, hv);
+  });
+  NVVM::MBarrierTryWaitParityOp::create(b, barrier, e.andi(chunk, e.i32(1)),
+                                        e.i32(10000000));
+}
+
+void ForwardKernelBuilder::normaliseQK(Value rows) {
+  // Warps 0-3 take q's 16 rows, warps 4-7 k's, four rows each; a lane holds
+  // four columns of a row and the warp reduces the sum of squares.
+  int64_t K = c.headDimK;
+  Value warp = e.udiv(tid, e.i32(32)), lane = e.urem(tid, e.i32(32));
+  Value isQ = e.ult(warp, e.i32(4));
+  Value tile = e.select(isQ, e.i32(layout.qTile), e.i32(layout.kTile));
+  Value out = e.select(isQ, e.i32(layout.qf), e.i32(layout.kf));
+  Value scale = e.select(isQ, param(kParamScale), e.f32(1.0));
+  for (int64_t r = 0; r < 4; ++r) {
+    Value row = e.add(e.mul(e.urem(warp, e.i32(4)), e.i32(4)), e.i32(r));
+    SmallVector<Value> x;
+    Value sum = e.f32(0.0);
+    for (int64_t j = 0; j < K / 32; ++j) {
+      Value col = e.add(lane, e.i32(32 * j));
+      Value offset = e.mul(e.add(e.mul(row, e.i32(K)), col), e.i32(2));
+      x.push_back(e.toF32(e.load(e.bf16(), e.gep(smem, e.add(tile, offset)))));
+      sum = e.fadd(sum, e.fmul(x.back(), x.back()));
+    }
+    Value factor = scale;
+    if (c.qkL2Norm) {
+      for (int64_t m = 16; m >= 1; m /= 2)
+        sum = e.fadd(sum, e.shuffleXor(sum, m));
+      factor = e.fdiv(scale, e.sqrt(e.fadd(sum, e.f32(1e-6))));
+    }
+    factor = e.select(e.slt(row, rows), factor, e.f32(0.0));
+    for (int64_t j = 0; j < K / 32; ++j) {
+      Value col = e.add(lane, e.i32(32 * j));
+      Value offset = e.mul(e.add(e.mul(row, e.i32(K)), col), e.i32(4));
+      e.store(e.fmul(x[j], factor), e.gep(smem, e.add(out, offset)));
+    }
+  }
+}
+
+void ForwardKernelBuilder::computeGate(Value rows) {
+  // Threads 0..K-1: one key channel each, a serial cumsum over the chunk.
+  int64_t K = c.headDimK;
+  e.ifThen(e.ult(tid, e.i32(K)), [&] {
+    Value d = tid;
+    Value aLog = param(kParamALog), dtBias = param(kParamDtBias);
+    Value coefficient = e.f32(1.0), bias = e.f32(0.0);
+    if (c.gate != GateMode::Precomputed) {
+      coefficient = e.ifElse(e.isNull(aLog), e.f32(), [&] { return e.f32(1.0); },
+                             [&] {
+                               Value a = e.load(e.f32(), e.gep(aLog, e.mul(e.ext64(hv), e.i64(4))));
+                               return e.exp(a);
+                             });
+      bias = e.ifElse(e.isNull(dtBias), e.f32(), [&] { return e.f32(0.0); },
+                      [&] {
+                        Value index = e.add(e.mul(e.ext64(hv), e.i64(K)), e.ext64(d));
+                        return e.load(e.f32(), e.gep(dtBias, e.mul(index, e.i64(4))));
+                      });
+    }
+    int64_t gBytes = c.gType.getIntOrFloatBitWidth() / 8;
+    Value cumulative = e.f32(0.0);
+    for (int64_t i = 0; i < c.chunkSize; ++i) {
+      Value offset = e.mul(e.add(e.i32(i * K), d), e.i32(gBytes));
+      Value raw = e.toF32(e.load(c.gType, shared(layout.gTile, offset)));
+      Value logDecay = raw;
+      switch (c.gate) {
+      case GateMode::Precomputed:
+        break;
+      case GateMode::Softplus:
+        logDecay = e.fneg(e.fmul(coefficient, e.softplus(e.fadd(raw, bias))));
+        break;
+      case GateMode::LowerBound:
+        logDecay = e.fmul(param(kParamLowerBound),
+                          e.sigmoid(e.fmul(coefficient, e.fadd(raw, bias))));
+        break;
+      }
+      logDecay = e.select(e.slt(e.i32(i), rows), logDecay, e.f32(0.0));
+      cumulative = e.fadd(cumulative, logDecay);
+      e.store(cumulative, shared(layout.g, e.mul(e.add(e.i32(i * K), d), e.i32(4))));
+    }
+  });
+}
+
+void ForwardKernelBuilder::loadBeta(Value rows, Value firstToken) {
+  // Threads K..K+C-1: one row's beta each, zero past the sequence.
+  int64_t K = c.headDimK;
+  Value i = e.sub(tid, e.i32(K));
+  e.ifThen(e.andi(e.sle(e.i32(K), tid), e.slt(i, e.i32(c.chunkSize))), [&] {
+    Value beta = e.ifElse(e.slt(i, rows), e.f32(),
+                          [&] {
+                            Value token = e.add(firstToken, e.ext64(i));
+                            Value index = e.add(e.mul(token, e.ext64(numValueHeads)), e.ext64(hv));
+                            int64_t bytes = c.betaType.getIntOrFloatBitWidth() / 8;
+                            Value raw = e.toF32(e.load(c.betaType,
+                                                       e.gep(param(kParamBeta), e.mul(index, e.i64(bytes)))));
+                            switch (c.betaMode) {
+                            case BetaMode::Plain:
+                              return raw;
+                            case BetaMode::Sigmoid:
+                              return e.sigmoid(raw);
+                            case BetaMode::SigmoidNegEigval:
+                              return e.fmul(e.f32(2.0), e.sigmoid(raw));
+                            }
+                            return raw;
+                          },
+                          [&] { return e.f32(0.0); });
+    e.store(beta, shared(layout.beta, e.mul(i, e.i32(4))));
+  });
+}
+
+void ForwardKernelBuilder::computeAttention() {
+  // Thread t computes entry (i, j) = (t / C, t % C) of Akk and Aqk. Entries
+  // with j > i are computed too (and overflow harmlessly) but replaced by 0.
+  int64_t C = c.chunkSize, K = c.headDimK;
+  Value i = e.udiv(tid, e.i32(C)), j = e.urem(tid, e.i32(C));
+  SmallVector<Value> sums = e.forLoop(
+      e.i32(0), e.i32(K), e.i32(1), ValueRange{e.f32(0.0), e.f32(0.0)},
+      [&](Value d, ValueRange carried) -> SmallVector<Value> {
+        Value decay = e.exp(e.fsub(loadF32(layout.g, i, d, K), loadF32(layout.g, j, d, K)));
+        Value kj = e.fmul(loadF32(layout.kf, j, d, K), decay);
+        return {e.fadd(carried[0], e.fmul(loadF32(layout.kf, i, d, K), kj)),
+                e.fadd(carried[1], e.fmul(loadF32(layout.qf, i, d, K), kj))};
+      });
+  Value betaI = e.load(e.f32(), shared(layout.beta, e.mul(i, e.i32(4))));
+  Value akk = e.select(e.ult(j, i), e.fmul(betaI, sums[0]), e.f32(0.0));
+  Value aqk = e.select(e.ult(i, j), e.f32(0.0), sums[1]);
+  e.store(akk, shared(layout.akk, e.mul(e.add(e.mul(i, e.i32(C)), j), e.i32(4))));
+  e.store(e.toBF16(aqk), shared(layout.aqk, swizzledOffset(e, i, j, Swizzle::B32)));
+}
+
+void ForwardKernelBuilder::writeOperands() {
+  // 2048 elements per operand, 8 per thread.
+  int64_t C = c.chunkSize, K = c.headDimK;
+  Value lastG = e.i32(C - 1);
+  for (int64_t s = 0; s < C * K / kForwardThreads; ++s) {
+    Value index = e.add(tid, e.i32(s * kForwardThreads));
+    // Transposed [K x C] operands: row d (or v), column j.
+    Value d = e.udiv(index, e.i32(C)), j = e.urem(index, e.i32(C));
+    Value betaJ = e.load(e.f32(), shared(layout.beta, e.mul(j, e.i32(4))));
+    Value kjd = loadF32(layout.kf, j, d, K);
+    Value gjd = loadF32(layout.g, j, d, K);
+    Value offsetT = swizzledOffset(e, d, j, Swizzle::B32);
+    e.store(e.toBF16(e.fmul(betaJ, e.fmul(kjd, e.exp(gjd)))),
+            shared(layout.betaKGT, offsetT));
+    e.store(e.toBF16(e.fmul(kjd, e.exp(e.fsub(loadF32(layout.g, lastG, d, K), gjd)))),
+            shared(layout.kdT, offsetT));
+    Value vOffset = e.mul(e.add(e.mul(j, e.i32(c.headDimV)), d), e.i32(2));
+    Value vjd = e.toF32(e.load(e.bf16(), shared(layout.vTile, vOffset)));
+    e.store(e.toBF16(e.fmul(betaJ, vjd)), shared(layout.betaVT, offsetT));
+    // Q e^G [C x K]: row i, column d.
+    Value qi = e.udiv(index, e.i32(K)), qd = e.urem(index, e.i32(K));
+    Value qg = e.fmul(loadF32(layout.qf, qi, qd, K), e.exp(loadF32(layout.g, qi, qd, K)));
+    e.store(e.toBF16(qg), shared(layout.qg, blockedOffset(qi, qd, C)));
+  }
+}
+
+void ForwardKernelBuilder::invertTriangular() {
+  // Thread c < C solves (I + Akk) x = e_c by forward substitution (fp32):
+  // x_i = 0 for i < c, x_c = 1, x_i = -sum_{j<i} Akk_ij x_j after.
+  int64_t C = c.chunkSize;
+  e.ifThen(e.ult(tid, e.i32(C)), [&] {
+    Value column = tid;
+    SmallVector<Value> x;
+    for (int64_t i = 0; i < C; ++i) {
+      Value sum = e.f32(0.0);
+      for (int64_t j = 0; j < i; ++j) {
+        Value a = e.load(e.f32(), shared(layout.akk + 4 * (i * C + j)));
+        sum = e.fadd(sum, e.fmul(a, x[j]));
+      }
+      Value xi = e.select(e.ult(column, e.i32(i)), e.fneg(sum),
+                          e.select(e.eq(column, e.i32(i)), e.f32(1.0), e.f32(0.0)));
+      x.push_back(xi);
+      e.store(e.toBF16(xi), shared(layout.tinv, swizzledOffset(e, e.i32(i), column, Swizzle::B32)));
+    }
+  });
+}
+
+//===----------------------------------------------------------------------===//
+// Per chunk: the matrix products of one warpgroup
+//===----------------------------------------------------------------------===//
+
+Value ForwardKernelBuilder::chunkProducts(Value sAcc, Value rows, Value firstToken) {
+  int64_t C = c.chunkSize, K = c.headDimK;
+  Value rowBlock32 = e.mul(warpgroup, e.i32(64 * 32));   // 64 rows of 32 B
+  Value rowBlock128 = e.mul(warpgroup, e.i32(64 * 128)); // 64 rows of 128 B
+  auto descAt = [&](int64_t base, Value offset, Swizzle swizzle) {
+    return matrixDescriptor(e, e.address(shared(base, offset)), swizzle);
+  };
+
+  // U^T = (beta V)^T Tinv^T and W^T = (beta K e^G)^T Tinv^T (this
+  // warpgroup's 64 rows of V and of K).
+  wgmmaFence(e);
+  Value tinv = descriptor(layout.tinv, Swizzle::B32);
+  Value accU = wgmma(e, zeroAccumulator(e, C), descAt(layout.betaVT, rowBlock32, Swizzle::B32),
+                     tinv, C, /*accumulate=*/false);
+  Value accW = wgmma(e, zeroAccumulator(e, C), descAt(layout.betaKGT, rowBlock32, Swizzle::B32),
+                     tinv, C, /*accumulate=*/false);
+  wgmmaCommitAndWait(e);
+
+  // W [C x K] as the B operand of S^T W^T: this warpgroup writes its block.
+  for (int64_t v = 0; v < C / 2; ++v) {
+    Value d = e.add(e.mul(warpgroup, e.i32(64)),
+                    e.add(frag.rowBase, e.i32(FragmentLayout::rowOffset(v))));
+    Value i = e.add(frag.colBase, e.i32(FragmentLayout::colOffset(v)));
+    e.store(e.toBF16(extract(e, accW, v)), shared(layout.w, blockedOffset(i, d, C)));
+  }
+  e.fenceProxyAsyncShared();
+  e.syncThreads();
+
+  // V'^T = U^T - S^T W^T and O^T = S^T (Q e^G)^T, over K in k16 steps.
+  wgmmaFence(e);
+  Value accV = accU, accO = zeroAccumulator(e, C);
+  for (int64_t s = 0; s < K / 16; ++s) {
+    int64_t block = s / 4, step = (s % 4) * 32;
+    Value a = descAt(layout.stateT + block * blockBytes(c.headDimV) + step, rowBlock128,
+                     Swizzle::B128);
+    Value w = descriptor(layout.w + block * blockBytes(C) + step, Swizzle::B128);
+    Value qg = descriptor(layout.qg + block * blockBytes(C) + step, Swizzle::B128);
+    accV = wgmma(e, accV, a, w, C, /*accumulate=*/true, /*negateA=*/true);
+    accO = wgmma(e, accO, a, qg, C, /*accumulate=*/s > 0);
+  }
+  wgmmaCommitAndWait(e);
+
+  // V'^T [V x C] as the A operand of the last two products.
+  for (int64_t v = 0; v < C / 2; ++v) {
+    Value row = e.add(e.mul(warpgroup, e.i32(64)),
+                      e.add(frag.rowBase, e.i32(FragmentLayout::rowOffset(v))));
+    Value j = e.add(frag.colBase, e.i32(FragmentLayout::colOffset(v)));
+    e.store(e.toBF16(extract(e, accV, v)),
+            shared(layout.vnewT, swizzledOffset(e, row, j, Swizzle::B32)));
+  }
+  e.fenceProxyAsyncShared();
+  e.namedBarrier(e.add(warpgroup, e.i32(kWarpgroupBarrier)), 128);
+
+  // O^T += V'^T Aqk^T and S^T = S^T Diag(e^G_C) + V'^T (K e^(G_C - G)).
+  for (int64_t v = 0; v < 64; ++v) {
+    Value d = e.add(frag.colBase, e.i32(FragmentLayout::colOffset(v)));
+    Value decay = e.exp(loadF32(layout.g, e.i32(C - 1), d, K));
+    sAcc = insert(e, sAcc, e.fmul(extract(e, sAcc, v), decay), v);
+  }
+  wgmmaFence(e);
+  Value vnew = descAt(layout.vnewT, rowBlock32, Swizzle::B32);
+  accO = wgmma(e, accO, vnew, descriptor(layout.aqk, Swizzle::B32), C, true);
+  sAcc = wgmma(e, sAcc, vnew, descriptor(layout.kdT, Swizzle::B32), K, true);
+  wgmmaCommitAndWait(e);
+
+  // o rows of this chunk, in q's dtype; rows past the sequence are skipped.
+  Value out = param(kParamO);
+  for (int64_t v = 0; v < C / 2; ++v) {
+    Value row = e.add(e.mul(warpgroup, e.i32(64)),
+                      e.add(frag.rowBase, e.i32(FragmentLayout::rowOffset(v))));
+    Value i = e.add(frag.colBase, e.i32(FragmentLayout::colOffset(v)));
+    Value value = extract(e, accO, v);
+    e.ifThen(e.slt(i, rows), [&] {
+      Value token = e.add(firstToken, e.ext64(i));
+      Value index = e.add(e.mul(e.add(e.mul(token, e.ext64(numValueHeads)), e.ext64(hv)),
+                                e.i64(c.headDimV)),
+                          e.ext64(row));
+      e.store(e.toBF16(value), e.gep(out, e.mul(index, e.i64(2))));
+    });
+  }
+  writeStateOperand(sAcc);
+  e.fenceProxyAsyncShared();
+  e.syncThreads();
+  return sAcc;
+}
+
+//===----------------------------------------------------------------------===//
+// The kernel
+//===----------------------------------------------------------------------===//
+
+void ForwardKernelBuilder::build() {
+  int64_t C = c.chunkSize;
+  prologue();
+  Value sAcc = loadInitialState();
+  writeStateOperand(sAcc);
+  e.fenceProxyAsyncShared();
+  e.syncThreads();
+
+  Value chunks = e.udiv(e.add(len, e.i32(C - 1)), e.i32(C));
+  SmallVector<Value> state = e.forLoop(
+      e.i32(0), chunks, e.i32(1), ValueRange{sAcc},
+      [&](Value chunk, ValueRange carried) -> SmallVector<Value> {
+        Value row0 = e.mul(chunk, e.i32(C));
+        Value rows = e.minsi(e.i32(C), e.sub(len, row0));
+        Value firstToken = e.add(bos, e.ext64(row0));
+        loadTiles(chunk, e.add(tmaRow0, row0));
+        normaliseQK(rows);
+        computeGate(rows);
+        loadBeta(rows, firstToken);
+        e.syncThreads();
+        computeAttention();
+        writeOperands();
+        e.syncThreads();
+        invertTriangular();
+        e.fenceProxyAsyncShared();
+        e.syncThreads();
+        return {chunkProducts(carried[0], rows, firstToken)};
+      });
+  storeFinalState(state[0]);
+}
+
+LLVM::LLVMFuncOp kda::buildForwardKernel(OpBuilder &builder, Location loc,
+                                         const ForwardKernelConfig &config) {
+  MLIRContext *ctx = builder.getContext();
+  auto generic = LLVM::LLVMPointerType::get(ctx);
+  auto global = LLVM::LLVMPointerType::get(ctx, kGlobalSpace);
+  Type i32 = builder.getI32Type(), f32 = builder.getF32Type();
+  SmallVector<Type> params(kForwardParamCount);
+  for (unsigned p = kParamQMap; p <= kParamGMap; ++p)
+    params[p] = generic;
+  for (unsigned p = kParamBeta; p <= kParamFinalState; ++p)
+    params[p] = global;
+  params[kParamCuSeqlens64] = params[kParamSeqLen] = params[kParamHeads] =
+      params[kParamValueHeads] = i32;
+  params[kParamScale] = params[kParamLowerBound] = f32;
+
+  // The dynamic shared memory, declared once per module.
+  Operation *module = builder.getInsertionBlock()->getParentOp();
+  if (!SymbolTable::lookupSymbolIn(module, kSharedSymbol)) {
+    LLVM::GlobalOp::create(builder, loc, LLVM::LLVMArrayType::get(builder.getI8Type(), 0),
+                           /*isConstant=*/false, LLVM::Linkage::External,
+                           kSharedSymbol, Attribute(), /*alignment=*/1024,
+                           kSharedSpace);
+  }
+
+  auto func = LLVM::LLVMFuncOp::create(
+      builder, loc, config.kernelName(),
+      LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(ctx), params));
+  func->setAttr("nvvm.kernel", builder.getUnitAttr());
+  func->setAttr("nvvm.reqntid", builder.getDenseI32ArrayAttr({kForwardThreads, 1, 1}));
+  // Tensor maps arrive by value: 128-byte __grid_constant__ parameters.
+  for (unsigned p = kParamQMap; p <= kParamGMap; ++p) {
+    func.setArgAttr(p, "llvm.byval", TypeAttr::get(LLVM::LLVMArrayType::get(builder.getI8Type(), 128)));
+    func.setArgAttr(p, "llvm.align", builder.getI64IntegerAttr(64));
+    func.setArgAttr(p, "nvvm.grid_constant", builder.getUnitAttr());
+  }
+
+  Block *entry = func.addEntryBlock(builder);
+  OpBuilder::InsertionGuard guard(builder);
+  builder.setInsertionPointToStart(entry);
+  ImplicitLocOpBuilder b(loc, builder);
+  KernelEmitter e(b);
+  ForwardKernelBuilder(e, config, func).build();
+  LLVM::ReturnOp::create(b, ValueRange{});
+  return func;
+}

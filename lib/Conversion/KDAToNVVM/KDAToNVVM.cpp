@@ -1,0 +1,122 @@
+//===- KDAToNVVM.cpp - convert-kda-to-nvvm ----------------------*- C++ -*-===//
+//
+// Reads each kda.forward's configuration off its types and attributes,
+// checks the kernel supports it, and emits the kernel (ForwardKernel.cpp)
+// into a gpu.module with the launch manifest the runtime reads.
+//
+//===----------------------------------------------------------------------===//
+
+#include "kda/Conversion/KDAToNVVM/ForwardKernel.h"
+#include "kda/Conversion/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/SymbolTable.h"
+
+namespace mlir::kda {
+#define GEN_PASS_DEF_CONVERTKDATONVVM
+#include "kda/Conversion/Passes.h.inc"
+} // namespace mlir::kda
+
+using namespace mlir;
+using namespace mlir::kda;
+
+static std::string typeName(Type t) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  t.print(os);
+  return s;
+}
+
+/// The kernel configuration of `op`, or a diagnostic on it.
+static FailureOr<ForwardKernelConfig> configOf(ForwardOp op) {
+  auto q = cast<RankedTensorType>(op.getQ().getType());
+  auto v = cast<RankedTensorType>(op.getV().getType());
+  ForwardKernelConfig c;
+  c.headDimK = q.getDimSize(3);
+  c.headDimV = v.getDimSize(3);
+  if (ShapedType::isDynamic(c.headDimK) || ShapedType::isDynamic(c.headDimV))
+    return op.emitOpError("head sizes K and V must be static to compile a kernel");
+  if (!q.getElementType().isBF16())
+    return op.emitOpError() << "operand 'q' has element type " << q.getElementType()
+                            << ": the forward kernel takes bf16 q, k, v so far";
+  c.chunkSize = op.getChunkSize();
+  c.gate = op.getGate();
+  c.betaMode = op.getBetaMode();
+  c.qkL2Norm = op.getQkL2norm();
+  c.stateLayout = op.getStateLayout();
+  c.gType = cast<RankedTensorType>(op.getG().getType()).getElementType();
+  c.betaType = cast<RankedTensorType>(op.getBeta().getType()).getElementType();
+  Builder b(op.getContext());
+  c.initialStateType = op.getInitialState()
+                           ? cast<RankedTensorType>(op.getInitialState().getType()).getElementType()
+                           : b.getF32Type();
+  c.finalStateType = op.getFinalState()
+                         ? cast<RankedTensorType>(op.getFinalState().getType()).getElementType()
+                         : b.getF32Type();
+  std::string unsupported = checkForwardSupport(c);
+  if (!unsupported.empty())
+    return op.emitOpError() << "cannot be compiled yet: " << unsupported;
+  return c;
+}
+
+/// Everything the runtime needs to launch the kernel (kda-compile writes it
+/// into the bundle).
+static DictionaryAttr manifestOf(Builder &b, const ForwardKernelConfig &c) {
+  SmallVector<NamedAttribute> fields = {
+      b.getNamedAttr("kernel", b.getStringAttr(c.kernelName())),
+      b.getNamedAttr("threads", b.getI64IntegerAttr(kForwardThreads)),
+      b.getNamedAttr("shared_bytes", b.getI64IntegerAttr(forwardSharedBytes(c))),
+      b.getNamedAttr("chunk_size", b.getI64IntegerAttr(c.chunkSize)),
+      b.getNamedAttr("head_dim_k", b.getI64IntegerAttr(c.headDimK)),
+      b.getNamedAttr("head_dim_v", b.getI64IntegerAttr(c.headDimV)),
+      b.getNamedAttr("gate", b.getStringAttr(stringifyGateMode(c.gate))),
+      b.getNamedAttr("beta_mode", b.getStringAttr(stringifyBetaMode(c.betaMode))),
+      b.getNamedAttr("qk_l2norm", b.getI64IntegerAttr(c.qkL2Norm)),
+      b.getNamedAttr("state_layout", b.getStringAttr(stringifyStateLayout(c.stateLayout))),
+      b.getNamedAttr("qkv_dtype", b.getStringAttr("bf16")),
+      b.getNamedAttr("g_dtype", b.getStringAttr(typeName(c.gType))),
+      b.getNamedAttr("beta_dtype", b.getStringAttr(typeName(c.betaType))),
+      b.getNamedAttr("initial_state_dtype", b.getStringAttr(typeName(c.initialStateType))),
+      b.getNamedAttr("final_state_dtype", b.getStringAttr(typeName(c.finalStateType))),
+  };
+  return b.getDictionaryAttr(fields);
+}
+
+namespace {
+struct ConvertKDAToNVVMPass
+    : public kda::impl::ConvertKDAToNVVMBase<ConvertKDAToNVVMPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    OpBuilder builder(module.getContext());
+    SymbolTable symbols(module);
+    SmallVector<Operation *> hosts;
+    bool failedAny = false;
+
+    module.walk([&](ForwardOp op) {
+      FailureOr<ForwardKernelConfig> config = configOf(op);
+      if (failed(config)) {
+        failedAny = true;
+        return;
+      }
+      std::string name = config->kernelName();
+      if (!symbols.lookup(name)) {
+        builder.setInsertionPointToEnd(module.getBody());
+        auto gpuModule = gpu::GPUModuleOp::create(builder, op.getLoc(), name);
+        gpuModule->setAttr("kda.manifest", manifestOf(builder, *config));
+        builder.setInsertionPointToStart(gpuModule.getBody());
+        buildForwardKernel(builder, op.getLoc(), *config);
+        symbols.insert(gpuModule);
+      }
+      if (Operation *host = op->getParentOfType<FunctionOpInterface>())
+        if (!llvm::is_contained(hosts, host))
+          hosts.push_back(host);
+    });
+    if (failedAny)
+      return signalPassFailure();
+    for (Operation *host : hosts)
+      host->erase();
+    module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
+                    UnitAttr::get(module.getContext()));
+  }
+};
+} // namespace

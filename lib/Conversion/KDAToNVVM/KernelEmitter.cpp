@@ -1,0 +1,195 @@
+//===- KernelEmitter.cpp - Building blocks of generated kernels -*- C++ -*-===//
+
+#include "KernelEmitter.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+
+
+using namespace mlir;
+using namespace mlir::kda;
+
+// C++17 has no <numbers>.
+static constexpr double kLog2E = 1.4426950408889634074;
+static constexpr double kLn2 = 0.69314718055994530942;
+
+Type KernelEmitter::ptr(unsigned space) {
+  return LLVM::LLVMPointerType::get(b.getContext(), space);
+}
+
+Value KernelEmitter::i32(int64_t v) {
+  return arith::ConstantIntOp::create(b, v, 32);
+}
+Value KernelEmitter::i64(int64_t v) {
+  return arith::ConstantIntOp::create(b, v, 64);
+}
+Value KernelEmitter::f32(double v) {
+  return arith::ConstantFloatOp::create(b, b.getF32Type(),
+                                        APFloat(static_cast<float>(v)));
+}
+
+Value KernelEmitter::add(Value a, Value c) { return arith::AddIOp::create(b, a, c); }
+Value KernelEmitter::sub(Value a, Value c) { return arith::SubIOp::create(b, a, c); }
+Value KernelEmitter::mul(Value a, Value c) { return arith::MulIOp::create(b, a, c); }
+Value KernelEmitter::udiv(Value a, Value c) { return arith::DivUIOp::create(b, a, c); }
+Value KernelEmitter::urem(Value a, Value c) { return arith::RemUIOp::create(b, a, c); }
+Value KernelEmitter::andi(Value a, Value c) { return arith::AndIOp::create(b, a, c); }
+Value KernelEmitter::ori(Value a, Value c) { return arith::OrIOp::create(b, a, c); }
+Value KernelEmitter::xori(Value a, Value c) { return arith::XOrIOp::create(b, a, c); }
+Value KernelEmitter::shl(Value a, Value c) { return arith::ShLIOp::create(b, a, c); }
+Value KernelEmitter::lshr(Value a, Value c) { return arith::ShRUIOp::create(b, a, c); }
+Value KernelEmitter::minsi(Value a, Value c) { return arith::MinSIOp::create(b, a, c); }
+Value KernelEmitter::ext64(Value a) { return arith::ExtUIOp::create(b, i64(), a); }
+Value KernelEmitter::sext64(Value a) { return arith::ExtSIOp::create(b, i64(), a); }
+Value KernelEmitter::trunc32(Value a) { return arith::TruncIOp::create(b, i32(), a); }
+
+Value KernelEmitter::eq(Value a, Value c) {
+  return arith::CmpIOp::create(b, arith::CmpIPredicate::eq, a, c);
+}
+Value KernelEmitter::ne(Value a, Value c) {
+  return arith::CmpIOp::create(b, arith::CmpIPredicate::ne, a, c);
+}
+Value KernelEmitter::slt(Value a, Value c) {
+  return arith::CmpIOp::create(b, arith::CmpIPredicate::slt, a, c);
+}
+Value KernelEmitter::sle(Value a, Value c) {
+  return arith::CmpIOp::create(b, arith::CmpIPredicate::sle, a, c);
+}
+Value KernelEmitter::ult(Value a, Value c) {
+  return arith::CmpIOp::create(b, arith::CmpIPredicate::ult, a, c);
+}
+Value KernelEmitter::select(Value cond, Value t, Value f) {
+  return arith::SelectOp::create(b, cond, t, f);
+}
+
+Value KernelEmitter::fadd(Value a, Value c) { return arith::AddFOp::create(b, a, c); }
+Value KernelEmitter::fsub(Value a, Value c) { return arith::SubFOp::create(b, a, c); }
+Value KernelEmitter::fmul(Value a, Value c) { return arith::MulFOp::create(b, a, c); }
+Value KernelEmitter::fdiv(Value a, Value c) { return arith::DivFOp::create(b, a, c); }
+Value KernelEmitter::fneg(Value a) { return arith::NegFOp::create(b, a); }
+Value KernelEmitter::fmax(Value a, Value c) {
+  return arith::MaximumFOp::create(b, a, c);
+}
+Value KernelEmitter::fabs(Value a) {
+  return fmax(a, fneg(a));
+}
+Value KernelEmitter::toF32(Value a) {
+  if (a.getType().isF32())
+    return a;
+  return arith::ExtFOp::create(b, f32(), a);
+}
+Value KernelEmitter::toBF16(Value a) { return arith::TruncFOp::create(b, bf16(), a); }
+Value KernelEmitter::sitofp(Value a) { return arith::SIToFPOp::create(b, f32(), a); }
+
+Value KernelEmitter::ptxUnary(StringRef instruction, Value x) {
+  std::string code = (instruction + " $0, $1;").str();
+  return NVVM::InlinePtxOp::create(b, TypeRange{f32()}, ValueRange{x},
+                                   ValueRange{}, code, Value())
+      .getResult(0);
+}
+
+Value KernelEmitter::exp(Value x) {
+  return ptxUnary("ex2.approx.f32", fmul(x, f32(kLog2E)));
+}
+Value KernelEmitter::log1p(Value x) {
+  return fmul(ptxUnary("lg2.approx.f32", fadd(f32(1.0), x)), f32(kLn2));
+}
+Value KernelEmitter::sqrt(Value x) { return ptxUnary("sqrt.rn.f32", x); }
+Value KernelEmitter::softplus(Value x) {
+  // max(x, 0) + ln(1 + exp(-|x|)): no overflow for any x.
+  return fadd(fmax(x, f32(0.0)), log1p(exp(fneg(fabs(x)))));
+}
+Value KernelEmitter::sigmoid(Value x) {
+  return fdiv(f32(1.0), fadd(f32(1.0), exp(fneg(x))));
+}
+
+Value KernelEmitter::gep(Value base, Value byteOffset) {
+  return LLVM::GEPOp::create(b, base.getType(), b.getI8Type(), base,
+                             ValueRange{byteOffset});
+}
+Value KernelEmitter::load(Type type, Value p) { return LLVM::LoadOp::create(b, type, p); }
+void KernelEmitter::store(Value value, Value p) { LLVM::StoreOp::create(b, value, p); }
+Value KernelEmitter::isNull(Value p) {
+  Value zero = LLVM::ZeroOp::create(b, p.getType());
+  return LLVM::ICmpOp::create(b, LLVM::ICmpPredicate::eq, p, zero);
+}
+Value KernelEmitter::isNotNull(Value p) {
+  Value zero = LLVM::ZeroOp::create(b, p.getType());
+  return LLVM::ICmpOp::create(b, LLVM::ICmpPredicate::ne, p, zero);
+}
+Value KernelEmitter::address(Value p) { return LLVM::PtrToIntOp::create(b, i64(), p); }
+
+void KernelEmitter::forLoop(Value lower, Value upper, Value step,
+                            const std::function<void(Value)> &body) {
+  scf::ForOp::create(b, lower, upper, step, ValueRange{},
+                     [&](OpBuilder &nested, Location loc, Value iv, ValueRange) {
+                       OpBuilder::InsertionGuard guard(b);
+                       b.setInsertionPoint(nested.getInsertionBlock(),
+                                           nested.getInsertionPoint());
+                       body(iv);
+                       scf::YieldOp::create(b);
+                     });
+}
+
+void KernelEmitter::ifThen(Value cond, const std::function<void()> &then) {
+  scf::IfOp::create(b, cond, [&](OpBuilder &nested, Location loc) {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(nested.getInsertionBlock(), nested.getInsertionPoint());
+    then();
+    scf::YieldOp::create(b);
+  });
+}
+
+Value KernelEmitter::ifElse(Value cond, Type type, const std::function<Value()> &then,
+                            const std::function<Value()> &otherwise) {
+  auto op = scf::IfOp::create(b, TypeRange{type}, cond, /*withElseRegion=*/true);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&op.getThenRegion().front());
+    scf::YieldOp::create(b, then());
+    b.setInsertionPointToStart(&op.getElseRegion().front());
+    scf::YieldOp::create(b, otherwise());
+  }
+  return op.getResult(0);
+}
+
+SmallVector<Value> KernelEmitter::forLoop(
+    Value lower, Value upper, Value step, ValueRange init,
+    const std::function<SmallVector<Value>(Value, ValueRange)> &body) {
+  auto op = scf::ForOp::create(
+      b, lower, upper, step, init,
+      [&](OpBuilder &nested, Location loc, Value iv, ValueRange carried) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(nested.getInsertionBlock(), nested.getInsertionPoint());
+        scf::YieldOp::create(b, body(iv, carried));
+      });
+  return SmallVector<Value>(op.getResults());
+}
+
+void KernelEmitter::unrolled(int64_t count, const std::function<void(int64_t)> &body) {
+  for (int64_t i = 0; i < count; ++i)
+    body(i);
+}
+
+Value KernelEmitter::threadIdx() { return NVVM::ThreadIdXOp::create(b, i32()); }
+Value KernelEmitter::blockIdxX() { return NVVM::BlockIdXOp::create(b, i32()); }
+Value KernelEmitter::blockIdxY() { return NVVM::BlockIdYOp::create(b, i32()); }
+
+void KernelEmitter::syncThreads() { NVVM::Barrier0Op::create(b); }
+
+void KernelEmitter::namedBarrier(Value id, int64_t threads) {
+  NVVM::BarrierOp::create(b, Type(), id, i32(threads),
+                          NVVM::BarrierReductionAttr(), Value());
+}
+
+void KernelEmitter::fenceProxyAsyncShared() {
+  NVVM::FenceProxyOp::create(
+      b, NVVM::ProxyKindAttr::get(b.getContext(), NVVM::ProxyKind::async_shared),
+      NVVM::SharedSpaceAttr::get(b.getContext(), NVVM::SharedSpace::shared_cta));
+}
+
+Value KernelEmitter::shuffleXor(Value value, int64_t laneMask) {
+  return NVVM::ShflOp::create(
+      b, f32(), i32(-1), value, i32(laneMask), i32(0x1f),
+      NVVM::ShflKindAttr::get(b.getContext(), NVVM::ShflKind::bfly), UnitAttr());
+}

@@ -1,0 +1,133 @@
+//===- KernelEmitter.h - Building blocks of generated kernels ---*- C++ -*-===//
+//
+// A thin layer over ImplicitLocOpBuilder for writing kernel bodies in the
+// llvm + nvvm + arith + scf dialects: integer and float arithmetic on i32,
+// i64 and f32, shared- and global-memory pointers, structured loops and
+// conditionals, barriers and fences. Special functions (ex2, lg2, sqrt) are
+// inline PTX from one place (`ptxUnary`), since convert-gpu-to-nvvm refuses
+// the LLVM intrinsics without libdevice.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KDA_LIB_CONVERSION_KDATONVVM_KERNELEMITTER_H
+#define KDA_LIB_CONVERSION_KDATONVVM_KERNELEMITTER_H
+
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+
+#include <functional>
+
+namespace mlir::kda {
+
+/// LLVM address spaces of the NVPTX target.
+enum AddressSpace : unsigned {
+  kGlobalSpace = 1,
+  kSharedSpace = 3,
+  kSharedClusterSpace = 7,
+};
+
+class KernelEmitter {
+public:
+  explicit KernelEmitter(ImplicitLocOpBuilder &b) : b(b) {}
+
+  ImplicitLocOpBuilder &builder() { return b; }
+  Type i1() { return b.getI1Type(); }
+  Type i16() { return b.getI16Type(); }
+  Type i32() { return b.getI32Type(); }
+  Type i64() { return b.getI64Type(); }
+  Type f32() { return b.getF32Type(); }
+  Type bf16() { return b.getBF16Type(); }
+  Type ptr(unsigned space = 0);
+
+  // Constants.
+  Value i32(int64_t v);
+  Value i64(int64_t v);
+  Value f32(double v);
+
+  // Integer arithmetic (operands of one type).
+  Value add(Value a, Value c);
+  Value sub(Value a, Value c);
+  Value mul(Value a, Value c);
+  Value udiv(Value a, Value c);
+  Value urem(Value a, Value c);
+  Value andi(Value a, Value c);
+  Value ori(Value a, Value c);
+  Value xori(Value a, Value c);
+  Value shl(Value a, Value c);
+  Value lshr(Value a, Value c);
+  Value minsi(Value a, Value c);
+  Value ext64(Value a);   // zero-extends i32 to i64
+  Value sext64(Value a);  // sign-extends i32 to i64
+  Value trunc32(Value a); // i64 to i32
+  Value eq(Value a, Value c);
+  Value ne(Value a, Value c);
+  Value slt(Value a, Value c);
+  Value sle(Value a, Value c);
+  Value ult(Value a, Value c);
+  Value andb(Value a, Value c) { return andi(a, c); }
+  Value select(Value cond, Value t, Value f);
+
+  // Float arithmetic (f32).
+  Value fadd(Value a, Value c);
+  Value fsub(Value a, Value c);
+  Value fmul(Value a, Value c);
+  Value fdiv(Value a, Value c);
+  Value fneg(Value a);
+  Value fmax(Value a, Value c);
+  Value fabs(Value a);
+  Value toF32(Value a);   // from bf16, f16 or f32
+  Value toBF16(Value a);  // f32 to bf16, round to nearest even
+  Value sitofp(Value a);  // i32 to f32
+
+  /// exp(x), ln(1 + exp(x)), sigmoid(x), 1/sqrt(x) and friends in f32.
+  Value exp(Value x);
+  Value log1p(Value x); // for x >= 0, as ln(1 + x) through lg2
+  Value sqrt(Value x);
+  Value softplus(Value x);
+  Value sigmoid(Value x);
+  /// One f32 -> f32 PTX instruction, e.g. "ex2.approx.f32".
+  Value ptxUnary(StringRef instruction, Value x);
+
+  // Memory. Offsets are in bytes (i32 for shared, i64 for global).
+  Value gep(Value base, Value byteOffset);
+  Value load(Type type, Value ptr);
+  void store(Value value, Value ptr);
+  Value isNull(Value ptr);
+  Value isNotNull(Value ptr);
+  /// A pointer's address as i64 (for descriptors).
+  Value address(Value ptr);
+
+  // Control flow.
+  void forLoop(Value lower, Value upper, Value step,
+               const std::function<void(Value)> &body);
+  void ifThen(Value cond, const std::function<void()> &then);
+  /// cond ? then() : otherwise(), each branch building its value.
+  Value ifElse(Value cond, Type type, const std::function<Value()> &then,
+               const std::function<Value()> &otherwise);
+  /// A loop carrying values: body(iv, carried) returns the next ones.
+  SmallVector<Value> forLoop(
+      Value lower, Value upper, Value step, ValueRange init,
+      const std::function<SmallVector<Value>(Value, ValueRange)> &body);
+  /// Unrolled at generation time: body(i) for i in [0, count).
+  void unrolled(int64_t count, const std::function<void(int64_t)> &body);
+
+  // Thread identity.
+  Value threadIdx();
+  Value blockIdxX();
+  Value blockIdxY();
+
+  // Synchronisation.
+  void syncThreads();                          // bar.sync 0
+  void namedBarrier(Value id, int64_t threads);
+  void fenceProxyAsyncShared();                // generic -> async proxy
+  /// butterfly shuffle within a warp
+  Value shuffleXor(Value value, int64_t laneMask);
+
+private:
+  ImplicitLocOpBuilder &b;
+};
+
+} // namespace mlir::kda
+
+#endif // KDA_LIB_CONVERSION_KDATONVVM_KERNELEMITTER_H

@@ -1,0 +1,81 @@
+//===- WGMMA.cpp - Warpgroup matrix products from shared memory -*- C++ -*-===//
+
+#include "WGMMA.h"
+
+using namespace mlir;
+using namespace mlir::kda;
+
+Value kda::swizzledOffset(KernelEmitter &e, Value row, Value col, Swizzle swizzle) {
+  int64_t span = static_cast<int64_t>(swizzle);
+  Value linear = e.add(e.mul(row, e.i32(span)), e.mul(col, e.i32(2)));
+  // Swizzle<B,4,3>: XOR the 16-byte chunk index with address bits 7..7+B.
+  Value phase = e.andi(e.lshr(linear, e.i32(7)), e.i32(span / 16 - 1));
+  return e.xori(linear, e.shl(phase, e.i32(4)));
+}
+
+Value kda::matrixDescriptor(KernelEmitter &e, Value address, Swizzle swizzle) {
+  // Bits 0-13: start address >> 4; 16-29: leading byte offset (unused for
+  // swizzled K-major layouts, 1 by convention); 32-45: stride byte offset
+  // >> 4, the distance between 8-row groups; 62-63: swizzle mode.
+  int64_t span = static_cast<int64_t>(swizzle);
+  int64_t mode = swizzle == Swizzle::B128 ? 1 : 3;
+  int64_t strideBytes = 8 * span;
+  int64_t fixed = (int64_t{1} << 16) | ((strideBytes >> 4) << 32) |
+                  (static_cast<int64_t>(static_cast<uint64_t>(mode) << 62));
+  Value start = e.lshr(e.andi(address, e.i64(0x3FFFF)), e.i64(4));
+  return e.ori(start, e.i64(fixed));
+}
+
+Type kda::accumulatorType(KernelEmitter &e, int64_t n) {
+  SmallVector<Type> fields(n / 2, e.f32());
+  return LLVM::LLVMStructType::getLiteral(e.builder().getContext(), fields);
+}
+
+Value kda::zeroAccumulator(KernelEmitter &e, int64_t n) {
+  Value acc = LLVM::UndefOp::create(e.builder(), accumulatorType(e, n));
+  Value zero = e.f32(0.0);
+  for (int64_t i = 0; i < n / 2; ++i)
+    acc = insert(e, acc, zero, i);
+  return acc;
+}
+
+Value kda::wgmma(KernelEmitter &e, Value acc, Value descA, Value descB, int64_t n,
+                 bool accumulate, bool negateA) {
+  MLIRContext *ctx = e.builder().getContext();
+  auto bf16 = NVVM::WGMMATypesAttr::get(ctx, NVVM::WGMMATypes::bf16);
+  auto f32 = NVVM::WGMMATypesAttr::get(ctx, NVVM::WGMMATypes::f32);
+  auto scaleD = NVVM::WGMMAScaleOutAttr::get(
+      ctx, accumulate ? NVVM::WGMMAScaleOut::one : NVVM::WGMMAScaleOut::zero);
+  auto scaleA = NVVM::WGMMAScaleInAttr::get(
+      ctx, negateA ? NVVM::WGMMAScaleIn::neg : NVVM::WGMMAScaleIn::one);
+  auto one = NVVM::WGMMAScaleInAttr::get(ctx, NVVM::WGMMAScaleIn::one);
+  // Both operands K-major: A "row" and B "col" in PTX's terms.
+  auto row = NVVM::MMALayoutAttr::get(ctx, NVVM::MMALayout::row);
+  auto col = NVVM::MMALayoutAttr::get(ctx, NVVM::MMALayout::col);
+  auto shape = NVVM::MMAShapeAttr::get(ctx, 64, n, 16);
+  return NVVM::WgmmaMmaAsyncOp::create(e.builder(), acc.getType(), acc, descA,
+                                       descB, shape, bf16, bf16, f32, scaleD,
+                                       scaleA, one, row, col,
+                                       NVVM::MMAIntOverflowAttr());
+}
+
+void kda::wgmmaFence(KernelEmitter &e) { NVVM::WgmmaFenceAlignedOp::create(e.builder()); }
+
+void kda::wgmmaCommitAndWait(KernelEmitter &e) {
+  NVVM::WgmmaGroupSyncAlignedOp::create(e.builder());
+  NVVM::WgmmaWaitGroupSyncOp::create(e.builder(), e.builder().getI64IntegerAttr(0));
+}
+
+FragmentLayout kda::fragmentLayout(KernelEmitter &e, Value thread) {
+  Value warp = e.udiv(thread, e.i32(32)), lane = e.urem(thread, e.i32(32));
+  return {e.add(e.mul(warp, e.i32(16)), e.udiv(lane, e.i32(4))),
+          e.mul(e.urem(lane, e.i32(4)), e.i32(2))};
+}
+
+Value kda::extract(KernelEmitter &e, Value acc, int64_t index) {
+  return LLVM::ExtractValueOp::create(e.builder(), acc, index);
+}
+
+Value kda::insert(KernelEmitter &e, Value acc, Value value, int64_t index) {
+  return LLVM::InsertValueOp::create(e.builder(), acc, value, index);
+}

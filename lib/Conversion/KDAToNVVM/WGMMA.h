@@ -1,0 +1,64 @@
+//===- WGMMA.h - Warpgroup matrix products from shared memory ---*- C++ -*-===//
+//
+// Everything kda's kernels need to run wgmma.mma_async on bf16 operands kept
+// K-major in shared memory: the swizzled layout those operands are written
+// in, the 64-bit matrix descriptors, the instruction itself, and where each
+// accumulator value of a thread sits in the result tile.
+//
+// Layout (K-major, one row = one swizzle span of 32 or 128 bytes): element
+// (row, col) of a bf16 tile lives at byte `row * span + 2 * col`, with the
+// 16-byte chunk index XORed with address bits 7.. (Swizzle<B,4,3> in
+// CUTLASS's terms), the layout TMA writes with the same swizzle mode. A
+// matrix wider than one span is stored as consecutive span-wide column
+// blocks.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KDA_LIB_CONVERSION_KDATONVVM_WGMMA_H
+#define KDA_LIB_CONVERSION_KDATONVVM_WGMMA_H
+
+#include "KernelEmitter.h"
+
+namespace mlir::kda {
+
+/// Swizzle span of a K-major operand tile, in bytes per row.
+enum class Swizzle : int64_t { B32 = 32, B128 = 128 };
+
+/// Byte offset of bf16 element (row, col) in a K-major tile (i32 values).
+Value swizzledOffset(KernelEmitter &e, Value row, Value col, Swizzle swizzle);
+
+/// The wgmma shared-memory descriptor of a K-major tile starting at byte
+/// address `address` (i64; aligned to 8 rows of the span).
+Value matrixDescriptor(KernelEmitter &e, Value address, Swizzle swizzle);
+
+/// A zero accumulator of a m64 x n tile: n / 2 f32 per thread.
+Value zeroAccumulator(KernelEmitter &e, int64_t n);
+Type accumulatorType(KernelEmitter &e, int64_t n);
+
+/// acc (+)= op(A) * B^T for a m64 x n x k16 step, both operands bf16 and
+/// K-major: A is 64 x 16, B is n x 16. `accumulate` false ignores `acc`'s
+/// values; `negateA` computes acc - A * B^T.
+Value wgmma(KernelEmitter &e, Value acc, Value descA, Value descB, int64_t n,
+            bool accumulate, bool negateA = false);
+
+/// Issues the fence that must precede wgmma when accumulator registers were
+/// written by other instructions, and the commit/wait that completes a batch.
+void wgmmaFence(KernelEmitter &e);
+void wgmmaCommitAndWait(KernelEmitter &e);
+
+/// Where the accumulator values of the calling thread sit in the m64 x n
+/// tile: value v is at (rowBase + rowOffset(v), colBase + colOffset(v)).
+struct FragmentLayout {
+  Value rowBase; // 16 * warp + lane / 4, warp within the warpgroup
+  Value colBase; // 2 * (lane % 4)
+  static int64_t rowOffset(int64_t v) { return 8 * ((v % 4) / 2); }
+  static int64_t colOffset(int64_t v) { return 8 * (v / 4) + (v % 2); }
+};
+FragmentLayout fragmentLayout(KernelEmitter &e, Value threadInWarpgroup);
+
+Value extract(KernelEmitter &e, Value acc, int64_t index);
+Value insert(KernelEmitter &e, Value acc, Value value, int64_t index);
+
+} // namespace mlir::kda
+
+#endif // KDA_LIB_CONVERSION_KDATONVVM_WGMMA_H

@@ -1,0 +1,166 @@
+"""The CUDA path of `chunk_kda`: picks the kernel bundle compiled for the
+call's configuration, and launches it through the C runtime on torch's
+current stream. Registered as the torch.library custom op `kda::forward`.
+
+Bundles are found at $KDA_BUNDLE_DIR, in `bundles/` next to this package,
+or in the source tree's build/bundles.
+"""
+
+import os
+import pathlib
+
+import torch
+
+from . import _lib
+
+_DTYPE_NAMES = {torch.float32: "f32", torch.bfloat16: "bf16", torch.float16: "f16"}
+_GATE_NAMES = {_lib.GATE_PRECOMPUTED: "precomputed", _lib.GATE_SOFTPLUS: "softplus",
+               _lib.GATE_LOWER_BOUND: "lower_bound"}
+_BETA_NAMES = {_lib.BETA_PLAIN: "plain", _lib.BETA_SIGMOID: "sigmoid",
+               _lib.BETA_SIGMOID_NEG_EIGVAL: "sigmoid_neg_eigval"}
+
+
+def bundle_dirs():
+    env = os.environ.get("KDA_BUNDLE_DIR")
+    if env:
+        return [pathlib.Path(env)]
+    here = pathlib.Path(__file__).resolve().parent
+    return [here / "bundles", here.parents[2] / "build" / "bundles"]
+
+
+def _read_manifest(path):
+    manifest = {}
+    with open(path, "rb") as f:
+        if f.readline() != b"kda-bundle 1\n":
+            return None
+        for line in f:
+            key, _, value = line.decode().rstrip("\n").partition(" ")
+            if key == "ptx":
+                return manifest
+            manifest[key] = value
+    return None
+
+
+_manifests = None
+
+
+def manifests():
+    """{path: manifest} of every bundle found (read once)."""
+    global _manifests
+    if _manifests is None:
+        _manifests = {}
+        for directory in bundle_dirs():
+            for path in sorted(directory.glob("*.kdab")) if directory.is_dir() else []:
+                manifest = _read_manifest(path)
+                if manifest is not None:
+                    _manifests[path] = manifest
+    return _manifests
+
+
+def find_bundle(wanted):
+    """The bundle whose manifest has every (key, value) of `wanted`."""
+    found = manifests()
+    for path, manifest in found.items():
+        if all(manifest.get(k) == v for k, v in wanted.items()):
+            return path
+    if not found:
+        raise NotImplementedError(
+            "kda: no kernel bundle found (looked in " +
+            ", ".join(str(d) for d in bundle_dirs()) + "); build them with "
+            "`ninja -C build kda-bundles` or set KDA_BUNDLE_DIR")
+    described = ", ".join(f"{k}={v}" for k, v in wanted.items())
+    raise NotImplementedError(f"kda: no kernel bundle compiled for {described}")
+
+
+_contexts, _bundles = {}, {}
+
+
+def _bundle(device_index, path):
+    key = (device_index, path)
+    if key not in _bundles:
+        if device_index not in _contexts:
+            _contexts[device_index] = _lib.Context(device_index)
+        _bundles[key] = _lib.Bundle(_contexts[device_index], path)
+    return _bundles[key]
+
+
+def _ptr(x, code):
+    return _lib.Tensor(x.data_ptr() if x is not None else None, code)
+
+
+@torch.library.custom_op("kda::forward", mutates_args=())
+def forward(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, g: torch.Tensor,
+            beta: torch.Tensor, initial_state: torch.Tensor | None,
+            cu_seqlens: torch.Tensor | None, A_log: torch.Tensor | None,
+            dt_bias: torch.Tensor | None, scale: float, gate: int,
+            lower_bound: float, qk_l2norm: bool, beta_mode: int,
+            state_v_first: bool, output_final_state: bool,
+            final_state_dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
+    """The forward on CUDA tensors already checked by ops.chunk_kda: q, k, v
+    bf16, g and beta f32, everything contiguous and on one device. Returns
+    (o, final_state); final_state is empty unless asked for."""
+    B, T, H, K = q.shape
+    HV, V = v.shape[2], v.shape[3]
+    N = cu_seqlens.numel() - 1 if cu_seqlens is not None else B
+    state_shape = (N, HV, V, K) if state_v_first else (N, HV, K, V)
+    state_dtype = initial_state.dtype if initial_state is not None else final_state_dtype
+    wanted = {
+        "head_dim_k": str(K), "head_dim_v": str(V), "gate": _GATE_NAMES[gate],
+        "beta_mode": _BETA_NAMES[beta_mode], "qk_l2norm": str(int(qk_l2norm)),
+        "state_layout": "vk" if state_v_first else "kv", "qkv_dtype": "bf16",
+        "g_dtype": "f32", "beta_dtype": "f32",
+        "initial_state_dtype": _DTYPE_NAMES[state_dtype],
+        "final_state_dtype": _DTYPE_NAMES[state_dtype],
+    }
+    bundle = _bundle(q.device.index, find_bundle(wanted))
+
+    o = torch.empty((B, T, HV, V), dtype=q.dtype, device=q.device)
+    final_state = (torch.empty(state_shape, dtype=state_dtype, device=q.device)
+                   if output_final_state else torch.empty(0, device=q.device))
+    args = _lib.forward_args()
+    args.batch, args.seq_len, args.num_heads = B, T, H
+    args.num_value_heads, args.head_dim_k, args.head_dim_v = HV, K, V
+    args.num_seqs = N
+    args.q = _ptr(q, _lib.DTYPE_BFLOAT16)
+    args.k = _ptr(k, _lib.DTYPE_BFLOAT16)
+    args.v = _ptr(v, _lib.DTYPE_BFLOAT16)
+    args.g = _ptr(g, _lib.DTYPE_FLOAT32)
+    args.beta = _ptr(beta, _lib.DTYPE_FLOAT32)
+    state_code = _lib.DTYPE_FLOAT32 if state_dtype == torch.float32 else _lib.DTYPE_BFLOAT16
+    if A_log is not None:
+        args.A_log = _ptr(A_log, _lib.DTYPE_FLOAT32)
+    if dt_bias is not None:
+        args.dt_bias = _ptr(dt_bias, _lib.DTYPE_FLOAT32)
+    if initial_state is not None:
+        args.initial_state = _ptr(initial_state, state_code)
+    if cu_seqlens is not None:
+        args.cu_seqlens = _ptr(cu_seqlens, _lib.DTYPE_INT64 if cu_seqlens.dtype == torch.int64
+                               else _lib.DTYPE_INT32)
+    args.o = _ptr(o, _lib.DTYPE_BFLOAT16)
+    if output_final_state:
+        args.final_state = _ptr(final_state, state_code)
+    args.scale = scale
+    args.gate = gate
+    args.lower_bound = lower_bound
+    args.qk_l2norm = int(qk_l2norm)
+    args.beta_mode = beta_mode
+    args.state_layout = _lib.STATE_VK if state_v_first else _lib.STATE_KV
+    with torch.cuda.device(q.device):
+        stream = torch.cuda.current_stream(q.device).cuda_stream
+        bundle.forward(args, stream)
+    return o, final_state
+
+
+@forward.register_fake
+def _(q, k, v, g, beta, initial_state, cu_seqlens, A_log, dt_bias, scale, gate,
+      lower_bound, qk_l2norm, beta_mode, state_v_first, output_final_state,
+      final_state_dtype):
+    B, T, H, K = q.shape
+    HV, V = v.shape[2], v.shape[3]
+    N = cu_seqlens.shape[0] - 1 if cu_seqlens is not None else B
+    state_shape = (N, HV, V, K) if state_v_first else (N, HV, K, V)
+    state_dtype = initial_state.dtype if initial_state is not None else final_state_dtype
+    o = q.new_empty((B, T, HV, V))
+    final_state = (q.new_empty(state_shape, dtype=state_dtype) if output_final_state
+                   else q.new_empty(0))
+    return o, final_state

@@ -1,0 +1,176 @@
+/* bundle.c - kernel bundles: the manifest kda-compile writes, then PTX.
+ *
+ *   kda-bundle 1
+ *   <key> <value>          one line per manifest entry
+ *   ptx <bytes>
+ *   <exactly that many bytes of PTX>
+ */
+#include "bundle.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char kMagic[] = "kda-bundle 1\n";
+
+/* Integer manifest entries the launcher needs, with their fields. */
+static kda_status read_integer(kda_bundle *bundle, const char *key, int64_t *out) {
+  const char *text = kda_bundle_manifest(bundle, key);
+  char *end = NULL;
+  long long value = text ? strtoll(text, &end, 10) : 0;
+  if (!text || *end != '\0' || value < 0)
+    return kda_context_fail(bundle->context, KDA_ERR_INVALID_ARGUMENT,
+                            "bundle manifest: entry '%s' is %s, expected a "
+                            "non-negative integer",
+                            key, text ? text : "missing");
+  *out = value;
+  return KDA_OK;
+}
+
+static kda_status parse(kda_bundle *b, const char *data, size_t size,
+                        const char **ptx, size_t *ptx_size) {
+  kda_context *c = b->context;
+  const kda_status bad = KDA_ERR_INVALID_ARGUMENT;
+  if (size < sizeof kMagic - 1 || memcmp(data, kMagic, sizeof kMagic - 1) != 0)
+    return kda_context_fail(c, bad, "not a kda bundle: it must start with "
+                                    "\"kda-bundle 1\"");
+  size_t at = sizeof kMagic - 1;
+  while (at < size) {
+    const char *line = data + at;
+    const char *newline = memchr(line, '\n', size - at);
+    if (!newline)
+      return kda_context_fail(c, bad, "bundle manifest: unterminated line at byte %zu", at);
+    size_t length = (size_t)(newline - line);
+    at += length + 1;
+    const char *space = memchr(line, ' ', length);
+    if (!space || space == line)
+      return kda_context_fail(c, bad, "bundle manifest: line '%.*s' is not 'key value'",
+                              (int)(length < 60 ? length : 60), line);
+    size_t key_length = (size_t)(space - line);
+    if (key_length == 3 && memcmp(line, "ptx", 3) == 0) {
+      char *end = NULL;
+      errno = 0;
+      unsigned long long bytes = strtoull(space + 1, &end, 10);
+      if (errno || end != newline || bytes != size - at)
+        return kda_context_fail(c, bad,
+                                "bundle: the ptx entry announces %.*s bytes, but %zu follow",
+                                (int)(newline - space - 1), space + 1, size - at);
+      *ptx = data + at;
+      *ptx_size = (size_t)bytes;
+      return KDA_OK;
+    }
+    if (b->entry_count == KDA_BUNDLE_MAX_ENTRIES)
+      return kda_context_fail(c, bad, "bundle manifest: more than %d entries",
+                              KDA_BUNDLE_MAX_ENTRIES);
+    char *key = malloc(key_length + 1), *value = malloc(length - key_length);
+    if (!key || !value) {
+      free(key);
+      free(value);
+      return kda_context_fail(c, KDA_ERR_OUT_OF_MEMORY, "cannot allocate the manifest");
+    }
+    memcpy(key, line, key_length);
+    key[key_length] = '\0';
+    memcpy(value, space + 1, length - key_length - 1);
+    value[length - key_length - 1] = '\0';
+    b->entries[b->entry_count].key = key;
+    b->entries[b->entry_count].value = value;
+    ++b->entry_count;
+  }
+  return kda_context_fail(c, bad, "bundle: no ptx entry");
+}
+
+kda_status kda_bundle_load_data(kda_context *context, const char *data, size_t size,
+                                kda_bundle **out) {
+  if (!context)
+    return KDA_ERR_INVALID_ARGUMENT;
+  if (!data || !out)
+    return kda_context_fail(context, KDA_ERR_INVALID_ARGUMENT,
+                            "argument '%s' must not be NULL", data ? "out" : "data");
+  *out = NULL;
+  kda_bundle *b = calloc(1, sizeof *b);
+  if (!b)
+    return kda_context_fail(context, KDA_ERR_OUT_OF_MEMORY, "cannot allocate a bundle");
+  b->context = context;
+  const char *ptx = NULL;
+  size_t ptx_size = 0;
+  char *text = NULL;
+  kda_status s = parse(b, data, size, &ptx, &ptx_size);
+  if (s == KDA_OK && !(text = malloc(ptx_size + 1)))
+    s = kda_context_fail(context, KDA_ERR_OUT_OF_MEMORY, "cannot copy the PTX");
+  if (s == KDA_OK) {
+    memcpy(text, ptx, ptx_size);
+    text[ptx_size] = '\0';
+    const char *kernel = kda_bundle_manifest(b, "kernel");
+    if (!kernel)
+      s = kda_context_fail(context, KDA_ERR_INVALID_ARGUMENT,
+                           "bundle manifest: no 'kernel' entry");
+    if (s == KDA_OK)
+      s = read_integer(b, "threads", &b->threads);
+    if (s == KDA_OK)
+      s = read_integer(b, "shared_bytes", &b->shared_bytes);
+    if (s == KDA_OK)
+      s = read_integer(b, "chunk_size", &b->chunk_size);
+    if (s == KDA_OK)
+      s = read_integer(b, "head_dim_k", &b->head_dim_k);
+    if (s == KDA_OK)
+      s = read_integer(b, "head_dim_v", &b->head_dim_v);
+    if (s == KDA_OK)
+      s = kda_module_load_ptx(context, text, &b->module);
+    if (s == KDA_OK)
+      s = kda_module_kernel(b->module, kernel, (size_t)b->shared_bytes, &b->kernel);
+  }
+  free(text);
+  if (s != KDA_OK) {
+    kda_bundle_destroy(b);
+    return s;
+  }
+  *out = b;
+  return KDA_OK;
+}
+
+kda_status kda_bundle_load(kda_context *context, const char *path, kda_bundle **out) {
+  if (!context)
+    return KDA_ERR_INVALID_ARGUMENT;
+  if (!path || !out)
+    return kda_context_fail(context, KDA_ERR_INVALID_ARGUMENT,
+                            "argument '%s' must not be NULL", path ? "out" : "path");
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return kda_context_fail(context, KDA_ERR_INVALID_ARGUMENT,
+                            "cannot open the bundle '%s': %s", path, strerror(errno));
+  char *data = NULL;
+  long size = -1;
+  if (fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0)
+    data = malloc((size_t)size + 1);
+  size_t got = data ? fread(data, 1, (size_t)size, f) : 0;
+  fclose(f);
+  if (!data || got != (size_t)size) {
+    free(data);
+    return kda_context_fail(context, KDA_ERR_INVALID_ARGUMENT,
+                            "cannot read the bundle '%s'", path);
+  }
+  kda_status s = kda_bundle_load_data(context, data, (size_t)size, out);
+  free(data);
+  return s;
+}
+
+void kda_bundle_destroy(kda_bundle *bundle) {
+  if (!bundle)
+    return;
+  kda_module_destroy(bundle->module);
+  for (int i = 0; i < bundle->entry_count; ++i) {
+    free(bundle->entries[i].key);
+    free(bundle->entries[i].value);
+  }
+  free(bundle);
+}
+
+const char *kda_bundle_manifest(const kda_bundle *bundle, const char *key) {
+  if (!bundle || !key)
+    return NULL;
+  for (int i = 0; i < bundle->entry_count; ++i)
+    if (strcmp(bundle->entries[i].key, key) == 0)
+      return bundle->entries[i].value;
+  return NULL;
+}

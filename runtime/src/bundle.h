@@ -1,0 +1,21 @@
+/* bundle.h - the loaded form of a kernel bundle (internal). */
+#ifndef KDA_RUNTIME_BUNDLE_H
+#define KDA_RUNTIME_BUNDLE_H
+
+#include "gpu.h"
+
+#define KDA_BUNDLE_MAX_ENTRIES 32
+
+struct kda_bundle {
+  kda_context *context;
+  kda_module *module;
+  CUfunction kernel;
+  int entry_count;
+  struct {
+    char *key, *value;
+  } entries[KDA_BUNDLE_MAX_ENTRIES];
+  /* The manifest's launch facts. */
+  int64_t threads, shared_bytes, chunk_size, head_dim_k, head_dim_v;
+};
+
+#endif /* KDA_RUNTIME_BUNDLE_H */

@@ -1,0 +1,158 @@
+/* forward_gpu.c - kda_forward: checks a call against a bundle, builds the
+ * tensor maps and launches the forward kernel on the caller's stream.
+ *
+ * The kernel's parameter list is the ForwardParam enum of
+ * include/kda/Conversion/KDAToNVVM/ForwardKernel.h; its grid is (N, HV)
+ * with the manifest's threads and shared-memory bytes. */
+#include "bundle.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Longest a grid's y dimension may be (value heads). */
+static const int64_t kMaxGridY = 65535;
+
+static const char *gate_name(kda_gate_mode m) {
+  return m == KDA_GATE_SOFTPLUS ? "softplus"
+         : m == KDA_GATE_LOWER_BOUND ? "lower_bound" : "precomputed";
+}
+static const char *beta_name(kda_beta_mode m) {
+  return m == KDA_BETA_SIGMOID ? "sigmoid"
+         : m == KDA_BETA_SIGMOID_NEG_EIGVAL ? "sigmoid_neg_eigval" : "plain";
+}
+static const char *dtype_short(kda_dtype d) {
+  switch (d) {
+  case KDA_DTYPE_FLOAT32:
+    return "f32";
+  case KDA_DTYPE_BFLOAT16:
+    return "bf16";
+  case KDA_DTYPE_FLOAT16:
+    return "f16";
+  case KDA_DTYPE_FLOAT64:
+    return "f64";
+  case KDA_DTYPE_INT32:
+    return "i32";
+  case KDA_DTYPE_INT64:
+    return "i64";
+  }
+  return "?";
+}
+
+/* One manifest entry must equal what the call needs. */
+static kda_status expect(kda_bundle *b, const char *key, const char *wanted,
+                         const char *what) {
+  const char *have = kda_bundle_manifest(b, key);
+  if (have && strcmp(have, wanted) == 0)
+    return KDA_OK;
+  return kda_context_fail(b->context, KDA_ERR_UNSUPPORTED,
+                          "bundle '%s' was compiled for %s = %s, but the call "
+                          "has %s = %s",
+                          kda_bundle_manifest(b, "kernel"), what,
+                          have ? have : "(missing)", what, wanted);
+}
+
+kda_status kda_bundle_check(kda_bundle *b, const kda_forward_args *a) {
+  if (!b)
+    return KDA_ERR_INVALID_ARGUMENT;
+  kda_error error;
+  kda_status s = kda_forward_check(a, false, &error);
+  if (s != KDA_OK)
+    return kda_context_fail(b->context, s, "%s", error.message);
+  char number[32];
+  snprintf(number, sizeof number, "%lld", (long long)a->head_dim_k);
+  if ((s = expect(b, "head_dim_k", number, "head_dim_k")))
+    return s;
+  snprintf(number, sizeof number, "%lld", (long long)a->head_dim_v);
+  if ((s = expect(b, "head_dim_v", number, "head_dim_v")) ||
+      (s = expect(b, "gate", gate_name(a->gate), "gate")) ||
+      (s = expect(b, "beta_mode", beta_name(a->beta_mode), "beta_mode")) ||
+      (s = expect(b, "qk_l2norm", a->qk_l2norm ? "1" : "0", "qk_l2norm")) ||
+      (s = expect(b, "state_layout", a->state_layout == KDA_STATE_VK ? "vk" : "kv",
+                  "state_layout")) ||
+      (s = expect(b, "qkv_dtype", dtype_short(a->q.dtype), "the dtype of q, k, v")) ||
+      (s = expect(b, "g_dtype", dtype_short(a->g.dtype), "the dtype of g")) ||
+      (s = expect(b, "beta_dtype", dtype_short(a->beta.dtype), "the dtype of beta")))
+    return s;
+  if (a->initial_state.data &&
+      (s = expect(b, "initial_state_dtype", dtype_short(a->initial_state.dtype),
+                  "the dtype of initial_state")))
+    return s;
+  if (a->final_state.data &&
+      (s = expect(b, "final_state_dtype", dtype_short(a->final_state.dtype),
+                  "the dtype of final_state")))
+    return s;
+  if (a->num_value_heads > kMaxGridY)
+    return kda_context_fail(b->context, KDA_ERR_UNSUPPORTED,
+                            "num_value_heads = %lld: the launch grid allows at most %lld",
+                            (long long)a->num_value_heads, (long long)kMaxGridY);
+  int64_t N = a->cu_seqlens.data ? a->num_seqs : a->batch;
+  if (N > INT32_MAX || a->batch * a->seq_len > INT32_MAX)
+    return kda_context_fail(b->context, KDA_ERR_UNSUPPORTED,
+                            "%lld sequences of %lld tokens: the kernel indexes "
+                            "tokens and sequences with 32 bits",
+                            (long long)N, (long long)(a->batch * a->seq_len));
+  return KDA_OK;
+}
+
+kda_status kda_forward_workspace_size(const kda_bundle *bundle,
+                                      const kda_forward_args *args, size_t *bytes) {
+  if (!bundle || !args || !bytes)
+    return KDA_ERR_INVALID_ARGUMENT;
+  *bytes = 0; /* this schedule keeps everything on chip */
+  return KDA_OK;
+}
+
+/* The tensor map of a [B, T, heads, dim] tensor read in chunk-row boxes. */
+static kda_status token_map(kda_bundle *b, const void *data, kda_dtype dtype,
+                            int64_t B, int64_t T, int64_t heads, int64_t dim,
+                            CUtensorMap *out) {
+  size_t element = kda_dtype_size(dtype);
+  kda_tensor_map_desc d = {
+      .address = data,
+      .dtype = dtype,
+      .rank = 4,
+      .dims = {(uint64_t)dim, (uint64_t)heads, (uint64_t)T, (uint64_t)B},
+      .strides = {0, dim * element, heads * dim * element, T * heads * dim * element},
+      .box = {(uint32_t)dim, 1, (uint32_t)b->chunk_size, 1},
+      .swizzle_bytes = 0,
+  };
+  return kda_tensor_map_encode(b->context, &d, out);
+}
+
+kda_status kda_forward(kda_bundle *b, const kda_forward_args *a, void *workspace,
+                       size_t workspace_bytes, void *stream) {
+  (void)workspace;
+  (void)workspace_bytes;
+  kda_status s = kda_bundle_check(b, a);
+  if (s != KDA_OK)
+    return s;
+  const int64_t B = a->batch, T = a->seq_len, H = a->num_heads,
+                HV = a->num_value_heads, K = a->head_dim_k, V = a->head_dim_v;
+  const int64_t N = a->cu_seqlens.data ? a->num_seqs : B;
+
+  /* With no token at all no tile is ever loaded: the maps stay zero. */
+  CUtensorMap maps[4];
+  memset(maps, 0, sizeof maps);
+  if (B * T > 0 &&
+      ((s = token_map(b, a->q.data, a->q.dtype, B, T, H, K, &maps[0])) ||
+       (s = token_map(b, a->k.data, a->k.dtype, B, T, H, K, &maps[1])) ||
+       (s = token_map(b, a->v.data, a->v.dtype, B, T, HV, V, &maps[2])) ||
+       (s = token_map(b, a->g.data, a->g.dtype, B, T, HV, K, &maps[3]))))
+    return s;
+
+  const void *beta = a->beta.data, *a_log = a->A_log.data, *dt_bias = a->dt_bias.data,
+             *initial = a->initial_state.data, *cu = a->cu_seqlens.data;
+  void *o = a->o.data, *final = a->final_state.data;
+  int32_t cu64 = a->cu_seqlens.dtype == KDA_DTYPE_INT64, seq_len = (int32_t)T,
+          heads = (int32_t)H, value_heads = (int32_t)HV;
+  float scale = (float)(a->scale != 0.0 ? a->scale : 1.0 / sqrt((double)K));
+  float lower_bound = (float)a->lower_bound;
+  void *params[] = {&maps[0], &maps[1], &maps[2], &maps[3], &beta, &a_log, &dt_bias,
+                    &initial, &cu, &o, &final, &cu64, &seq_len, &heads, &value_heads,
+                    &scale, &lower_bound};
+  const unsigned grid[3] = {(unsigned)N, (unsigned)HV, 1};
+  return kda_launch(b->context, b->kernel, grid, (unsigned)b->threads,
+                    (size_t)b->shared_bytes, stream, params);
+}
