@@ -14,6 +14,7 @@ import torch
 from . import _lib
 
 _DTYPE_NAMES = {torch.float32: "f32", torch.bfloat16: "bf16", torch.float16: "f16"}
+_CODES = {torch.float32: _lib.DTYPE_FLOAT32, torch.bfloat16: _lib.DTYPE_BFLOAT16}
 _GATE_NAMES = {_lib.GATE_PRECOMPUTED: "precomputed", _lib.GATE_SOFTPLUS: "softplus",
                _lib.GATE_LOWER_BOUND: "lower_bound"}
 _BETA_NAMES = {_lib.BETA_PLAIN: "plain", _lib.BETA_SIGMOID: "sigmoid",
@@ -57,13 +58,20 @@ def manifests():
     return _manifests
 
 
-def find_bundle(wanted):
-    """The bundle whose manifest has every (key, value) of `wanted`."""
-    found = manifests()
-    for path, manifest in found.items():
+def match_bundle(wanted):
+    """The bundle whose manifest has every (key, value) of `wanted`, or None."""
+    for path, manifest in manifests().items():
         if all(manifest.get(k) == v for k, v in wanted.items()):
             return path
-    if not found:
+    return None
+
+
+def find_bundle(wanted):
+    """match_bundle, or NotImplementedError naming what is missing."""
+    path = match_bundle(wanted)
+    if path is not None:
+        return path
+    if not manifests():
         raise NotImplementedError(
             "kda: no kernel bundle found (looked in " +
             ", ".join(str(d) for d in bundle_dirs()) + "); build them with "
@@ -97,8 +105,8 @@ def forward(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, g: torch.Tensor,
             state_v_first: bool, output_final_state: bool,
             final_state_dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
     """The forward on CUDA tensors already checked by ops.chunk_kda: q, k, v
-    bf16, g and beta f32, everything contiguous and on one device. Returns
-    (o, final_state); final_state is empty unless asked for."""
+    bf16, g and beta bf16 or f32, everything contiguous and on one device.
+    Returns (o, final_state); final_state is empty unless asked for."""
     B, T, H, K = q.shape
     HV, V = v.shape[2], v.shape[3]
     N = cu_seqlens.numel() - 1 if cu_seqlens is not None else B
@@ -108,11 +116,16 @@ def forward(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, g: torch.Tensor,
         "head_dim_k": str(K), "head_dim_v": str(V), "gate": _GATE_NAMES[gate],
         "beta_mode": _BETA_NAMES[beta_mode], "qk_l2norm": str(int(qk_l2norm)),
         "state_layout": "vk" if state_v_first else "kv", "qkv_dtype": "bf16",
-        "g_dtype": "f32", "beta_dtype": "f32",
+        "g_dtype": _DTYPE_NAMES[g.dtype], "beta_dtype": _DTYPE_NAMES[beta.dtype],
         "initial_state_dtype": _DTYPE_NAMES[state_dtype],
         "final_state_dtype": _DTYPE_NAMES[state_dtype],
     }
-    bundle = _bundle(q.device.index, find_bundle(wanted))
+    path = match_bundle(wanted)
+    if path is None and (g.dtype, beta.dtype) != (torch.float32, torch.float32):
+        # Every configuration has a bundle taking f32 g and beta: widen (exact).
+        g, beta = g.float(), beta.float()
+        wanted.update(g_dtype="f32", beta_dtype="f32")
+    bundle = _bundle(q.device.index, path or find_bundle(wanted))
 
     o = torch.empty((B, T, HV, V), dtype=q.dtype, device=q.device)
     final_state = (torch.empty(state_shape, dtype=state_dtype, device=q.device)
@@ -124,8 +137,8 @@ def forward(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, g: torch.Tensor,
     args.q = _ptr(q, _lib.DTYPE_BFLOAT16)
     args.k = _ptr(k, _lib.DTYPE_BFLOAT16)
     args.v = _ptr(v, _lib.DTYPE_BFLOAT16)
-    args.g = _ptr(g, _lib.DTYPE_FLOAT32)
-    args.beta = _ptr(beta, _lib.DTYPE_FLOAT32)
+    args.g = _ptr(g, _CODES[g.dtype])
+    args.beta = _ptr(beta, _CODES[beta.dtype])
     state_code = _lib.DTYPE_FLOAT32 if state_dtype == torch.float32 else _lib.DTYPE_BFLOAT16
     if A_log is not None:
         args.A_log = _ptr(A_log, _lib.DTYPE_FLOAT32)

@@ -306,15 +306,16 @@ def _cuda_forward(q, k, v, g, beta, scale, initial_state, output_final_state,
     if q.dtype != torch.bfloat16:
         raise NotImplementedError(f"kda's GPU kernels take bfloat16 q, k, v so "
                                   f"far; got {str(q.dtype).replace('torch.', '')}")
-    if initial_state is not None and initial_state.dtype == torch.float64:
-        raise TypeError("initial_state must be float32 or bfloat16 on CUDA, got float64")
+    for name, x in (("g", g), ("beta", beta), ("initial_state", initial_state)):
+        if x is not None and x.dtype == torch.float64:
+            raise TypeError(f"{name} must be float32 or bfloat16 on CUDA, got float64")
     if cu_seqlens is not None:
         _check_cu_seqlens_values(cu_seqlens_cpu if cu_seqlens_cpu is not None
                                  else cu_seqlens.cpu(), q.shape[1])
     contiguous = lambda x: x.contiguous() if x is not None else None  # noqa: E731
     o, final_state = _gpu.forward(
         contiguous(q), contiguous(k), contiguous(v),
-        g.to(torch.float32).contiguous(), beta.to(torch.float32).contiguous(),
+        g.contiguous(), beta.contiguous(),
         contiguous(initial_state), contiguous(cu_seqlens), contiguous(A_log),
         contiguous(dt_bias), float(scale), gate,
         float(lower_bound) if gate == _lib.GATE_LOWER_BOUND else 0.0,
