@@ -1,0 +1,50 @@
+// RUN: kda-opt %s -split-input-file --convert-kda-to-nvvm -verify-diagnostics
+
+// Configurations the forward kernel does not compile yet are errors on the
+// op that name what is missing, one case per message.
+
+// Head size 64 (the kernel is specialised for K = V = 128).
+func.func @head_size_64(%q: tensor<1x64x2x64xbf16>, %v: tensor<1x64x2x64xbf16>,
+                        %g: tensor<1x64x2x64xf32>, %beta: tensor<1x64x2xf32>) -> tensor<1x64x2x64xbf16> {
+  // expected-error @below {{'kda.forward' op cannot be compiled yet: head sizes K = 64, V = 64: the forward kernel supports K = V = 128 so far}}
+  %o = kda.forward %q, %q, %v, %g, %beta {chunk_size = 16}
+      : (tensor<1x64x2x64xbf16>, tensor<1x64x2x64xbf16>, tensor<1x64x2x64xbf16>,
+         tensor<1x64x2x64xf32>, tensor<1x64x2xf32>) -> tensor<1x64x2x64xbf16>
+  return %o : tensor<1x64x2x64xbf16>
+}
+
+// -----
+
+// The default 64-token chunk (the schedule uses 16).
+func.func @chunk_64(%q: tensor<1x64x2x128xbf16>, %g: tensor<1x64x2x128xf32>,
+                    %beta: tensor<1x64x2xf32>) -> tensor<1x64x2x128xbf16> {
+  // expected-error @below {{'kda.forward' op cannot be compiled yet: chunk_size = 64: the forward kernel's schedule uses 16-token chunks so far}}
+  %o = kda.forward %q, %q, %q, %g, %beta
+      : (tensor<1x64x2x128xbf16>, tensor<1x64x2x128xbf16>, tensor<1x64x2x128xbf16>,
+         tensor<1x64x2x128xf32>, tensor<1x64x2xf32>) -> tensor<1x64x2x128xbf16>
+  return %o : tensor<1x64x2x128xbf16>
+}
+
+// -----
+
+// f16 activations (the kernel loads bf16 tiles).
+func.func @f16_inputs(%q: tensor<1x64x2x128xf16>, %g: tensor<1x64x2x128xf32>,
+                      %beta: tensor<1x64x2xf32>) -> tensor<1x64x2x128xf16> {
+  // expected-error @below {{'kda.forward' op operand 'q' has element type 'f16': the forward kernel takes bf16 q, k, v so far}}
+  %o = kda.forward %q, %q, %q, %g, %beta {chunk_size = 16}
+      : (tensor<1x64x2x128xf16>, tensor<1x64x2x128xf16>, tensor<1x64x2x128xf16>,
+         tensor<1x64x2x128xf32>, tensor<1x64x2xf32>) -> tensor<1x64x2x128xf16>
+  return %o : tensor<1x64x2x128xf16>
+}
+
+// -----
+
+// Dynamic head sizes (the kernel is specialised on K and V).
+func.func @dynamic_head_size(%q: tensor<1x64x2x?xbf16>, %v: tensor<1x64x2x?xbf16>,
+                             %g: tensor<1x64x2x?xf32>, %beta: tensor<1x64x2xf32>) -> tensor<1x64x2x?xbf16> {
+  // expected-error @below {{'kda.forward' op head sizes K and V must be static to compile a kernel}}
+  %o = kda.forward %q, %q, %v, %g, %beta {chunk_size = 16}
+      : (tensor<1x64x2x?xbf16>, tensor<1x64x2x?xbf16>, tensor<1x64x2x?xbf16>,
+         tensor<1x64x2x?xf32>, tensor<1x64x2xf32>) -> tensor<1x64x2x?xbf16>
+  return %o : tensor<1x64x2x?xbf16>
+}

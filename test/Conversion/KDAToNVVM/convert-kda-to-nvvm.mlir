@@ -1,0 +1,52 @@
+// RUN: kda-opt %s --convert-kda-to-nvvm | FileCheck %s
+
+// FlashKDA's configuration (lower_bound gate, l2norm, sigmoid beta, vk
+// states) becomes one gpu.module with the kernel and its launch manifest;
+// the host function is gone (kda's runtime is the host side).
+
+// CHECK: module attributes {gpu.container_module}
+// CHECK-NOT: func.func
+// CHECK-LABEL: gpu.module @kda_forward_k128_v128_c16_lower_bound_sigmoid_l2norm_vk_gbf16_bbf16_sf32_f32
+// CHECK-SAME: kda.manifest = {beta_dtype = "bf16", beta_mode = "sigmoid", chunk_size = 16 : i64,
+// CHECK-SAME: final_state_dtype = "f32", g_dtype = "bf16", gate = "lower_bound", head_dim_k = 128 : i64,
+// CHECK-SAME: head_dim_v = 128 : i64, initial_state_dtype = "f32",
+// CHECK-SAME: kernel = "kda_forward_k128_v128_c16_lower_bound_sigmoid_l2norm_vk_gbf16_bbf16_sf32_f32",
+// CHECK-SAME: qk_l2norm = 1 : i64, qkv_dtype = "bf16", shared_bytes = 101120 : i64, state_layout = "vk", threads = 256 : i64}
+// CHECK: llvm.mlir.global external @kda_shared() {addr_space = 3 : i32, alignment = 1024 : i64} : !llvm.array<0 x i8>
+// CHECK: llvm.func @kda_forward_k128_v128_c16_lower_bound_sigmoid_l2norm_vk_gbf16_bbf16_sf32_f32(
+// CHECK-SAME: %{{.*}}: !llvm.ptr {llvm.align = 64 : i64, llvm.byval = !llvm.array<128 x i8>, nvvm.grid_constant}
+// CHECK-SAME: nvvm.kernel, nvvm.reqntid = array<i32: 256, 1, 1>
+// CHECK: nvvm.mbarrier.init
+// The chunk loop: four TMA tile loads on one mbarrier, then the elementwise
+// work, then 20 wgmma per warpgroup (U, W; 8 x (V', O); O += V' Aqk; S).
+// CHECK: scf.for
+// CHECK-COUNT-4: nvvm.cp.async.bulk.tensor.shared.cluster.global
+// CHECK: nvvm.mbarrier.try_wait.parity
+// CHECK: nvvm.inline_ptx "ex2.approx.f32 $0, $1;"
+// CHECK: nvvm.wgmma.fence.aligned
+// CHECK-COUNT-2: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 16, k = 16>
+// CHECK: nvvm.wgmma.commit.group.sync.aligned
+// CHECK: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
+// CHECK-COUNT-16: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 16, k = 16>
+// CHECK: nvvm.barrier id = {{.*}} number_of_threads = {{.*}}
+// CHECK: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 16, k = 16>
+// CHECK: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 128, k = 16>
+// CHECK-NOT: nvvm.wgmma.mma_async
+// CHECK: llvm.return
+func.func @forward(%q: tensor<1x?x?x128xbf16>, %k: tensor<1x?x?x128xbf16>,
+                   %v: tensor<1x?x?x128xbf16>, %g: tensor<1x?x?x128xbf16>,
+                   %beta: tensor<1x?x?xbf16>, %a: tensor<?xf32>,
+                   %b: tensor<?x128xf32>, %s0: tensor<?x?x128x128xf32>,
+                   %cu: tensor<?xi64>)
+    -> (tensor<1x?x?x128xbf16>, tensor<?x?x128x128xf32>) {
+  %o, %s = kda.forward %q, %k, %v, %g, %beta A_log(%a) dt_bias(%b)
+      initial_state(%s0) cu_seqlens(%cu)
+      {gate = #kda.gate<lower_bound>, lower_bound = -5.0 : f64, qk_l2norm,
+       beta_mode = #kda.beta<sigmoid>, state_layout = #kda.state_layout<vk>,
+       chunk_size = 16}
+      : (tensor<1x?x?x128xbf16>, tensor<1x?x?x128xbf16>, tensor<1x?x?x128xbf16>,
+         tensor<1x?x?x128xbf16>, tensor<1x?x?xbf16>, tensor<?xf32>,
+         tensor<?x128xf32>, tensor<?x?x128x128xf32>, tensor<?xi64>)
+      -> (tensor<1x?x?x128xbf16>, tensor<?x?x128x128xf32>)
+  return %o, %s : tensor<1x?x?x128xbf16>, tensor<?x?x128x128xf32>
+}

@@ -1,0 +1,38 @@
+// RUN: kda-compile %s --emit=ptx -o %t.ptx
+// RUN: FileCheck %s --input-file=%t.ptx
+// RUN: %if ptxas %{ %ptxas -arch=sm_90a %t.ptx -o %t.cubin %}
+// RUN: kda-compile %s -o %t.kdab
+// RUN: FileCheck %s --check-prefix=BUNDLE --input-file=%t.kdab
+
+// kda.forward all the way to PTX for sm_90a: TMA tile loads on an mbarrier,
+// wgmma for every matrix product, dynamic shared memory aligned for the
+// 128-byte swizzle; and the bundle kda-compile writes for the runtime.
+
+// CHECK: .version 8.0
+// CHECK: .target sm_90a
+// CHECK: .extern .shared .align 1024 .b8 kda_shared[];
+// CHECK-LABEL: .entry kda_forward_k128_v128_c16_precomputed_plain_kv_gf32_bf32_sf32_f32(
+// CHECK: mbarrier.init.shared.b64
+// CHECK-COUNT-4: cp.async.bulk.tensor.4d.shared::cluster.global.tile.mbarrier::complete_tx::bytes
+// CHECK: mbarrier.try_wait.parity.shared.b64
+// CHECK: ex2.approx.f32
+// CHECK: wgmma.fence.sync.aligned
+// CHECK-COUNT-18: wgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16
+// CHECK: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16
+// CHECK-NOT: wgmma.mma_async
+
+// BUNDLE: kda-bundle 1
+// BUNDLE: gate precomputed
+// BUNDLE: kernel kda_forward_k128_v128_c16_precomputed_plain_kv_gf32_bf32_sf32_f32
+// BUNDLE: shared_bytes {{[0-9]+}}
+// BUNDLE: threads 256
+// BUNDLE-NEXT: ptx {{[0-9]+}}
+// BUNDLE-NEXT: //
+func.func @forward(%q: tensor<?x?x?x128xbf16>, %v: tensor<?x?x?x128xbf16>,
+                   %g: tensor<?x?x?x128xf32>, %beta: tensor<?x?x?xf32>)
+    -> tensor<?x?x?x128xbf16> {
+  %o = kda.forward %q, %q, %v, %g, %beta {chunk_size = 16}
+      : (tensor<?x?x?x128xbf16>, tensor<?x?x?x128xbf16>, tensor<?x?x?x128xbf16>,
+         tensor<?x?x?x128xf32>, tensor<?x?x?xf32>) -> tensor<?x?x?x128xbf16>
+  return %o : tensor<?x?x?x128xbf16>
+}

@@ -1,0 +1,57 @@
+"""Every kernel bundle the build ships: a well-formed manifest, PTX with the
+Hopper instructions the kernel is built on, and PTX that ptxas assembles for
+sm_90a (the check that needs no GPU)."""
+
+import os
+import pathlib
+import shutil
+import subprocess
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+BUILD = pathlib.Path(os.environ.get("KDA_BUILD_DIR", ROOT / "build"))
+BUNDLES = sorted((BUILD / "bundles").glob("*.kdab"))
+REQUIRED = {"kernel", "threads", "shared_bytes", "chunk_size", "head_dim_k",
+            "head_dim_v", "gate", "beta_mode", "qk_l2norm", "state_layout",
+            "qkv_dtype", "g_dtype", "beta_dtype", "initial_state_dtype",
+            "final_state_dtype"}
+
+
+def ptxas():
+    found = shutil.which("ptxas") or "/usr/local/cuda/bin/ptxas"
+    assert os.path.exists(found), "ptxas (CUDA toolkit) is needed to check the PTX"
+    return found
+
+
+def read_bundle(path):
+    data = path.read_bytes()
+    header, _, rest = data.partition(b"\nptx ")
+    lines = header.decode().split("\n")
+    assert lines[0] == "kda-bundle 1"
+    manifest = dict(line.split(" ", 1) for line in lines[1:])
+    size, _, ptx = rest.partition(b"\n")
+    assert int(size) == len(ptx), "the ptx entry's size does not match"
+    return manifest, ptx.decode()
+
+
+def test_the_build_ships_bundles():
+    # 2 state dtypes x 2 layouts x (FlashKDA's mode with f32 and bf16 g/beta,
+    # the precomputed gate)
+    assert len(BUNDLES) == 12, [p.name for p in BUNDLES]
+
+
+@pytest.mark.parametrize("path", BUNDLES, ids=lambda p: p.stem)
+def test_bundle(path, tmp_path):
+    manifest, ptx = read_bundle(path)
+    assert REQUIRED <= manifest.keys(), REQUIRED - manifest.keys()
+    assert int(manifest["threads"]) == 256
+    assert 0 < int(manifest["shared_bytes"]) <= 227 * 1024
+    assert f".entry {manifest['kernel']}(" in ptx
+    assert ptx.count("wgmma.mma_async") == 20
+    assert ptx.count("cp.async.bulk.tensor") == 4
+    source = tmp_path / "kernel.ptx"
+    source.write_text(ptx)
+    result = subprocess.run([ptxas(), "-arch=sm_90a", str(source), "-o",
+                             str(tmp_path / "kernel.cubin")], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
