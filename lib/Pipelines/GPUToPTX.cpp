@@ -19,6 +19,8 @@
 
 #include "kda/Pipelines/Pipelines.h"
 
+#include "kda/Conversion/Passes.h"
+
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/GPU/Transforms/Passes.h"
@@ -28,8 +30,8 @@
 
 using namespace mlir;
 
-LogicalResult kda::verifyGPUToPTXOptions(const GPUToPTXOptions &options,
-                                         std::string &message) {
+LogicalResult kda::verifyTargetOptions(const TargetOptions &options,
+                                       std::string &message) {
   if (options.chip != kDefaultChip) {
     message = "option 'chip' must be " + kDefaultChip.str() +
               " (wgmma and setmaxnreg need it), got '" + options.chip + "'";
@@ -52,7 +54,7 @@ LogicalResult kda::verifyGPUToPTXOptions(const GPUToPTXOptions &options,
 }
 
 void kda::buildGPUToPTXPipeline(OpPassManager &pm,
-                                const GPUToPTXOptions &options) {
+                                const TargetOptions &options) {
   pm.addPass(createConvertNVGPUToNVVMPass());
   pm.addPass(createConvertVectorToSCFPass());
   pm.addPass(createSCFToControlFlowPass());
@@ -86,7 +88,35 @@ void kda::buildGPUToPTXPipeline(OpPassManager &pm,
   pm.addPass(createGpuModuleToBinaryPass(binary));
 }
 
+void kda::buildKDAKernelPipeline(OpPassManager &pm, const KDAToPTXOptions &options) {
+  ConvertKDAToNVVMOptions kernels;
+  kernels.chunkSize = options.chunkSize;
+  pm.addPass(createConvertKDAToNVVM(kernels));
+}
+
+void kda::buildKDAToPTXPipeline(OpPassManager &pm, const KDAToPTXOptions &options) {
+  buildKDAKernelPipeline(pm, options);
+  buildGPUToPTXPipeline(pm, options.target());
+}
+
 void kda::registerKDAPipelines() {
+  registerPassPipeline(
+      "kda-to-ptx",
+      "Compile kda.forward ops to kernels and lower them to PTX for sm_90a",
+      [](OpPassManager &pm, StringRef text,
+         function_ref<LogicalResult(const Twine &)> errorHandler) {
+        KDAToPTXOptions options;
+        if (failed(options.parseFromString(text)))
+          return failure();
+        std::string message;
+        if (failed(verifyTargetOptions(options.target(), message)))
+          return errorHandler("kda-to-ptx: " + message);
+        buildKDAToPTXPipeline(pm, options);
+        return success();
+      },
+      [](function_ref<void(const detail::PassOptions &)> handler) {
+        handler(KDAToPTXOptions());
+      });
   registerPassPipeline(
       "kda-gpu-to-ptx",
       "Lower gpu.modules (gpu/nvgpu/nvvm level) to PTX for sm_90a",
@@ -96,9 +126,9 @@ void kda::registerKDAPipelines() {
         if (failed(options.parseFromString(text)))
           return failure();
         std::string message;
-        if (failed(verifyGPUToPTXOptions(options, message)))
+        if (failed(verifyTargetOptions(options.target(), message)))
           return errorHandler("kda-gpu-to-ptx: " + message);
-        buildGPUToPTXPipeline(pm, options);
+        buildGPUToPTXPipeline(pm, options.target());
         return success();
       },
       [](function_ref<void(const detail::PassOptions &)> handler) {

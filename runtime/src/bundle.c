@@ -116,6 +116,10 @@ kda_status kda_bundle_load_data(kda_context *context, const char *data, size_t s
     if (s == KDA_OK)
       s = read_integer(b, "head_dim_v", &b->head_dim_v);
     if (s == KDA_OK)
+      s = read_integer(b, "tensor_map_box_rows", &b->tensor_map_box_rows);
+    if (s == KDA_OK)
+      s = read_integer(b, "tensor_map_swizzle", &b->tensor_map_swizzle);
+    if (s == KDA_OK)
       s = kda_module_load_ptx(context, text, &b->module);
     if (s == KDA_OK)
       s = kda_module_kernel(b->module, kernel, (size_t)b->shared_bytes, &b->kernel);

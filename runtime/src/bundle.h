@@ -16,6 +16,7 @@ struct kda_bundle {
   } entries[KDA_BUNDLE_MAX_ENTRIES];
   /* The manifest's launch facts. */
   int64_t threads, shared_bytes, chunk_size, head_dim_k, head_dim_v;
+  int64_t tensor_map_box_rows, tensor_map_swizzle;
 };
 
 #endif /* KDA_RUNTIME_BUNDLE_H */

@@ -11,6 +11,15 @@
 #include <stdio.h>
 #include <string.h>
 
+/* The launch this file performs, as the bundle manifest spells it
+ * (include/kda/Conversion/KDAToNVVM/ForwardKernel.h); a bundle from a
+ * compiler that disagrees is refused rather than launched wrongly. */
+static const char kParams[] =
+    "q_map k_map v_map g_map beta A_log dt_bias initial_state cu_seqlens o "
+    "final_state cu_seqlens_is_int64 seq_len heads value_heads scale lower_bound";
+static const char kGrid[] = "sequences value_heads";
+static const char kTensorMaps[] = "q k v g";
+
 /* Longest a grid's y dimension may be (value heads). */
 static const int64_t kMaxGridY = 65535;
 
@@ -60,6 +69,10 @@ kda_status kda_bundle_check(kda_bundle *b, const kda_forward_args *a) {
   kda_status s = kda_forward_check(a, false, &error);
   if (s != KDA_OK)
     return kda_context_fail(b->context, s, "%s", error.message);
+  if ((s = expect(b, "params", kParams, "the parameter layout")) ||
+      (s = expect(b, "grid", kGrid, "the grid")) ||
+      (s = expect(b, "tensor_maps", kTensorMaps, "the tensor maps")))
+    return s;
   char number[32];
   snprintf(number, sizeof number, "%lld", (long long)a->head_dim_k);
   if ((s = expect(b, "head_dim_k", number, "head_dim_k")))
@@ -115,8 +128,8 @@ static kda_status token_map(kda_bundle *b, const void *data, kda_dtype dtype,
       .rank = 4,
       .dims = {(uint64_t)dim, (uint64_t)heads, (uint64_t)T, (uint64_t)B},
       .strides = {0, dim * element, heads * dim * element, T * heads * dim * element},
-      .box = {(uint32_t)dim, 1, (uint32_t)b->chunk_size, 1},
-      .swizzle_bytes = 0,
+      .box = {(uint32_t)dim, 1, (uint32_t)b->tensor_map_box_rows, 1},
+      .swizzle_bytes = (uint32_t)b->tensor_map_swizzle,
   };
   return kda_tensor_map_encode(b->context, &d, out);
 }

@@ -50,6 +50,9 @@ static llvm::cl::opt<Emit> emit(
 static llvm::cl::opt<unsigned>
     ptxVersion("ptx-version", llvm::cl::desc("PTX ISA version times ten"),
                llvm::cl::init(kda::kDefaultPtxVersion));
+static llvm::cl::opt<int64_t> chunkSize(
+    "chunk-size", llvm::cl::desc("tokens per chunk; 0 takes the op's chunk_size"),
+    llvm::cl::init(0));
 static llvm::cl::opt<unsigned> optLevel("opt-level",
                                         llvm::cl::desc("LLVM optimisation level"),
                                         llvm::cl::init(3));
@@ -78,14 +81,16 @@ int main(int argc, char **argv) {
   if (!module)
     return fail("cannot parse '" + inputFile + "'");
 
-  kda::GPUToPTXOptions options;
+  kda::KDAToPTXOptions options;
   options.ptxVersion = ptxVersion;
   options.optLevel = optLevel;
+  options.chunkSize = chunkSize;
   std::string message;
-  if (failed(kda::verifyGPUToPTXOptions(options, message)))
+  if (failed(kda::verifyTargetOptions(options.target(), message)))
     return fail(message);
+  // kda-to-ptx in its two halves, reading the manifests in between.
   PassManager kernels(&context);
-  kernels.addPass(kda::createConvertKDAToNVVM());
+  kda::buildKDAKernelPipeline(kernels, options);
   if (failed(kernels.run(*module)))
     return fail("compiling the kda ops of '" + inputFile + "' failed");
   // The manifest lives on the gpu.module, which the next step replaces.
@@ -95,7 +100,7 @@ int main(int argc, char **argv) {
       manifests.push_back(manifest);
 
   PassManager pm(&context);
-  kda::buildGPUToPTXPipeline(pm, options);
+  kda::buildGPUToPTXPipeline(pm, options.target());
   if (failed(pm.run(*module)))
     return fail("lowering '" + inputFile + "' to PTX failed");
 

@@ -15,6 +15,13 @@
 
 namespace mlir::kda {
 
+/// The target half of the options, as plain values.
+struct TargetOptions {
+  std::string chip = kDefaultChip.str();
+  unsigned ptxVersion = kDefaultPtxVersion;
+  unsigned optLevel = 3;
+};
+
 /// Options of `kda-gpu-to-ptx`.
 struct GPUToPTXOptions : public PassPipelineOptions<GPUToPTXOptions> {
   PassOptions::Option<std::string> chip{
@@ -27,20 +34,52 @@ struct GPUToPTXOptions : public PassPipelineOptions<GPUToPTXOptions> {
   PassOptions::Option<unsigned> optLevel{
       *this, "opt-level", llvm::cl::desc("LLVM optimisation level (0-3)"),
       llvm::cl::init(3)};
+
+  TargetOptions target() const { return {chip, ptxVersion, optLevel}; }
 };
 
-/// Checks the options; the message names the bad option.
-LogicalResult verifyGPUToPTXOptions(const GPUToPTXOptions &options,
-                                    std::string &message);
+/// Checks the target options; the message names the bad option.
+LogicalResult verifyTargetOptions(const TargetOptions &options,
+                                  std::string &message);
 
 /// Lowers every gpu.module of a module, written in the gpu, nvgpu, nvvm,
 /// memref, vector, scf, arith and index dialects, to NVVM and on to PTX:
 /// each gpu.module becomes a gpu.binary holding PTX text
 /// (gpu-module-to-binary{format=isa}, LLVM's NVPTX backend, no CUDA
 /// toolkit). Kernels use the bare-pointer calling convention.
-void buildGPUToPTXPipeline(OpPassManager &pm, const GPUToPTXOptions &options);
+void buildGPUToPTXPipeline(OpPassManager &pm, const TargetOptions &options);
 
-/// Registers `kda-gpu-to-ptx` (and, as they land, kda's other pipelines).
+/// Options of `kda-to-ptx`: the target's and the schedule's knobs.
+struct KDAToPTXOptions : public PassPipelineOptions<KDAToPTXOptions> {
+  PassOptions::Option<std::string> chip{
+      *this, "chip", llvm::cl::desc("target chip"),
+      llvm::cl::init(kDefaultChip.str())};
+  PassOptions::Option<unsigned> ptxVersion{
+      *this, "ptx-version",
+      llvm::cl::desc("PTX ISA version times ten (80 is PTX 8.0)"),
+      llvm::cl::init(kDefaultPtxVersion)};
+  PassOptions::Option<unsigned> optLevel{
+      *this, "opt-level", llvm::cl::desc("LLVM optimisation level (0-3)"),
+      llvm::cl::init(3)};
+  PassOptions::Option<int64_t> chunkSize{
+      *this, "chunk-size",
+      llvm::cl::desc("tokens per chunk of the kernel's schedule; 0 takes each "
+                     "op's chunk_size attribute"),
+      llvm::cl::init(0)};
+
+  TargetOptions target() const { return {chip, ptxVersion, optLevel}; }
+};
+
+/// kda.forward to kernels: convert-kda-to-nvvm with the schedule options
+/// (the first half of kda-to-ptx; kda-compile reads the launch manifests
+/// between the halves).
+void buildKDAKernelPipeline(OpPassManager &pm, const KDAToPTXOptions &options);
+
+/// kda.forward all the way to PTX: buildKDAKernelPipeline, then
+/// buildGPUToPTXPipeline.
+void buildKDAToPTXPipeline(OpPassManager &pm, const KDAToPTXOptions &options);
+
+/// Registers `kda-to-ptx` and `kda-gpu-to-ptx`.
 void registerKDAPipelines();
 
 } // namespace mlir::kda

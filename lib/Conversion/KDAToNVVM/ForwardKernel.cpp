@@ -187,6 +187,17 @@ private:
 
 } // namespace
 
+std::string kda::forwardParamNames() {
+  static const char *const names[kForwardParamCount] = {
+      "q_map", "k_map", "v_map", "g_map", "beta", "A_log", "dt_bias",
+      "initial_state", "cu_seqlens", "o", "final_state", "cu_seqlens_is_int64",
+      "seq_len", "heads", "value_heads", "scale", "lower_bound"};
+  std::string joined;
+  for (unsigned p = 0; p < kForwardParamCount; ++p)
+    joined += (p ? " " : "") + std::string(names[p]);
+  return joined;
+}
+
 int64_t kda::forwardSharedBytes(const ForwardKernelConfig &config) {
   return SharedLayout(config).total;
 }

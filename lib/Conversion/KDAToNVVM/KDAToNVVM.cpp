@@ -28,7 +28,7 @@ static std::string typeName(Type t) {
 }
 
 /// The kernel configuration of `op`, or a diagnostic on it.
-static FailureOr<ForwardKernelConfig> configOf(ForwardOp op) {
+static FailureOr<ForwardKernelConfig> configOf(ForwardOp op, int64_t chunkSize) {
   auto q = cast<RankedTensorType>(op.getQ().getType());
   auto v = cast<RankedTensorType>(op.getV().getType());
   ForwardKernelConfig c;
@@ -39,7 +39,7 @@ static FailureOr<ForwardKernelConfig> configOf(ForwardOp op) {
   if (!q.getElementType().isBF16())
     return op.emitOpError() << "operand 'q' has element type " << q.getElementType()
                             << ": the forward kernel takes bf16 q, k, v so far";
-  c.chunkSize = op.getChunkSize();
+  c.chunkSize = chunkSize ? chunkSize : op.getChunkSize();
   c.gate = op.getGate();
   c.betaMode = op.getBetaMode();
   c.qkL2Norm = op.getQkL2norm();
@@ -78,6 +78,11 @@ static DictionaryAttr manifestOf(Builder &b, const ForwardKernelConfig &c) {
       b.getNamedAttr("beta_dtype", b.getStringAttr(typeName(c.betaType))),
       b.getNamedAttr("initial_state_dtype", b.getStringAttr(typeName(c.initialStateType))),
       b.getNamedAttr("final_state_dtype", b.getStringAttr(typeName(c.finalStateType))),
+      b.getNamedAttr("grid", b.getStringAttr(kForwardGrid)),
+      b.getNamedAttr("params", b.getStringAttr(forwardParamNames())),
+      b.getNamedAttr("tensor_maps", b.getStringAttr(kForwardTensorMaps)),
+      b.getNamedAttr("tensor_map_box_rows", b.getI64IntegerAttr(c.chunkSize)),
+      b.getNamedAttr("tensor_map_swizzle", b.getI64IntegerAttr(0)),
   };
   return b.getDictionaryAttr(fields);
 }
@@ -85,6 +90,8 @@ static DictionaryAttr manifestOf(Builder &b, const ForwardKernelConfig &c) {
 namespace {
 struct ConvertKDAToNVVMPass
     : public kda::impl::ConvertKDAToNVVMBase<ConvertKDAToNVVMPass> {
+  using ConvertKDAToNVVMBase::ConvertKDAToNVVMBase;
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
     OpBuilder builder(module.getContext());
@@ -93,7 +100,7 @@ struct ConvertKDAToNVVMPass
     bool failedAny = false;
 
     module.walk([&](ForwardOp op) {
-      FailureOr<ForwardKernelConfig> config = configOf(op);
+      FailureOr<ForwardKernelConfig> config = configOf(op, chunkSize);
       if (failed(config)) {
         failedAny = true;
         return;

@@ -59,6 +59,16 @@ enum ForwardParam : unsigned {
   kForwardParamCount
 };
 
+/// The parameter names in order, space-separated: the manifest's `params`
+/// entry, which the runtime compares with the layout it launches.
+std::string forwardParamNames();
+
+/// The manifest's launch rules: the grid's axes, and the four tensor maps
+/// (each [dim, heads, T, B], innermost first, read in boxes of
+/// [dim, 1, tensor_map_box_rows, 1]).
+inline constexpr const char *kForwardGrid = "sequences value_heads";
+inline constexpr const char *kForwardTensorMaps = "q k v g";
+
 /// Bytes of dynamic shared memory the kernel uses.
 int64_t forwardSharedBytes(const ForwardKernelConfig &config);
 

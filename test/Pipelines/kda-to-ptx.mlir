@@ -1,0 +1,36 @@
+// RUN: not kda-opt %s --kda-to-ptx 2>&1 | FileCheck %s --check-prefix=DEFAULT
+// RUN: kda-opt %s --kda-to-ptx=chunk-size=16 | FileCheck %s
+// RUN: kda-opt %s --kda-to-ptx="chunk-size=16 ptx-version=85" | FileCheck %s --check-prefix=OPTIONS
+// RUN: not kda-opt %s --kda-to-ptx="chunk-size=32" 2>&1 | FileCheck %s --check-prefix=CHUNK32
+// RUN: not kda-opt %s --kda-to-ptx="chip=sm_80" 2>&1 | FileCheck %s --check-prefix=CHIP
+// RUN: kda-compile %s --chunk-size=16 -o %t.kdab
+// RUN: FileCheck %s --check-prefix=BUNDLE --input-file=%t.kdab
+
+// kda-to-ptx: kda.forward to PTX in one pipeline. The schedule's chunk size
+// is a pipeline option: 0 (the default) takes the op's chunk_size (the
+// default 64 here, which the schedule does not have yet: an error on the
+// op), a value overrides it.
+
+// DEFAULT: error: 'kda.forward' op cannot be compiled yet: chunk_size = 64
+
+// CHECK: gpu.binary @kda_forward_k128_v128_c16_precomputed_plain_kv_gf32_bf32_sf32_f32
+// CHECK-SAME: #nvvm.target<O = 3, chip = "sm_90a", features = "+ptx80">
+// CHECK-SAME: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16
+
+// OPTIONS: gpu.binary @kda_forward_k128_v128_c16_precomputed_plain_kv_gf32_bf32_sf32_f32
+// OPTIONS-SAME: features = "+ptx85"
+
+// CHUNK32: error: 'kda.forward' op cannot be compiled yet: chunk_size = 32: the forward kernel's schedule uses 16-token chunks so far
+
+// CHIP: kda-to-ptx: option 'chip' must be sm_90a (wgmma and setmaxnreg need it), got 'sm_80'
+
+// BUNDLE: chunk_size 16
+// BUNDLE: tensor_map_box_rows 16
+func.func @forward(%q: tensor<?x?x?x128xbf16>, %v: tensor<?x?x?x128xbf16>,
+                   %g: tensor<?x?x?x128xf32>, %beta: tensor<?x?x?xf32>)
+    -> tensor<?x?x?x128xbf16> {
+  %o = kda.forward %q, %q, %v, %g, %beta
+      : (tensor<?x?x?x128xbf16>, tensor<?x?x?x128xbf16>, tensor<?x?x?x128xbf16>,
+         tensor<?x?x?x128xf32>, tensor<?x?x?xf32>) -> tensor<?x?x?x128xbf16>
+  return %o : tensor<?x?x?x128xbf16>
+}
