@@ -23,9 +23,11 @@ run() { # name command...
 }
 
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader || true
-for t in device_is_hopper bad_ptx_reports_the_jit_log smoke_gemm_is_exact; do
+for t in device_is_hopper bad_ptx_reports_the_jit_log smoke_gemm_is_exact \
+         bundle_errors_are_named; do
   run "test_gpu_smoke.$t" "$build/test/gpu/test_gpu_smoke" \
-    "$build/test/gpu/smoke_gemm.ptx" "$t"
+    "$build/test/gpu/smoke_gemm.ptx" \
+    "$build/bundles/forward_k128_v128_precomputed_gf32_f32_kv.kdab" "$t"
 done
 
 export KDA_LIBRARY=$build/lib/libkda.so KDA_BUNDLE_DIR=$build/bundles

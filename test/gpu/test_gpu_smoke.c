@@ -5,12 +5,17 @@
  * runtime's GPU error paths: bad PTX (with the JIT log), a missing kernel,
  * a misaligned tensor map.
  *
- * Usage: test_gpu_smoke SMOKE_PTX [TEST]. Needs a GPU: registered with the
- * ctest label "gpu", which the CPU test run excludes. */
+ * Then kernel bundles: malformed ones refused with a message that says
+ * what is wrong, and a call the bundle was not compiled for refused naming
+ * the mismatch.
+ *
+ * Usage: test_gpu_smoke SMOKE_PTX BUNDLE [TEST], BUNDLE one of the
+ * precomputed-gate bundles. Needs a GPU: registered with the ctest label
+ * "gpu", which the CPU test run excludes. */
 #include "../runtime/harness.h"
-#include "gpu.h"
+#include "bundle.h"
 
-static const char *smoke_ptx_path;
+static const char *smoke_ptx_path, *bundle_path;
 
 static char *read_file(const char *path) {
   FILE *f = fopen(path, "rb");
@@ -159,16 +164,76 @@ static void smoke_gemm_is_exact(void) {
   free(ptx);
 }
 
+static void bundle_errors_are_named(void) {
+  kda_context *context = open_context();
+  char *data = read_file(bundle_path);
+  EXPECT(data != NULL, "cannot read %s", bundle_path);
+  if (!context || !data)
+    return;
+  kda_bundle *bundle = NULL;
+  const char garbage[] = "not a bundle";
+  EXPECT(kda_bundle_load_data(context, garbage, sizeof garbage - 1, &bundle) ==
+                 KDA_ERR_INVALID_ARGUMENT &&
+             strstr(kda_context_last_error(context), "not a kda bundle") && !bundle,
+         "garbage: %s", kda_context_last_error(context));
+  size_t size = strlen(data);
+  EXPECT(kda_bundle_load_data(context, data, size - 100, &bundle) == KDA_ERR_INVALID_ARGUMENT &&
+             strstr(kda_context_last_error(context), "bytes, but"),
+         "truncated: %s", kda_context_last_error(context));
+  EXPECT(kda_bundle_load(context, "/nonexistent.kdab", &bundle) == KDA_ERR_INVALID_ARGUMENT &&
+             strstr(kda_context_last_error(context), "/nonexistent.kdab"),
+         "missing file: %s", kda_context_last_error(context));
+
+  EXPECT(kda_bundle_load_data(context, data, size, &bundle) == KDA_OK, "%s",
+         kda_context_last_error(context));
+  if (bundle) {
+    EXPECT(strcmp(kda_bundle_manifest(bundle, "gate"), "precomputed") == 0, "gate entry");
+    EXPECT(kda_bundle_manifest(bundle, "no_such_key") == NULL, "missing key");
+    /* A call in another mode, checked on host pointers that are never read. */
+    static uint16_t q[128], v[128];
+    static float g[128], beta[1], o_bits[64];
+    kda_forward_args a;
+    kda_forward_args_init(&a);
+    a.batch = a.seq_len = a.num_heads = a.num_value_heads = 1;
+    a.head_dim_k = a.head_dim_v = 128;
+    a.q = a.k = (kda_tensor){q, KDA_DTYPE_BFLOAT16};
+    a.v = (kda_tensor){v, KDA_DTYPE_BFLOAT16};
+    a.g = (kda_tensor){g, KDA_DTYPE_FLOAT32};
+    a.beta = (kda_tensor){beta, KDA_DTYPE_FLOAT32};
+    a.o = (kda_mut_tensor){o_bits, KDA_DTYPE_BFLOAT16};
+    a.beta_mode = KDA_BETA_SIGMOID;
+    EXPECT(kda_bundle_check(bundle, &a) == KDA_ERR_UNSUPPORTED &&
+               strstr(kda_context_last_error(context), "beta_mode = plain, but the call "
+                                                       "has beta_mode = sigmoid"),
+           "mode mismatch: %s", kda_context_last_error(context));
+    a.beta_mode = KDA_BETA_PLAIN;
+    a.head_dim_v = 64;
+    EXPECT(kda_bundle_check(bundle, &a) == KDA_ERR_UNSUPPORTED &&
+               strstr(kda_context_last_error(context), "head_dim_v"),
+           "head size mismatch: %s", kda_context_last_error(context));
+    a.head_dim_v = 128;
+    a.scale = -1;
+    EXPECT(kda_forward(bundle, &a, NULL, 0, NULL) == KDA_ERR_INVALID_ARGUMENT &&
+               strstr(kda_context_last_error(context), "'scale'"),
+           "bad argument: %s", kda_context_last_error(context));
+  }
+  kda_bundle_destroy(bundle);
+  kda_context_destroy(context);
+  free(data);
+}
+
 int main(int argc, char **argv) {
-  if (argc < 2) {
-    fprintf(stderr, "usage: %s SMOKE_PTX [TEST]\n", argv[0]);
+  if (argc < 3) {
+    fprintf(stderr, "usage: %s SMOKE_PTX BUNDLE [TEST]\n", argv[0]);
     return 2;
   }
   smoke_ptx_path = argv[1];
+  bundle_path = argv[2];
   static const harness_test tests[] = {
       {"device_is_hopper", device_is_hopper},
       {"bad_ptx_reports_the_jit_log", bad_ptx_reports_the_jit_log},
       {"smoke_gemm_is_exact", smoke_gemm_is_exact},
+      {"bundle_errors_are_named", bundle_errors_are_named},
   };
-  return harness_main(argc - 1, argv + 1, tests, sizeof tests / sizeof tests[0]);
+  return harness_main(argc - 2, argv + 2, tests, sizeof tests / sizeof tests[0]);
 }
