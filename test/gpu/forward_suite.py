@@ -36,8 +36,10 @@ def make_case(seed, B, T, H, HV, mode, lengths=None, state_dtype=torch.float32,
               v_first=False, initial=True, g_value=None, dt_value=None,
               repeat_keys=0):
     """FlashKDA's benchmark inputs: randn q, k, v, g, beta; rand A_log,
-    dt_bias. `mode` is 'flashkda' (lower_bound gate, l2norm, sigmoid beta)
-    or 'precomputed' (log decays g <= 0, plain beta in (0, 1))."""
+    dt_bias. `mode` is 'flashkda' (lower_bound gate, l2norm, sigmoid beta),
+    'softplus' (Kimi-Linear-48B's unbounded gate, A_log = log U(1, 16) as
+    fla's model initialises it, l2norm, sigmoid beta) or 'precomputed' (log
+    decays g <= 0, plain beta in (0, 1))."""
     gen = torch.Generator().manual_seed(seed)
     K = V = 128
     if lengths is not None:
@@ -48,7 +50,22 @@ def make_case(seed, B, T, H, HV, mode, lengths=None, state_dtype=torch.float32,
     if repeat_keys:
         k[:, 1:1 + repeat_keys] = k[:, :1]
     x = dict(q=q.bfloat16(), k=k.bfloat16(), v=v.bfloat16())
-    if mode == "flashkda":
+    if mode == "softplus":
+        g = torch.randn(B, T, HV, K, generator=gen) * 2
+        if g_value is not None:
+            g = g_value(gen, (B, T, HV, K))
+        x["g"] = g.bfloat16().float()
+        x["beta"] = torch.randn(B, T, HV, generator=gen).bfloat16().float()
+        x["A_log"] = torch.empty(HV).uniform_(1, 16, generator=gen).log()
+        if g_value is not None:
+            x["A_log"] = torch.zeros(HV)
+        dt = torch.rand(HV * K, generator=gen)
+        if dt_value is not None:
+            dt = dt_value(gen, (HV * K,))
+        x["dt_bias"] = dt
+        opts = dict(use_qk_l2norm_in_kernel=True, use_gate_in_kernel=True,
+                    use_beta_sigmoid_in_kernel=True)
+    elif mode == "flashkda":
         g = torch.randn(B, T, HV, K, generator=gen) * 2
         if g_value is not None:
             g = g_value(gen, (B, T, HV, K))
@@ -162,7 +179,9 @@ def check(name, x, opts, log):
         torch.equal(s.view(torch.uint8), s2.view(torch.uint8))
     small = tokens(x) <= 4096
     o_ref, s_ref = reference(x, opts) if small else reference_gpu(x, opts)
-    err_o, err_s = rel_rms(o_ref, o.double()), rel_rms(s_ref, s.double())
+    # An all-empty batch has no output row: only the states are compared.
+    err_o = rel_rms(o_ref, o.double()) if o.numel() else 0.0
+    err_s = rel_rms(s_ref, s.double())
     ok = (err_o <= BAR and err_s <= BAR and math.isfinite(err_o)
           and math.isfinite(err_s) and deterministic)
     line = (f"{'ok  ' if ok else 'FAIL'} {name:52s} err(o) {err_o:.2e}  "
@@ -219,6 +238,8 @@ def full_cases(seed):
         make_case(r(), 1, 0, 4, 4, "flashkda", lengths=[1300, 547, 2048, 963, 271, 3063]))
     add("varlen FlashKDA lengths H=96", make_case(
         r(), 1, 0, 96, 96, "flashkda", lengths=[1300, 547, 2048, 963, 271, 3063]))
+    add("varlen all-empty batch (3 sequences, T=0)",
+        make_case(r(), 1, 0, 2, 2, "flashkda", lengths=[0, 0, 0]))
     add("varlen int32 cu_seqlens", ("int32", make_case(
         r(), 1, 0, 2, 2, "precomputed", lengths=[17, 0, 100, 31])))
     for mode in ("flashkda", "precomputed"):
@@ -238,6 +259,27 @@ def full_cases(seed):
         add(f"stress {bname} T=8192 H=1",
             make_case(r(), 1, 8192, 1, 1, "flashkda", g_value=STRESS_G["g=U(-8,8)"],
                       dt_value=bfn))
+    # The unbounded softplus gate (Kimi-Linear-48B): FlashKDA cannot run it.
+    add("softplus B=1 T=8192 H=4", make_case(r(), 1, 8192, 4, 4, "softplus"))
+    add("softplus varlen FlashKDA lengths H=8", make_case(
+        r(), 1, 0, 8, 8, "softplus", lengths=[1300, 547, 2048, 963, 271, 3063]))
+    add("softplus log decay -1000 per step", make_case(
+        r(), 1, 300, 2, 2, "softplus", g_value=lambda gen, shape: torch.full(shape, 1000.0),
+        dt_value=lambda gen, shape: torch.zeros(shape)))
+    add("softplus half the channels fully decayed", make_case(
+        r(), 1, 300, 2, 2, "softplus",
+        g_value=lambda gen, shape: torch.where(torch.arange(shape[-1]) % 2 == 0,
+                                               torch.tensor(1000.0),
+                                               torch.randn(shape, generator=gen)),
+        dt_value=lambda gen, shape: torch.zeros(shape)))
+    for gname, gfn in STRESS_G.items():
+        add(f"softplus stress {gname} T=8192 H=1",
+            make_case(r(), 1, 8192, 1, 1, "softplus", g_value=gfn))
+    for mode_state in (torch.float32, torch.bfloat16):
+        for v_first in (False, True):
+            add(f"softplus states {str(mode_state)[6:]} {'vk' if v_first else 'kv'}",
+                make_case(r(), 2, 77, 2, 2, "softplus", state_dtype=mode_state,
+                          v_first=v_first))
     add("20 identical consecutive keys", make_case(r(), 1, 200, 2, 2, "flashkda",
                                                    repeat_keys=19))
     add("20 identical consecutive keys, precomputed",

@@ -36,9 +36,9 @@ def read_bundle(path):
 
 
 def test_the_build_ships_bundles():
-    # 2 state dtypes x 2 layouts x (FlashKDA's mode with f32 and bf16 g/beta,
-    # the precomputed gate)
-    assert len(BUNDLES) == 12, [p.name for p in BUNDLES]
+    # 2 state dtypes x 2 layouts x (FlashKDA's mode and the softplus mode,
+    # each with f32 and bf16 g and beta; the precomputed gate)
+    assert len(BUNDLES) == 20, [p.name for p in BUNDLES]
 
 
 @pytest.mark.parametrize("path", BUNDLES, ids=lambda p: p.stem)
