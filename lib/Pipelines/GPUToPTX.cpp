@@ -99,39 +99,40 @@ void kda::buildKDAToPTXPipeline(OpPassManager &pm, const KDAToPTXOptions &option
   buildGPUToPTXPipeline(pm, options.target());
 }
 
-void kda::registerKDAPipelines() {
+/// Registers pipeline `name`: parses its options, refuses target options
+/// out of range with a message naming them, then calls `build`.
+template <typename Options>
+static void registerPipeline(StringRef name, StringRef description,
+                             void (*build)(OpPassManager &, const Options &)) {
+  std::string prefix = name.str();
   registerPassPipeline(
+      name, description,
+      [build, prefix](OpPassManager &pm, StringRef text,
+                      function_ref<LogicalResult(const Twine &)> errorHandler) {
+        Options options;
+        if (failed(options.parseFromString(text)))
+          return failure();
+        std::string message;
+        if (failed(kda::verifyTargetOptions(options.target(), message)))
+          return errorHandler(prefix + ": " + message);
+        build(pm, options);
+        return success();
+      },
+      [](function_ref<void(const detail::PassOptions &)> handler) {
+        handler(Options());
+      });
+}
+
+static void buildGPUToPTX(OpPassManager &pm, const kda::GPUToPTXOptions &options) {
+  kda::buildGPUToPTXPipeline(pm, options.target());
+}
+
+void kda::registerKDAPipelines() {
+  registerPipeline<KDAToPTXOptions>(
       "kda-to-ptx",
       "Compile kda.forward ops to kernels and lower them to PTX for sm_90a",
-      [](OpPassManager &pm, StringRef text,
-         function_ref<LogicalResult(const Twine &)> errorHandler) {
-        KDAToPTXOptions options;
-        if (failed(options.parseFromString(text)))
-          return failure();
-        std::string message;
-        if (failed(verifyTargetOptions(options.target(), message)))
-          return errorHandler("kda-to-ptx: " + message);
-        buildKDAToPTXPipeline(pm, options);
-        return success();
-      },
-      [](function_ref<void(const detail::PassOptions &)> handler) {
-        handler(KDAToPTXOptions());
-      });
-  registerPassPipeline(
+      buildKDAToPTXPipeline);
+  registerPipeline<GPUToPTXOptions>(
       "kda-gpu-to-ptx",
-      "Lower gpu.modules (gpu/nvgpu/nvvm level) to PTX for sm_90a",
-      [](OpPassManager &pm, StringRef text,
-         function_ref<LogicalResult(const Twine &)> errorHandler) {
-        GPUToPTXOptions options;
-        if (failed(options.parseFromString(text)))
-          return failure();
-        std::string message;
-        if (failed(verifyTargetOptions(options.target(), message)))
-          return errorHandler("kda-gpu-to-ptx: " + message);
-        buildGPUToPTXPipeline(pm, options.target());
-        return success();
-      },
-      [](function_ref<void(const detail::PassOptions &)> handler) {
-        handler(GPUToPTXOptions());
-      });
+      "Lower gpu.modules (gpu/nvgpu/nvvm level) to PTX for sm_90a", buildGPUToPTX);
 }

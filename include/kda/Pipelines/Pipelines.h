@@ -22,21 +22,28 @@ struct TargetOptions {
   unsigned optLevel = 3;
 };
 
-/// Options of `kda-gpu-to-ptx`.
-struct GPUToPTXOptions : public PassPipelineOptions<GPUToPTXOptions> {
-  PassOptions::Option<std::string> chip{
+/// The target options every kda pipeline takes (CRTP over the options
+/// struct, as PassPipelineOptions wants).
+template <typename Derived>
+struct TargetPipelineOptions : public PassPipelineOptions<Derived> {
+  detail::PassOptions::Option<std::string> chip{
       *this, "chip", llvm::cl::desc("target chip"),
       llvm::cl::init(kDefaultChip.str())};
-  PassOptions::Option<unsigned> ptxVersion{
+  detail::PassOptions::Option<unsigned> ptxVersion{
       *this, "ptx-version",
       llvm::cl::desc("PTX ISA version times ten (80 is PTX 8.0)"),
       llvm::cl::init(kDefaultPtxVersion)};
-  PassOptions::Option<unsigned> optLevel{
+  detail::PassOptions::Option<unsigned> optLevel{
       *this, "opt-level", llvm::cl::desc("LLVM optimisation level (0-3)"),
       llvm::cl::init(3)};
 
-  TargetOptions target() const { return {chip, ptxVersion, optLevel}; }
+  TargetOptions target() const {
+    return {this->chip, this->ptxVersion, this->optLevel};
+  }
 };
+
+/// Options of `kda-gpu-to-ptx`.
+struct GPUToPTXOptions : public TargetPipelineOptions<GPUToPTXOptions> {};
 
 /// Checks the target options; the message names the bad option.
 LogicalResult verifyTargetOptions(const TargetOptions &options,
@@ -50,24 +57,12 @@ LogicalResult verifyTargetOptions(const TargetOptions &options,
 void buildGPUToPTXPipeline(OpPassManager &pm, const TargetOptions &options);
 
 /// Options of `kda-to-ptx`: the target's and the schedule's knobs.
-struct KDAToPTXOptions : public PassPipelineOptions<KDAToPTXOptions> {
-  PassOptions::Option<std::string> chip{
-      *this, "chip", llvm::cl::desc("target chip"),
-      llvm::cl::init(kDefaultChip.str())};
-  PassOptions::Option<unsigned> ptxVersion{
-      *this, "ptx-version",
-      llvm::cl::desc("PTX ISA version times ten (80 is PTX 8.0)"),
-      llvm::cl::init(kDefaultPtxVersion)};
-  PassOptions::Option<unsigned> optLevel{
-      *this, "opt-level", llvm::cl::desc("LLVM optimisation level (0-3)"),
-      llvm::cl::init(3)};
+struct KDAToPTXOptions : public TargetPipelineOptions<KDAToPTXOptions> {
   PassOptions::Option<int64_t> chunkSize{
       *this, "chunk-size",
       llvm::cl::desc("tokens per chunk of the kernel's schedule; 0 takes each "
                      "op's chunk_size attribute"),
       llvm::cl::init(0)};
-
-  TargetOptions target() const { return {chip, ptxVersion, optLevel}; }
 };
 
 /// kda.forward to kernels: convert-kda-to-nvvm with the schedule options

@@ -157,8 +157,19 @@ private:
   /// 64-column blocks of `rows` rows with 128B swizzle.
   Value blockedOffset(Value row, Value col, int64_t rows);
   Value loadF32(int64_t base, Value row, Value col, int64_t rowElements);
+  /// Row and column of accumulator value v of this thread, the row within
+  /// the whole tile (this warpgroup's 64 rows start at 64 * warpgroup).
+  Value fragmentRow(int64_t v) {
+    return e.add(e.mul(warpgroup, e.i32(64)),
+                 e.add(frag.rowBase, e.i32(FragmentLayout::rowOffset(v))));
+  }
+  Value fragmentCol(int64_t v) {
+    return e.add(frag.colBase, e.i32(FragmentLayout::colOffset(v)));
+  }
 
   void prologue();
+  /// Where state value v of this thread lives in a [N, HV, ...] state tensor.
+  Value statePointer(Value tensor, Type type, int64_t v);
   Value loadInitialState();
   void writeStateOperand(Value sAcc);
   void loadTiles(Value chunk, Value tokenRow);
@@ -273,6 +284,13 @@ static Value stateIndex(KernelEmitter &e, const ForwardKernelConfig &c, Value v,
   return e.add(e.mul(d, e.i32(c.headDimV)), v);
 }
 
+Value ForwardKernelBuilder::statePointer(Value tensor, Type type, int64_t v) {
+  Value base = e.mul(e.ext64(e.add(e.mul(seq, numValueHeads), hv)),
+                     e.i64(c.headDimK * c.headDimV));
+  Value index = e.add(base, e.ext64(stateIndex(e, c, fragmentRow(v), fragmentCol(v))));
+  return e.gep(tensor, e.mul(index, e.i64(type.getIntOrFloatBitWidth() / 8)));
+}
+
 Value ForwardKernelBuilder::loadInitialState() {
   Value initial = param(kParamInitialState);
   Type accType = accumulatorType(e, 128);
@@ -280,15 +298,8 @@ Value ForwardKernelBuilder::loadInitialState() {
                   [&] { return zeroAccumulator(e, 128); },
                   [&] {
                     Value acc = LLVM::UndefOp::create(e.builder(), accType);
-                    Value base = e.mul(e.ext64(e.add(e.mul(seq, numValueHeads), hv)),
-                                       e.i64(c.headDimK * c.headDimV));
-                    int64_t bytes = c.initialStateType.getIntOrFloatBitWidth() / 8;
                     for (int64_t v = 0; v < 64; ++v) {
-                      Value row = e.add(e.mul(warpgroup, e.i32(64)),
-                                        e.add(frag.rowBase, e.i32(FragmentLayout::rowOffset(v))));
-                      Value col = e.add(frag.colBase, e.i32(FragmentLayout::colOffset(v)));
-                      Value index = e.add(base, e.ext64(stateIndex(e, c, row, col)));
-                      Value p = e.gep(initial, e.mul(index, e.i64(bytes)));
+                      Value p = statePointer(initial, c.initialStateType, v);
                       acc = insert(e, acc, e.toF32(e.load(c.initialStateType, p)), v);
                     }
                     return acc;
@@ -296,30 +307,20 @@ Value ForwardKernelBuilder::loadInitialState() {
 }
 
 void ForwardKernelBuilder::writeStateOperand(Value sAcc) {
-  for (int64_t v = 0; v < 64; ++v) {
-    Value row = e.add(e.mul(warpgroup, e.i32(64)),
-                      e.add(frag.rowBase, e.i32(FragmentLayout::rowOffset(v))));
-    Value col = e.add(frag.colBase, e.i32(FragmentLayout::colOffset(v)));
+  for (int64_t v = 0; v < 64; ++v)
     e.store(e.toBF16(extract(e, sAcc, v)),
-            shared(layout.stateT, blockedOffset(row, col, c.headDimV)));
-  }
+            shared(layout.stateT, blockedOffset(fragmentRow(v), fragmentCol(v),
+                                                c.headDimV)));
 }
 
 void ForwardKernelBuilder::storeFinalState(Value sAcc) {
   Value out = param(kParamFinalState);
   e.ifThen(e.isNotNull(out), [&] {
-    Value base = e.mul(e.ext64(e.add(e.mul(seq, numValueHeads), hv)),
-                       e.i64(c.headDimK * c.headDimV));
-    int64_t bytes = c.finalStateType.getIntOrFloatBitWidth() / 8;
     for (int64_t v = 0; v < 64; ++v) {
-      Value row = e.add(e.mul(warpgroup, e.i32(64)),
-                        e.add(frag.rowBase, e.i32(FragmentLayout::rowOffset(v))));
-      Value col = e.add(frag.colBase, e.i32(FragmentLayout::colOffset(v)));
-      Value index = e.add(base, e.ext64(stateIndex(e, c, row, col)));
       Value value = extract(e, sAcc, v);
       if (c.finalStateType.isBF16())
         value = e.toBF16(value);
-      e.store(value, e.gep(out, e.mul(index, e.i64(bytes))));
+      e.store(value, statePointer(out, c.finalStateType, v));
     }
   });
 }
@@ -553,9 +554,8 @@ Value ForwardKernelBuilder::chunkProducts(Value sAcc, Value rows, Value firstTok
 
   // W [C x K] as the B operand of S^T W^T: this warpgroup writes its block.
   for (int64_t v = 0; v < C / 2; ++v) {
-    Value d = e.add(e.mul(warpgroup, e.i32(64)),
-                    e.add(frag.rowBase, e.i32(FragmentLayout::rowOffset(v))));
-    Value i = e.add(frag.colBase, e.i32(FragmentLayout::colOffset(v)));
+    Value d = fragmentRow(v);
+    Value i = fragmentCol(v);
     e.store(e.toBF16(extract(e, accW, v)), shared(layout.w, blockedOffset(i, d, C)));
   }
   e.fenceProxyAsyncShared();
@@ -577,9 +577,8 @@ Value ForwardKernelBuilder::chunkProducts(Value sAcc, Value rows, Value firstTok
 
   // V'^T [V x C] as the A operand of the last two products.
   for (int64_t v = 0; v < C / 2; ++v) {
-    Value row = e.add(e.mul(warpgroup, e.i32(64)),
-                      e.add(frag.rowBase, e.i32(FragmentLayout::rowOffset(v))));
-    Value j = e.add(frag.colBase, e.i32(FragmentLayout::colOffset(v)));
+    Value row = fragmentRow(v);
+    Value j = fragmentCol(v);
     e.store(e.toBF16(extract(e, accV, v)),
             shared(layout.vnewT, swizzledOffset(e, row, j, Swizzle::B32)));
   }
@@ -588,7 +587,7 @@ Value ForwardKernelBuilder::chunkProducts(Value sAcc, Value rows, Value firstTok
 
   // O^T += V'^T Aqk^T and S^T = S^T Diag(e^G_C) + V'^T (K e^(G_C - G)).
   for (int64_t v = 0; v < 64; ++v) {
-    Value d = e.add(frag.colBase, e.i32(FragmentLayout::colOffset(v)));
+    Value d = fragmentCol(v);
     Value decay = e.exp(loadF32(layout.g, e.i32(C - 1), d, K));
     sAcc = insert(e, sAcc, e.fmul(extract(e, sAcc, v), decay), v);
   }
@@ -601,9 +600,8 @@ Value ForwardKernelBuilder::chunkProducts(Value sAcc, Value rows, Value firstTok
   // o rows of this chunk, in q's dtype; rows past the sequence are skipped.
   Value out = param(kParamO);
   for (int64_t v = 0; v < C / 2; ++v) {
-    Value row = e.add(e.mul(warpgroup, e.i32(64)),
-                      e.add(frag.rowBase, e.i32(FragmentLayout::rowOffset(v))));
-    Value i = e.add(frag.colBase, e.i32(FragmentLayout::colOffset(v)));
+    Value row = fragmentRow(v);
+    Value i = fragmentCol(v);
     Value value = extract(e, accO, v);
     e.ifThen(e.slt(i, rows), [&] {
       Value token = e.add(firstToken, e.ext64(i));
