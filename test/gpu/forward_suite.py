@@ -34,14 +34,14 @@ BAR = 0.005  # spec §5: err(o) and err(final_state)
 
 def make_case(seed, B, T, H, HV, mode, lengths=None, state_dtype=torch.float32,
               v_first=False, initial=True, g_value=None, dt_value=None,
-              repeat_keys=0):
+              repeat_keys=0, head=128):
     """FlashKDA's benchmark inputs: randn q, k, v, g, beta; rand A_log,
     dt_bias. `mode` is 'flashkda' (lower_bound gate, l2norm, sigmoid beta),
     'softplus' (Kimi-Linear-48B's unbounded gate, A_log = log U(1, 16) as
     fla's model initialises it, l2norm, sigmoid beta) or 'precomputed' (log
     decays g <= 0, plain beta in (0, 1))."""
     gen = torch.Generator().manual_seed(seed)
-    K = V = 128
+    K = V = head
     if lengths is not None:
         B, T = 1, sum(lengths)
     q = torch.randn(B, T, H, K, generator=gen)
@@ -280,6 +280,17 @@ def full_cases(seed):
             add(f"softplus states {str(mode_state)[6:]} {'vk' if v_first else 'kv'}",
                 make_case(r(), 2, 77, 2, 2, "softplus", state_dtype=mode_state,
                           v_first=v_first))
+    # Head size 64 (K = V = 64), every mode, varlen, states.
+    add("K=64 flashkda B=1 T=1000 H=4", make_case(r(), 1, 1000, 4, 4, "flashkda", head=64))
+    add("K=64 precomputed B=2 T=8192 H=2 HV=4",
+        make_case(r(), 2, 8192, 2, 4, "precomputed", head=64))
+    add("K=64 softplus varlen FlashKDA lengths H=8", make_case(
+        r(), 1, 0, 8, 8, "softplus", lengths=[1300, 547, 2048, 963, 271, 3063], head=64))
+    for state in (torch.float32, torch.bfloat16):
+        for v_first in (False, True):
+            add(f"K=64 flashkda states {str(state)[6:]} {'vk' if v_first else 'kv'}",
+                make_case(r(), 2, 77, 2, 2, "flashkda", state_dtype=state,
+                          v_first=v_first, head=64))
     add("20 identical consecutive keys", make_case(r(), 1, 200, 2, 2, "flashkda",
                                                    repeat_keys=19))
     add("20 identical consecutive keys, precomputed",

@@ -57,9 +57,9 @@ std::string ForwardKernelConfig::kernelName() const {
 }
 
 std::string kda::checkForwardSupport(const ForwardKernelConfig &c) {
-  if (c.headDimK != 128 || c.headDimV != 128)
+  if (c.headDimK != c.headDimV || (c.headDimK != 64 && c.headDimK != 128))
     return llvm::formatv("head sizes K = {0}, V = {1}: the forward kernel "
-                         "supports K = V = 128 so far",
+                         "supports K = V = 64 or 128 so far",
                          c.headDimK, c.headDimV);
   if (c.chunkSize != 16)
     return llvm::formatv("chunk_size = {0}: the forward kernel's schedule "
@@ -188,7 +188,7 @@ private:
   LLVM::LLVMFuncOp func;
 
   Value smem, barrier;
-  Value tid, warpgroup, threadInWarpgroup;
+  Value tid, warpgroup, threadInWarpgroup, ownsRows;
   FragmentLayout frag;
   Value hv, seq, h, numValueHeads;
   Value bos;           ///< i64: first token of the sequence in [B*T]
@@ -238,6 +238,9 @@ void ForwardKernelBuilder::prologue() {
   warpgroup = e.udiv(tid, e.i32(128));
   threadInWarpgroup = e.urem(tid, e.i32(128));
   frag = fragmentLayout(e, threadInWarpgroup);
+  // Each warpgroup owns 64 rows of V (and of K): with V = 64 the second
+  // one computes alongside but stores nothing.
+  ownsRows = e.ult(warpgroup, e.i32(c.headDimV / 64));
 
   seq = e.blockIdxX();
   hv = e.blockIdxY();
@@ -293,12 +296,14 @@ Value ForwardKernelBuilder::statePointer(Value tensor, Type type, int64_t v) {
 
 Value ForwardKernelBuilder::loadInitialState() {
   Value initial = param(kParamInitialState);
-  Type accType = accumulatorType(e, 128);
-  return e.ifElse(e.isNull(initial), accType,
-                  [&] { return zeroAccumulator(e, 128); },
+  Type accType = accumulatorType(e, c.headDimK);
+  // A warpgroup without value rows (V = 64) keeps a zero state it never stores.
+  Value none = e.ori(e.isNull(initial), e.notb(ownsRows));
+  return e.ifElse(none, accType,
+                  [&] { return zeroAccumulator(e, c.headDimK); },
                   [&] {
                     Value acc = LLVM::UndefOp::create(e.builder(), accType);
-                    for (int64_t v = 0; v < 64; ++v) {
+                    for (int64_t v = 0; v < c.headDimK / 2; ++v) {
                       Value p = statePointer(initial, c.initialStateType, v);
                       acc = insert(e, acc, e.toF32(e.load(c.initialStateType, p)), v);
                     }
@@ -307,16 +312,18 @@ Value ForwardKernelBuilder::loadInitialState() {
 }
 
 void ForwardKernelBuilder::writeStateOperand(Value sAcc) {
-  for (int64_t v = 0; v < 64; ++v)
-    e.store(e.toBF16(extract(e, sAcc, v)),
-            shared(layout.stateT, blockedOffset(fragmentRow(v), fragmentCol(v),
-                                                c.headDimV)));
+  e.ifThen(ownsRows, [&] {
+    for (int64_t v = 0; v < c.headDimK / 2; ++v)
+      e.store(e.toBF16(extract(e, sAcc, v)),
+              shared(layout.stateT, blockedOffset(fragmentRow(v), fragmentCol(v),
+                                                  c.headDimV)));
+  });
 }
 
 void ForwardKernelBuilder::storeFinalState(Value sAcc) {
   Value out = param(kParamFinalState);
-  e.ifThen(e.isNotNull(out), [&] {
-    for (int64_t v = 0; v < 64; ++v) {
+  e.ifThen(e.andi(e.isNotNull(out), ownsRows), [&] {
+    for (int64_t v = 0; v < c.headDimK / 2; ++v) {
       Value value = extract(e, sAcc, v);
       if (c.finalStateType.isBF16())
         value = e.toBF16(value);
@@ -553,11 +560,11 @@ Value ForwardKernelBuilder::chunkProducts(Value sAcc, Value rows, Value firstTok
   wgmmaCommitAndWait(e);
 
   // W [C x K] as the B operand of S^T W^T: this warpgroup writes its block.
-  for (int64_t v = 0; v < C / 2; ++v) {
-    Value d = fragmentRow(v);
-    Value i = fragmentCol(v);
-    e.store(e.toBF16(extract(e, accW, v)), shared(layout.w, blockedOffset(i, d, C)));
-  }
+  e.ifThen(ownsRows, [&] {
+    for (int64_t v = 0; v < C / 2; ++v)
+      e.store(e.toBF16(extract(e, accW, v)),
+              shared(layout.w, blockedOffset(fragmentCol(v), fragmentRow(v), C)));
+  });
   e.fenceProxyAsyncShared();
   e.syncThreads();
 
@@ -576,17 +583,17 @@ Value ForwardKernelBuilder::chunkProducts(Value sAcc, Value rows, Value firstTok
   wgmmaCommitAndWait(e);
 
   // V'^T [V x C] as the A operand of the last two products.
-  for (int64_t v = 0; v < C / 2; ++v) {
-    Value row = fragmentRow(v);
-    Value j = fragmentCol(v);
-    e.store(e.toBF16(extract(e, accV, v)),
-            shared(layout.vnewT, swizzledOffset(e, row, j, Swizzle::B32)));
-  }
+  e.ifThen(ownsRows, [&] {
+    for (int64_t v = 0; v < C / 2; ++v)
+      e.store(e.toBF16(extract(e, accV, v)),
+              shared(layout.vnewT,
+                     swizzledOffset(e, fragmentRow(v), fragmentCol(v), Swizzle::B32)));
+  });
   e.fenceProxyAsyncShared();
   e.namedBarrier(e.add(warpgroup, e.i32(kWarpgroupBarrier)), 128);
 
   // O^T += V'^T Aqk^T and S^T = S^T Diag(e^G_C) + V'^T (K e^(G_C - G)).
-  for (int64_t v = 0; v < 64; ++v) {
+  for (int64_t v = 0; v < K / 2; ++v) {
     Value d = fragmentCol(v);
     Value decay = e.exp(loadF32(layout.g, e.i32(C - 1), d, K));
     sAcc = insert(e, sAcc, e.fmul(extract(e, sAcc, v), decay), v);
@@ -603,7 +610,7 @@ Value ForwardKernelBuilder::chunkProducts(Value sAcc, Value rows, Value firstTok
     Value row = fragmentRow(v);
     Value i = fragmentCol(v);
     Value value = extract(e, accO, v);
-    e.ifThen(e.slt(i, rows), [&] {
+    e.ifThen(e.andi(ownsRows, e.slt(i, rows)), [&] {
       Value token = e.add(firstToken, e.ext64(i));
       Value index = e.add(e.mul(e.add(e.mul(token, e.ext64(numValueHeads)), e.ext64(hv)),
                                 e.i64(c.headDimV)),

@@ -58,6 +58,9 @@ Value KernelEmitter::sle(Value a, Value c) {
 Value KernelEmitter::ult(Value a, Value c) {
   return arith::CmpIOp::create(b, arith::CmpIPredicate::ult, a, c);
 }
+Value KernelEmitter::notb(Value a) {
+  return xori(a, arith::ConstantIntOp::create(b, 1, 1));
+}
 Value KernelEmitter::select(Value cond, Value t, Value f) {
   return arith::SelectOp::create(b, cond, t, f);
 }

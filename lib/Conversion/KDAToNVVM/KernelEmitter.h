@@ -65,7 +65,7 @@ public:
   Value slt(Value a, Value c);
   Value sle(Value a, Value c);
   Value ult(Value a, Value c);
-  Value andb(Value a, Value c) { return andi(a, c); }
+  Value notb(Value a); // logical not of an i1
   Value select(Value cond, Value t, Value f);
 
   // Float arithmetic (f32).
