@@ -198,6 +198,8 @@ def quick_cases():
         ("precomputed T=64 H=1", make_case(2, 1, 64, 1, 1, "precomputed")),
         ("flashkda T=15 H=2 vk", make_case(3, 1, 15, 2, 2, "flashkda", v_first=True)),
         ("precomputed T=100 B=2 H=2 HV=4", make_case(4, 2, 100, 2, 4, "precomputed")),
+        ("softplus K=64 varlen 5,0,40", make_case(5, 1, 0, 2, 2, "softplus",
+                                                 lengths=[5, 0, 40], head=64)),
     ]
 
 
