@@ -333,6 +333,34 @@ def run_gpu_nofinal(x, opts):
     return o.cpu(), s, dev
 
 
+def check_fla_dispatch():
+    """With fla installed (and FlashKDA not), fla's chunk_kda on CUDA tensors
+    runs kda's kernel: the same bits as calling kda directly."""
+    import importlib.util
+    if importlib.util.find_spec("fla") is None:
+        print("skip fla dispatch: fla is not installed here", flush=True)
+        return None
+    import fla.ops.kda as fla_kda
+    from kda import fla_backend
+    x, opts = make_case(99, 1, 500, 2, 2, "softplus")
+    dev = {k: t.cuda() for k, t in x.items()}
+    opts = dict(opts, state_v_first=True)
+    dev["initial_state"] = dev["initial_state"].transpose(-1, -2).contiguous()
+    seen = []
+    real = fla_backend.ops.chunk_kda
+    fla_backend.ops.chunk_kda = lambda *a, **kw: seen.append(1) or real(*a, **kw)
+    try:
+        with torch.no_grad():
+            o, s = fla_kda.chunk_kda(**dev, **opts)
+    finally:
+        fla_backend.ops.chunk_kda = real
+    o_kda, s_kda = kda.chunk_kda(**dev, **opts)
+    ok = len(seen) == 1 and torch.equal(o, o_kda) and torch.equal(s, s_kda)
+    print(f"{'ok  ' if ok else 'FAIL'} fla's chunk_kda on CUDA dispatched to kda "
+          f"(calls reaching kda: {len(seen)}, identical: {torch.equal(o, o_kda)})", flush=True)
+    return ok
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
@@ -349,6 +377,10 @@ def main():
             ok = False
         passed += ok
         failed += not ok
+    dispatched = check_fla_dispatch()
+    if dispatched is not None:
+        passed += dispatched
+        failed += not dispatched
     print(f"gpu-forward: {passed} passed, {failed} failed")
     return 0 if failed == 0 else 1
 
