@@ -106,6 +106,16 @@ def _bundle(device_index, path):
     return _bundles[key]
 
 
+def _output_shapes(q, v, cu_seqlens, initial_state, state_v_first, final_state_dtype):
+    """(o's shape, the state's shape, the state's dtype) of a call."""
+    B, T, H, K = q.shape
+    HV, V = v.shape[2], v.shape[3]
+    N = cu_seqlens.shape[0] - 1 if cu_seqlens is not None else B
+    state_shape = (N, HV, V, K) if state_v_first else (N, HV, K, V)
+    state_dtype = initial_state.dtype if initial_state is not None else final_state_dtype
+    return (B, T, HV, V), state_shape, state_dtype
+
+
 def _ptr(x, code):
     return _lib.Tensor(x.data_ptr() if x is not None else None, code)
 
@@ -123,77 +133,11 @@ def forward(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, g: torch.Tensor,
     Returns (o, final_state); final_state is empty unless asked for."""
     B, T, H, K = q.shape
     HV, V = v.shape[2], v.shape[3]
-    N = cu_seqlens.numel() - 1 if cu_seqlens is not None else B
-    state_shape = (N, HV, V, K) if state_v_first else (N, HV, K, V)
-    state_dtype = initial_state.dtype if initial_state is not None else final_state_dtype
+    N = cu_seqlens.shape[0] - 1 if cu_seqlens is not None else B
+    o_shape, state_shape, state_dtype = _output_shapes(
+        q, v, cu_seqlens, initial_state, state_v_first, final_state_dtype)
     wanted = wanted_manifest(q, v, g.dtype, beta.dtype, gate, beta_mode, qk_l2norm,
                              state_v_first, state_dtype)
-    path = match_bundle(wanted)
-    if path is not None:
-        return path
-    if not manifests():
-        raise NotImplementedError(
-            "kda: no kernel bundle found (looked in " +
-            ", ".join(str(d) for d in bundle_dirs()) + "); build them with "
-            "`ninja -C build kda-bundles` or set KDA_BUNDLE_DIR")
-    described = ", ".join(f"{k}={v}" for k, v in wanted.items())
-    raise NotImplementedError(f"kda: no kernel bundle compiled for {described}")
-
-
-def wanted_manifest(q, v, g_dtype, beta_dtype, gate, beta_mode, qk_l2norm,
-                    state_v_first, state_dtype):
-    """The manifest entries a bundle must have to run this configuration."""
-    return {
-        "head_dim_k": str(q.shape[3]), "head_dim_v": str(v.shape[3]),
-        "gate": _GATE_NAMES[gate], "beta_mode": _BETA_NAMES[beta_mode],
-        "qk_l2norm": str(int(qk_l2norm)),
-        "state_layout": "vk" if state_v_first else "kv", "qkv_dtype": "bf16",
-        "g_dtype": _DTYPE_NAMES[g_dtype], "beta_dtype": _DTYPE_NAMES[beta_dtype],
-        "initial_state_dtype": _DTYPE_NAMES[state_dtype],
-        "final_state_dtype": _DTYPE_NAMES[state_dtype],
-    }
-
-
-_contexts, _bundles = {}, {}
-
-
-def _bundle(device_index, path):
-    key = (device_index, path)
-    if key not in _bundles:
-        if device_index not in _contexts:
-            _contexts[device_index] = _lib.Context(device_index)
-        _bundles[key] = _lib.Bundle(_contexts[device_index], path)
-    return _bundles[key]
-
-
-def _ptr(x, code):
-    return _lib.Tensor(x.data_ptr() if x is not None else None, code)
-
-
-@torch.library.custom_op("kda::forward", mutates_args=())
-def forward(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, g: torch.Tensor,
-            beta: torch.Tensor, initial_state: torch.Tensor | None,
-            cu_seqlens: torch.Tensor | None, A_log: torch.Tensor | None,
-            dt_bias: torch.Tensor | None, scale: float, gate: int,
-            lower_bound: float, qk_l2norm: bool, beta_mode: int,
-            state_v_first: bool, output_final_state: bool,
-            final_state_dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
-    """The forward on CUDA tensors already checked by ops.chunk_kda: q, k, v
-    bf16, g and beta bf16 or f32, everything contiguous and on one device.
-    Returns (o, final_state); final_state is empty unless asked for."""
-    B, T, H, K = q.shape
-    HV, V = v.shape[2], v.shape[3]
-    N = cu_seqlens.numel() - 1 if cu_seqlens is not None else B
-    state_shape = (N, HV, V, K) if state_v_first else (N, HV, K, V)
-    state_dtype = initial_state.dtype if initial_state is not None else final_state_dtype
-    wanted = {
-        "head_dim_k": str(K), "head_dim_v": str(V), "gate": _GATE_NAMES[gate],
-        "beta_mode": _BETA_NAMES[beta_mode], "qk_l2norm": str(int(qk_l2norm)),
-        "state_layout": "vk" if state_v_first else "kv", "qkv_dtype": "bf16",
-        "g_dtype": _DTYPE_NAMES[g.dtype], "beta_dtype": _DTYPE_NAMES[beta.dtype],
-        "initial_state_dtype": _DTYPE_NAMES[state_dtype],
-        "final_state_dtype": _DTYPE_NAMES[state_dtype],
-    }
     path = match_bundle(wanted)
     if path is None and (g.dtype, beta.dtype) != (torch.float32, torch.float32):
         # Every configuration has a bundle taking f32 g and beta: widen (exact).
@@ -201,7 +145,7 @@ def forward(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, g: torch.Tensor,
         wanted.update(g_dtype="f32", beta_dtype="f32")
     bundle = _bundle(q.device.index, path or find_bundle(wanted))
 
-    o = torch.empty((B, T, HV, V), dtype=q.dtype, device=q.device)
+    o = torch.empty(o_shape, dtype=q.dtype, device=q.device)
     final_state = (torch.empty(state_shape, dtype=state_dtype, device=q.device)
                    if output_final_state else torch.empty(0, device=q.device))
     args = _lib.forward_args()
@@ -242,12 +186,8 @@ def forward(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, g: torch.Tensor,
 def _(q, k, v, g, beta, initial_state, cu_seqlens, A_log, dt_bias, scale, gate,
       lower_bound, qk_l2norm, beta_mode, state_v_first, output_final_state,
       final_state_dtype):
-    B, T, H, K = q.shape
-    HV, V = v.shape[2], v.shape[3]
-    N = cu_seqlens.shape[0] - 1 if cu_seqlens is not None else B
-    state_shape = (N, HV, V, K) if state_v_first else (N, HV, K, V)
-    state_dtype = initial_state.dtype if initial_state is not None else final_state_dtype
-    o = q.new_empty((B, T, HV, V))
+    o_shape, state_shape, state_dtype = _output_shapes(
+        q, v, cu_seqlens, initial_state, state_v_first, final_state_dtype)
     final_state = (q.new_empty(state_shape, dtype=state_dtype) if output_final_state
                    else q.new_empty(0))
-    return o, final_state
+    return q.new_empty(o_shape), final_state
