@@ -1,0 +1,31 @@
+// RUN: kda-opt %s --convert-kda-to-nvvm | FileCheck %s
+
+// The unbounded softplus gate (Kimi-Linear-48B's) at head size 64: the gate
+// is -exp(A_log) * softplus(g + dt_bias), computed overflow-free as
+// max(x, 0) + ln(1 + exp(-|x|)) (lg2 of 1 + ex2), and the state update is a
+// single m64 n64 k16 wgmma (the state is K = 64 wide).
+
+// CHECK-LABEL: gpu.module @kda_forward_k64_v64_c16_softplus_sigmoid_l2norm_kv_gf32_bf32_sf32_f32
+// CHECK-SAME: gate = "softplus"
+// CHECK-SAME: head_dim_k = 64 : i64, head_dim_v = 64 : i64
+// CHECK: llvm.func @kda_forward_k64_v64_c16_softplus_sigmoid_l2norm_kv_gf32_bf32_sf32_f32(
+// CHECK: scf.for
+// CHECK: nvvm.inline_ptx "ex2.approx.f32 $0, $1;"
+// CHECK: nvvm.inline_ptx "lg2.approx.f32 $0, $1;"
+// CHECK-COUNT-2: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 16, k = 16>
+// CHECK-COUNT-8: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 16, k = 16>
+// CHECK: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 16, k = 16>
+// CHECK: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 64, k = 16>
+// CHECK-NOT: nvvm.wgmma.mma_async
+func.func @kimi_linear(%q: tensor<1x?x?x64xbf16>, %v: tensor<1x?x?x64xbf16>,
+                       %g: tensor<1x?x?x64xf32>, %beta: tensor<1x?x?xf32>,
+                       %a: tensor<?xf32>, %b: tensor<?xf32>)
+    -> (tensor<1x?x?x64xbf16>, tensor<?x?x64x64xf32>) {
+  %o, %s = kda.forward %q, %q, %v, %g, %beta A_log(%a) dt_bias(%b)
+      {gate = #kda.gate<softplus>, qk_l2norm, beta_mode = #kda.beta<sigmoid>,
+       chunk_size = 16}
+      : (tensor<1x?x?x64xbf16>, tensor<1x?x?x64xbf16>, tensor<1x?x?x64xbf16>,
+         tensor<1x?x?x64xf32>, tensor<1x?x?xf32>, tensor<?xf32>, tensor<?xf32>)
+      -> (tensor<1x?x?x64xbf16>, tensor<?x?x64x64xf32>)
+  return %o, %s : tensor<1x?x?x64xbf16>, tensor<?x?x64x64xf32>
+}
