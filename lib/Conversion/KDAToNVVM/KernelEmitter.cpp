@@ -82,7 +82,6 @@ Value KernelEmitter::toF32(Value a) {
   return arith::ExtFOp::create(b, f32(), a);
 }
 Value KernelEmitter::toBF16(Value a) { return arith::TruncFOp::create(b, bf16(), a); }
-Value KernelEmitter::sitofp(Value a) { return arith::SIToFPOp::create(b, f32(), a); }
 
 Value KernelEmitter::ptxUnary(StringRef instruction, Value x) {
   std::string code = (instruction + " $0, $1;").str();
@@ -122,18 +121,6 @@ Value KernelEmitter::isNotNull(Value p) {
 }
 Value KernelEmitter::address(Value p) { return LLVM::PtrToIntOp::create(b, i64(), p); }
 
-void KernelEmitter::forLoop(Value lower, Value upper, Value step,
-                            const std::function<void(Value)> &body) {
-  scf::ForOp::create(b, lower, upper, step, ValueRange{},
-                     [&](OpBuilder &nested, Location loc, Value iv, ValueRange) {
-                       OpBuilder::InsertionGuard guard(b);
-                       b.setInsertionPoint(nested.getInsertionBlock(),
-                                           nested.getInsertionPoint());
-                       body(iv);
-                       scf::YieldOp::create(b);
-                     });
-}
-
 void KernelEmitter::ifThen(Value cond, const std::function<void()> &then) {
   scf::IfOp::create(b, cond, [&](OpBuilder &nested, Location loc) {
     OpBuilder::InsertionGuard guard(b);
@@ -167,11 +154,6 @@ SmallVector<Value> KernelEmitter::forLoop(
         scf::YieldOp::create(b, body(iv, carried));
       });
   return SmallVector<Value>(op.getResults());
-}
-
-void KernelEmitter::unrolled(int64_t count, const std::function<void(int64_t)> &body) {
-  for (int64_t i = 0; i < count; ++i)
-    body(i);
 }
 
 Value KernelEmitter::threadIdx() { return NVVM::ThreadIdXOp::create(b, i32()); }

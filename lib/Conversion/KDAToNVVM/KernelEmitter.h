@@ -78,7 +78,6 @@ public:
   Value fabs(Value a);
   Value toF32(Value a);   // from bf16, f16 or f32
   Value toBF16(Value a);  // f32 to bf16, round to nearest even
-  Value sitofp(Value a);  // i32 to f32
 
   /// exp(x), ln(1 + exp(x)), sigmoid(x), 1/sqrt(x) and friends in f32.
   Value exp(Value x);
@@ -99,8 +98,6 @@ public:
   Value address(Value ptr);
 
   // Control flow.
-  void forLoop(Value lower, Value upper, Value step,
-               const std::function<void(Value)> &body);
   void ifThen(Value cond, const std::function<void()> &then);
   /// cond ? then() : otherwise(), each branch building its value.
   Value ifElse(Value cond, Type type, const std::function<Value()> &then,
@@ -109,8 +106,6 @@ public:
   SmallVector<Value> forLoop(
       Value lower, Value upper, Value step, ValueRange init,
       const std::function<SmallVector<Value>(Value, ValueRange)> &body);
-  /// Unrolled at generation time: body(i) for i in [0, count).
-  void unrolled(int64_t count, const std::function<void(int64_t)> &body);
 
   // Thread identity.
   Value threadIdx();
