@@ -29,6 +29,14 @@ def test_outputs_follow_fla():
     assert torch.isfinite(o.float()).all()
 
 
+def test_final_state_takes_the_initial_states_dtype():
+    q, k, v, g, beta = inputs()
+    for dtype in (torch.float32, torch.bfloat16, torch.float64):
+        s0 = torch.randn(1, 4, 16, 8).to(dtype)
+        _, s = kda.chunk_kda(q, k, v, g, beta, initial_state=s0, output_final_state=True)
+        assert s.dtype == dtype
+
+
 def test_dtypes_agree_with_float64():
     """bf16/fp16/fp32 inputs give the float64 result of the same values,
     rounded once."""

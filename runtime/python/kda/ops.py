@@ -77,8 +77,9 @@ def chunk_kda(q, k, v, g, beta, scale=None, initial_state=None,
     q, k: [B, T, H, K]; v: [B, T, HV, V]; g: [B, T, HV, K] (the log decay, or
     the raw gate with `use_gate_in_kernel`); beta: [B, T, HV]. Returns
     `(o, final_state)`: o is [B, T, HV, V] in q's dtype; final_state is
-    [N, HV, K, V] ([N, HV, V, K] with `state_v_first`) in float32 (float64
-    for float64 inputs) when `output_final_state`, else None.
+    [N, HV, K, V] ([N, HV, V, K] with `state_v_first`) in initial_state's
+    dtype (float32 without one, float64 for float64 inputs) when
+    `output_final_state`, else None.
 
     Gate: `use_gate_in_kernel` with `lower_bound=None` is the softplus gate
     `-exp(A_log) * softplus(g + dt_bias)` (A_log required); with
@@ -245,7 +246,10 @@ def chunk_kda(q, k, v, g, beta, scale=None, initial_state=None,
     contiguous = {name: (x.contiguous() if x is not None else None)
                   for name, x in given.items()}
     o = torch.empty((B, T, HV, V), dtype=q.dtype)
-    state_dtype = torch.float64 if q.dtype == torch.float64 else torch.float32
+    # The final state takes the initial state's dtype, as on CUDA; fp32
+    # without one (fp64 for fp64 inputs).
+    state_dtype = (initial_state.dtype if initial_state is not None else
+                   torch.float64 if q.dtype == torch.float64 else torch.float32)
     final_state = (torch.empty(state_shape, dtype=state_dtype)
                    if output_final_state else None)
 
