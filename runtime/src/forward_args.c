@@ -19,6 +19,7 @@ void kda_forward_args_init(kda_forward_args *args) {
   args->gate = KDA_GATE_PRECOMPUTED;
   args->beta_mode = KDA_BETA_PLAIN;
   args->state_layout = KDA_STATE_KV;
+  args->intermediate_interval = 64;
 }
 
 /* Elements of a tensor, or -1 when the product overflows what a byte count
@@ -236,6 +237,18 @@ kda_status kda_forward_check(const kda_forward_args *a, bool read_cu_seqlens,
                     "argument 'final_state' must be float32, bfloat16 or "
                     "float64, got %s",
                     dtype_name(a->final_state.dtype));
+
+  if (a->intermediate_states.data) {
+    if (!is_gate_or_state_dtype(a->intermediate_states.dtype))
+      return kda_fail(e, bad,
+                      "argument 'intermediate_states' must be float32, bfloat16 or "
+                      "float64, got %s",
+                      dtype_name(a->intermediate_states.dtype));
+    if (a->intermediate_interval < 1)
+      return kda_fail(e, bad,
+                      "argument 'intermediate_interval' must be >= 1 token, got %lld",
+                      (long long)a->intermediate_interval);
+  }
 
   /* cu_seqlens: dtype, then (on the host) every entry. */
   if (varlen) {

@@ -58,6 +58,15 @@ static size_t state_index(const kda_forward_args *a, size_t base, int64_t i,
   return base + (size_t)(j * a->head_dim_k + i);
 }
 
+/* Writes the [K][V] state into `out` at element `base` in the call's layout. */
+static void store_state(const kda_forward_args *a, kda_mut_tensor out, size_t base,
+                        const double *state) {
+  for (int64_t i = 0; i < a->head_dim_k; ++i)
+    for (int64_t j = 0; j < a->head_dim_v; ++j)
+      kda_store(out.data, out.dtype, state_index(a, base, i, j),
+                state[i * a->head_dim_v + j]);
+}
+
 /* Loads row `row` (length `n`, starting at element row * n) as doubles, l2
  * normalised when asked: x / sqrt(sum(x^2) + eps). */
 static void load_row(const kda_tensor *t, size_t row, int64_t n, bool l2norm,
@@ -78,7 +87,8 @@ static void load_row(const kda_tensor *t, size_t row, int64_t n, bool l2norm,
  * starting from and leaving the state in `s->state`. Tokens are indexed in
  * the flattened [B*T] token axis. */
 static void run_sequence(const kda_forward_args *a, int64_t hv, int64_t begin,
-                         int64_t end, double scale, scratch *s) {
+                         int64_t end, double scale, int64_t first_entry,
+                         scratch *s) {
   const int64_t H = a->num_heads, HV = a->num_value_heads,
                 K = a->head_dim_k, V = a->head_dim_v;
   const int64_t h = hv / (HV / H); /* grouped value heads share q/k head h */
@@ -87,6 +97,12 @@ static void run_sequence(const kda_forward_args *a, int64_t hv, int64_t begin,
       has_a_log ? kda_load(a->A_log.data, a->A_log.dtype, (size_t)hv) : 0.0;
 
   for (int64_t t = begin; t < end; ++t) {
+    /* The state entering each intermediate_interval-token chunk. */
+    if (a->intermediate_states.data && (t - begin) % a->intermediate_interval == 0) {
+      int64_t entry = first_entry + (t - begin) / a->intermediate_interval;
+      store_state(a, a->intermediate_states, (size_t)((entry * HV + hv) * a->head_dim_k *
+                                                      a->head_dim_v), s->state);
+    }
     const size_t qk_row = (size_t)(t * H + h), head_row = (size_t)(t * HV + hv);
     load_row(&a->q, qk_row, K, a->qk_l2norm, s->q);
     load_row(&a->k, qk_row, K, a->qk_l2norm, s->k);
@@ -150,6 +166,7 @@ kda_status kda_reference_forward(const kda_forward_args *a, kda_error *e) {
   s.v = s.decay + K;
   s.delta = s.v + V;
 
+  int64_t first_entry = 0; /* this sequence's first intermediate state */
   for (int64_t n = 0; n < N; ++n) {
     int64_t begin = n * T, end = (n + 1) * T;
     if (varlen) {
@@ -166,13 +183,13 @@ kda_status kda_reference_forward(const kda_forward_args *a, kda_error *e) {
                   ? kda_load(a->initial_state.data, a->initial_state.dtype,
                              state_index(a, base, i, j))
                   : 0.0;
-      run_sequence(a, hv, begin, end, scale, &s);
+      run_sequence(a, hv, begin, end, scale, first_entry, &s);
       if (a->final_state.data)
-        for (int64_t i = 0; i < K; ++i)
-          for (int64_t j = 0; j < V; ++j)
-            kda_store(a->final_state.data, a->final_state.dtype,
-                      state_index(a, base, i, j), s.state[i * V + j]);
+        store_state(a, a->final_state, base, s.state);
     }
+    if (a->intermediate_states.data)
+      first_entry +=
+          (end - begin + a->intermediate_interval - 1) / a->intermediate_interval;
   }
   free(buffer);
   return kda_succeed(e);

@@ -225,6 +225,46 @@ static void writes_every_output(void) {
   problem_free(&p);
 }
 
+/* The intermediate state of chunk c is the final state of the sequence's
+ * first c * interval tokens; varlen sequences (an empty one included) own
+ * ceil(len / interval) entries each, in order. */
+static void intermediate_states_are_prefix_states(void) {
+  harness_seed(9);
+  const int64_t cu[] = {0, 10, 10, 23};
+  const int64_t N = 3, T = 23, interval = 4, entries = 3 + 0 + 4;
+  problem p = problem_random(1, T, 1, 2, 3, 5);
+  p.N = N;
+  free(p.initial_state);
+  free(p.final_state);
+  p.initial_state = harness_random(problem_state_size(&p), -1, 1);
+  p.final_state = harness_poisoned(problem_state_size(&p));
+  size_t state = (size_t)(p.HV * p.K * p.V);
+  double *h = harness_poisoned((size_t)entries * state);
+  kda_forward_args a = problem_args(&p);
+  a.cu_seqlens = (kda_tensor){cu, KDA_DTYPE_INT64};
+  a.num_seqs = N;
+  a.state_layout = KDA_STATE_VK;
+  a.intermediate_states = harness_f64_out(h);
+  a.intermediate_interval = interval;
+  EXPECT_FORWARD_OK(a);
+
+  int64_t entry = 0;
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t t0 = 0; t0 < cu[n + 1] - cu[n]; t0 += interval, ++entry) {
+      problem prefix = slice(&p, cu[n], cu[n] + t0, p.initial_state + n * state);
+      kda_forward_args ap = problem_args(&prefix);
+      ap.state_layout = KDA_STATE_VK;
+      EXPECT_FORWARD_OK(ap);
+      EXPECT(harness_max_diff(h + entry * state, prefix.final_state, state) == 0,
+             "entry %lld (sequence %lld, token %lld)", (long long)entry, (long long)n,
+             (long long)t0);
+      free_slice(&prefix);
+    }
+  EXPECT(entry == entries, "%lld entries", (long long)entry);
+  free(h);
+  problem_free(&p);
+}
+
 int main(int argc, char **argv) {
   static const harness_test tests[] = {
       {"split_and_chain", split_and_chain},
@@ -234,6 +274,7 @@ int main(int argc, char **argv) {
       {"grouped_equals_repeated_heads", grouped_equals_repeated_heads},
       {"layouts_are_transposes", layouts_are_transposes},
       {"writes_every_output", writes_every_output},
+      {"intermediate_states_are_prefix_states", intermediate_states_are_prefix_states},
   };
   return harness_main(argc, argv, tests, sizeof tests / sizeof tests[0]);
 }

@@ -126,6 +126,11 @@ static void rejects_bad_tensors(void) {
   REJECT(a.final_state.dtype = KDA_DTYPE_INT64, "'final_state'");
   REJECT(a.A_log.dtype = KDA_DTYPE_BFLOAT16, "'A_log'");
   REJECT(a.dt_bias.dtype = KDA_DTYPE_FLOAT64, "'dt_bias'");
+  REJECT((a.intermediate_states = (kda_mut_tensor){f.p.o, KDA_DTYPE_INT32}),
+         "'intermediate_states'");
+  REJECT((a.intermediate_states = (kda_mut_tensor){f.p.o, KDA_DTYPE_FLOAT64},
+          a.intermediate_interval = 0),
+         "'intermediate_interval'");
   /* outputs overlapping inputs or each other */
   REJECT(a.o.data = f.p.q, "'o' overlaps input 'q'");
   REJECT(a.final_state.data = (void *)f.cu, "'final_state' overlaps input 'cu_seqlens'");

@@ -168,6 +168,16 @@ typedef struct kda_forward_args {
   int qk_l2norm;      /* nonzero: l2-normalise q and k per token and head */
   kda_beta_mode beta_mode;
   kda_state_layout state_layout;
+
+  /* Optional: the state entering every `intermediate_interval`-token chunk
+   * of every sequence (fla's return_intermediate_states, with its
+   * chunk_size), [NT, HV, K, V] ([NT, HV, V, K] for KDA_STATE_VK), float32,
+   * bfloat16 or float64. Sequences follow each other: sequence n owns
+   * ceil(len_n / interval) entries (none for an empty one), so NT is
+   * B * ceil(T / interval) for a fixed batch. Must not overlap any other
+   * tensor. */
+  kda_mut_tensor intermediate_states;
+  int64_t intermediate_interval; /* tokens, > 0; 64 after kda_forward_args_init */
 } kda_forward_args;
 
 /** Zeroes `args` and sets the defaults. */
