@@ -16,7 +16,8 @@
  * compiler that disagrees is refused rather than launched wrongly. */
 static const char kParams[] =
     "q_map k_map v_map g_map beta A_log dt_bias initial_state cu_seqlens o "
-    "final_state cu_seqlens_is_int64 seq_len heads value_heads scale lower_bound";
+    "final_state cu_seqlens_is_int64 seq_len heads value_heads scale lower_bound "
+    "intermediate_states intermediate_interval intermediate_is_bf16";
 static const char kGrid[] = "sequences value_heads";
 static const char kTensorMaps[] = "q k v g";
 
@@ -96,6 +97,20 @@ kda_status kda_bundle_check(kda_bundle *b, const kda_forward_args *a) {
       (s = expect(b, "final_state_dtype", dtype_short(a->final_state.dtype),
                   "the dtype of final_state")))
     return s;
+  if (a->intermediate_states.data) {
+    kda_dtype d = a->intermediate_states.dtype;
+    if (d != KDA_DTYPE_FLOAT32 && d != KDA_DTYPE_BFLOAT16)
+      return kda_context_fail(b->context, KDA_ERR_UNSUPPORTED,
+                              "argument 'intermediate_states' must be float32 or "
+                              "bfloat16 on the GPU, got %s", dtype_short(d));
+    if (a->intermediate_interval % b->chunk_size != 0 ||
+        a->intermediate_interval > INT32_MAX)
+      return kda_context_fail(b->context, KDA_ERR_UNSUPPORTED,
+                              "argument 'intermediate_interval' must be a multiple of "
+                              "the kernel's %lld-token chunk, got %lld",
+                              (long long)b->chunk_size,
+                              (long long)a->intermediate_interval);
+  }
   if (a->num_value_heads > kMaxGridY)
     return kda_context_fail(b->context, KDA_ERR_UNSUPPORTED,
                             "num_value_heads = %lld: the launch grid allows at most %lld",
@@ -162,9 +177,12 @@ kda_status kda_forward(kda_bundle *b, const kda_forward_args *a, void *workspace
           heads = (int32_t)H, value_heads = (int32_t)HV;
   float scale = (float)(a->scale != 0.0 ? a->scale : 1.0 / sqrt((double)K));
   float lower_bound = (float)a->lower_bound;
+  void *intermediate = a->intermediate_states.data;
+  int32_t interval = (int32_t)a->intermediate_interval,
+          intermediate_bf16 = a->intermediate_states.dtype == KDA_DTYPE_BFLOAT16;
   void *params[] = {&maps[0], &maps[1], &maps[2], &maps[3], &beta, &a_log, &dt_bias,
                     &initial, &cu, &o, &final, &cu64, &seq_len, &heads, &value_heads,
-                    &scale, &lower_bound};
+                    &scale, &lower_bound, &intermediate, &interval, &intermediate_bf16};
   const unsigned grid[3] = {(unsigned)N, (unsigned)HV, 1};
   return kda_launch(b->context, b->kernel, grid, (unsigned)b->threads,
                     (size_t)b->shared_bytes, stream, params);

@@ -202,6 +202,8 @@ def quick_cases():
         ("precomputed T=100 B=2 H=2 HV=4", make_case(4, 2, 100, 2, 4, "precomputed")),
         ("softplus K=64 varlen 5,0,40", make_case(5, 1, 0, 2, 2, "softplus",
                                                  lengths=[5, 0, 40], head=64)),
+        ("intermediate states, chunk 16, varlen 50,0,30",
+         ("intermediate:16", make_case(6, 1, 0, 2, 2, "flashkda", lengths=[50, 0, 30]))),
     ]
 
 
@@ -299,6 +301,14 @@ def full_cases(seed):
             add(f"K=64 flashkda states {str(state)[6:]} {'vk' if v_first else 'kv'}",
                 make_case(r(), 2, 77, 2, 2, "flashkda", state_dtype=state,
                           v_first=v_first, head=64))
+    # Intermediate states (fla's return_intermediate_states), bf16.
+    add("intermediate states, chunk 64, B=2 T=200 H=2",
+        ("intermediate:64", make_case(r(), 2, 200, 2, 2, "flashkda")))
+    add("intermediate states, chunk 16, varlen 50,0,130,64 vk",
+        ("intermediate:16", make_case(r(), 1, 0, 2, 2, "softplus",
+                                      lengths=[50, 0, 130, 64], v_first=True)))
+    add("intermediate states, chunk 32, K=64 precomputed",
+        ("intermediate:32", make_case(r(), 1, 100, 1, 2, "precomputed", head=64)))
     add("20 identical consecutive keys", make_case(r(), 1, 200, 2, 2, "flashkda",
                                                    repeat_keys=19))
     add("20 identical consecutive keys, precomputed",
@@ -318,6 +328,8 @@ def check_case(name, case, log):
         ok = err < 1e-10
         print(f"{'ok  ' if ok else 'FAIL'} {name:52s} {err:.1e}", flush=True)
         return ok and check(name, x, opts, log)
+    if tag and tag.startswith("intermediate"):
+        return check_intermediate(name, x, opts, int(tag.split(":")[1]))
     if tag == "int32":
         x = dict(x, cu_seqlens=x["cu_seqlens"].to(torch.int32))
     if tag == "nofinal":
@@ -337,6 +349,25 @@ def run_gpu_nofinal(x, opts):
     o, s = kda.chunk_kda(**dev, **opts)
     torch.cuda.synchronize()
     return o.cpu(), s, dev
+
+
+def check_intermediate(name, x, opts, chunk_size):
+    """The states entering every chunk_size-token chunk (bf16 on the GPU)
+    against the C reference's, and o and the final state as usual."""
+    opts = dict(opts, return_intermediate_states=True, chunk_size=chunk_size)
+    dev = {k: t.cuda() for k, t in x.items()}
+    o, s, h = kda.chunk_kda(**dev, **opts)
+    torch.cuda.synchronize()
+    cpu = {k: (t.double() if t.is_floating_point() and k not in ("A_log", "dt_bias")
+               else t) for k, t in x.items()}
+    o_ref, s_ref, h_ref = kda.chunk_kda(**cpu, **opts)
+    errs = [rel_rms(o_ref, o.cpu().double()), rel_rms(s_ref, s.cpu().double()),
+            rel_rms(h_ref, h.cpu().double()) if h_ref.numel() else 0.0]
+    ok = (h.shape == h_ref.shape and h.dtype == torch.bfloat16
+          and all(math.isfinite(e) and e <= BAR for e in errs))
+    print(f"{'ok  ' if ok else 'FAIL'} {name:52s} err(o) {errs[0]:.2e}  err(S) "
+          f"{errs[1]:.2e}  err(h) {errs[2]:.2e}  h {tuple(h.shape)}", flush=True)
+    return ok
 
 
 def check_fla_dispatch():

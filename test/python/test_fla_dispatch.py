@@ -76,7 +76,6 @@ def test_gradients_stay_with_fla(calls):
 
 
 @pytest.mark.parametrize("extra,reason", [
-    (dict(return_intermediate_states=True), "intermediate states"),
     (dict(cp_context=object()), "context parallelism"),
     (dict(use_graph=True), "CUDA-graph"),
     (dict(head_first=False), "does not take ['head_first']"),

@@ -37,6 +37,25 @@ def test_final_state_takes_the_initial_states_dtype():
         assert s.dtype == dtype
 
 
+def test_intermediate_states_are_prefix_states():
+    """Entry c is the final state of the first c * chunk_size tokens."""
+    q, k, v, g, beta = inputs(T=40)
+    s0 = torch.randn(1, 4, 16, 8)
+    o, s, h = kda.chunk_kda(q, k, v, g, beta, initial_state=s0, output_final_state=True,
+                            return_intermediate_states=True, chunk_size=16)
+    assert h.shape == (1, 3, 4, 16, 8) and h.dtype == torch.float32
+    for c in range(3):
+        _, prefix = kda.chunk_kda(q[:, :16 * c], k[:, :16 * c], v[:, :16 * c],
+                                  g[:, :16 * c], beta[:, :16 * c], initial_state=s0,
+                                  output_final_state=True)
+        assert torch.equal(h[0, c], prefix[0]), c
+    # varlen: 17 tokens -> 2 entries, 0 -> none, 23 -> 2
+    _, _, hv = kda.chunk_kda(q, k, v, g, beta, cu_seqlens=torch.tensor([0, 17, 17, 40]),
+                             return_intermediate_states=True, chunk_size=16,
+                             state_v_first=True)
+    assert hv.shape == (1, 4, 4, 8, 16)
+
+
 def test_dtypes_agree_with_float64():
     """bf16/fp16/fp32 inputs give the float64 result of the same values,
     rounded once."""
@@ -132,7 +151,6 @@ BAD_ARGUMENTS = [
     (dict(cu_seqlens=torch.tensor([0, 12]), cu_seqlens_cpu=torch.tensor([0, 11])), ValueError,
      "cu_seqlens_cpu must equal cu_seqlens"),
     (dict(cu_seqlens_cpu=torch.tensor([0, 12])), ValueError, "cu_seqlens_cpu is given without"),
-    (dict(return_intermediate_states=True), NotImplementedError, "return_intermediate_states"),
     (dict(cp_context=object()), NotImplementedError, "cp_context"),
     (dict(state_v_first=True, transpose_state_layout=False), ValueError, "contradicts"),
     (dict(head_first=True), TypeError, "head_first"),

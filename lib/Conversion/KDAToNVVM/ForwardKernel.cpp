@@ -169,7 +169,8 @@ private:
 
   void prologue();
   /// Where state value v of this thread lives in a [N, HV, ...] state tensor.
-  Value statePointer(Value tensor, Type type, int64_t v);
+  Value statePointer(Value tensor, Type type, int64_t v, Value slot);
+  void storeIntermediateState(Value sAcc, Value row0);
   Value loadInitialState();
   void writeStateOperand(Value sAcc);
   void loadTiles(Value chunk, Value tokenRow);
@@ -194,6 +195,7 @@ private:
   Value bos;           ///< i64: first token of the sequence in [B*T]
   Value len;           ///< i32: tokens in the sequence
   Value tmaRow0, tmaBatch; ///< i32 TMA coordinates of the first token
+  Value firstEntry;        ///< i64: this sequence's first intermediate state
 };
 
 } // namespace
@@ -202,7 +204,8 @@ std::string kda::forwardParamNames() {
   static const char *const names[kForwardParamCount] = {
       "q_map", "k_map", "v_map", "g_map", "beta", "A_log", "dt_bias",
       "initial_state", "cu_seqlens", "o", "final_state", "cu_seqlens_is_int64",
-      "seq_len", "heads", "value_heads", "scale", "lower_bound"};
+      "seq_len", "heads", "value_heads", "scale", "lower_bound",
+      "intermediate_states", "intermediate_interval", "intermediate_is_bf16"};
   std::string joined;
   for (unsigned p = 0; p < kForwardParamCount; ++p)
     joined += (p ? " " : "") + std::string(names[p]);
@@ -265,6 +268,28 @@ void ForwardKernelBuilder::prologue() {
                        [&] { return cuEntry(e.add(seq64, e.i64(1))); },
                        [&] { return e.add(e.mul(seq64, seqLen), seqLen); });
   len = e.trunc32(e.sub(eos, bos));
+
+  // The first intermediate state of this sequence: the sequences before it
+  // own ceil(len / interval) entries each.
+  Value interval = param(kParamIntermediateInterval);
+  firstEntry = e.ifElse(
+      e.isNull(param(kParamIntermediate)), e.i64(), [&] { return e.i64(0); },
+      [&] {
+        Value interval64 = e.sext64(interval);
+        auto entries = [&](Value tokens) {
+          return e.udiv(e.add(tokens, e.sub(interval64, e.i64(1))), interval64);
+        };
+        return e.ifElse(varlen, e.i64(),
+                        [&] {
+                          return e.forLoop(e.i64(0), seq64, e.i64(1), ValueRange{e.i64(0)},
+                                           [&](Value m, ValueRange sum) -> SmallVector<Value> {
+                                             Value tokens = e.sub(cuEntry(e.add(m, e.i64(1))),
+                                                                  cuEntry(m));
+                                             return {e.add(sum[0], entries(tokens))};
+                                           })[0];
+                        },
+                        [&] { return e.mul(seq64, entries(seqLen)); });
+      });
   tmaRow0 = e.select(varlen, e.trunc32(bos), e.i32(0));
   tmaBatch = e.select(varlen, e.i32(0), seq);
 
@@ -287,8 +312,11 @@ static Value stateIndex(KernelEmitter &e, const ForwardKernelConfig &c, Value v,
   return e.add(e.mul(d, e.i32(c.headDimV)), v);
 }
 
-Value ForwardKernelBuilder::statePointer(Value tensor, Type type, int64_t v) {
-  Value base = e.mul(e.ext64(e.add(e.mul(seq, numValueHeads), hv)),
+Value ForwardKernelBuilder::statePointer(Value tensor, Type type, int64_t v,
+                                         Value slot) {
+  // slot: the sequence (initial and final states) or the entry of the
+  // intermediate states, i64.
+  Value base = e.mul(e.add(e.mul(slot, e.ext64(numValueHeads)), e.ext64(hv)),
                      e.i64(c.headDimK * c.headDimV));
   Value index = e.add(base, e.ext64(stateIndex(e, c, fragmentRow(v), fragmentCol(v))));
   return e.gep(tensor, e.mul(index, e.i64(type.getIntOrFloatBitWidth() / 8)));
@@ -304,7 +332,8 @@ Value ForwardKernelBuilder::loadInitialState() {
                   [&] {
                     Value acc = LLVM::UndefOp::create(e.builder(), accType);
                     for (int64_t v = 0; v < c.headDimK / 2; ++v) {
-                      Value p = statePointer(initial, c.initialStateType, v);
+                      Value p = statePointer(initial, c.initialStateType, v,
+                                             e.ext64(seq));
                       acc = insert(e, acc, e.toF32(e.load(c.initialStateType, p)), v);
                     }
                     return acc;
@@ -327,8 +356,28 @@ void ForwardKernelBuilder::storeFinalState(Value sAcc) {
       Value value = extract(e, sAcc, v);
       if (c.finalStateType.isBF16())
         value = e.toBF16(value);
-      e.store(value, statePointer(out, c.finalStateType, v));
+      e.store(value, statePointer(out, c.finalStateType, v, e.ext64(seq)));
     }
+  });
+}
+
+void ForwardKernelBuilder::storeIntermediateState(Value sAcc, Value row0) {
+  Value out = param(kParamIntermediate);
+  Value interval = param(kParamIntermediateInterval);
+  e.ifThen(e.isNotNull(out), [&] {
+    e.ifThen(e.andi(ownsRows, e.eq(e.urem(row0, interval), e.i32(0))), [&] {
+      Value entry = e.add(firstEntry, e.ext64(e.udiv(row0, interval)));
+      Value bf16 = e.ne(param(kParamIntermediateBF16), e.i32(0));
+      for (int64_t v = 0; v < c.headDimK / 2; ++v) {
+        Value value = extract(e, sAcc, v);
+        e.ifThen(bf16, [&] {
+          e.store(e.toBF16(value), statePointer(out, e.bf16(), v, entry));
+        });
+        e.ifThen(e.notb(bf16), [&] {
+          e.store(value, statePointer(out, e.f32(), v, entry));
+        });
+      }
+    });
   });
 }
 
@@ -643,6 +692,7 @@ void ForwardKernelBuilder::build() {
         Value row0 = e.mul(chunk, e.i32(C));
         Value rows = e.minsi(e.i32(C), e.sub(len, row0));
         Value firstToken = e.add(bos, e.ext64(row0));
+        storeIntermediateState(carried[0], row0);
         loadTiles(chunk, e.add(tmaRow0, row0));
         normaliseQK(rows);
         computeGate(rows);
@@ -670,6 +720,8 @@ LLVM::LLVMFuncOp kda::buildForwardKernel(OpBuilder &builder, Location loc,
     params[p] = generic;
   for (unsigned p = kParamBeta; p <= kParamFinalState; ++p)
     params[p] = global;
+  params[kParamIntermediate] = global;
+  params[kParamIntermediateInterval] = params[kParamIntermediateBF16] = i32;
   params[kParamCuSeqlens64] = params[kParamSeqLen] = params[kParamHeads] =
       params[kParamValueHeads] = i32;
   params[kParamScale] = params[kParamLowerBound] = f32;

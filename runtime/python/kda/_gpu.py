@@ -116,6 +116,15 @@ def _output_shapes(q, v, cu_seqlens, initial_state, state_v_first, final_state_d
     return (B, T, HV, V), state_shape, state_dtype
 
 
+def _intermediate(q, v, state_v_first, entries, interval):
+    """The intermediate-state output (bf16, q's dtype), or an empty tensor."""
+    if not interval:
+        return q.new_empty(0)
+    K, HV, V = q.shape[3], v.shape[2], v.shape[3]
+    tail = (HV, V, K) if state_v_first else (HV, K, V)
+    return q.new_empty((entries,) + tail)
+
+
 def _ptr(x, code):
     return _lib.Tensor(x.data_ptr() if x is not None else None, code)
 
@@ -127,10 +136,13 @@ def forward(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, g: torch.Tensor,
             dt_bias: torch.Tensor | None, scale: float, gate: int,
             lower_bound: float, qk_l2norm: bool, beta_mode: int,
             state_v_first: bool, output_final_state: bool,
-            final_state_dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
+            final_state_dtype: torch.dtype, intermediate_entries: int,
+            intermediate_interval: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """The forward on CUDA tensors already checked by ops.chunk_kda: q, k, v
     bf16, g and beta bf16 or f32, everything contiguous and on one device.
-    Returns (o, final_state); final_state is empty unless asked for."""
+    Returns (o, final_state, intermediate states); the last two are empty
+    unless asked for (intermediate_interval > 0: `intermediate_entries`
+    states, one entering every intermediate_interval-token chunk)."""
     B, T, H, K = q.shape
     HV, V = v.shape[2], v.shape[3]
     N = cu_seqlens.shape[0] - 1 if cu_seqlens is not None else B
@@ -146,6 +158,7 @@ def forward(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, g: torch.Tensor,
     bundle = _bundle(q.device.index, path or find_bundle(wanted))
 
     o = torch.empty(o_shape, dtype=q.dtype, device=q.device)
+    h = _intermediate(q, v, state_v_first, intermediate_entries, intermediate_interval)
     final_state = (torch.empty(state_shape, dtype=state_dtype, device=q.device)
                    if output_final_state else torch.empty(0, device=q.device))
     args = _lib.forward_args()
@@ -176,18 +189,22 @@ def forward(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, g: torch.Tensor,
     args.qk_l2norm = int(qk_l2norm)
     args.beta_mode = beta_mode
     args.state_layout = _lib.STATE_VK if state_v_first else _lib.STATE_KV
+    if intermediate_interval:
+        args.intermediate_states = _ptr(h, _lib.DTYPE_BFLOAT16)
+        args.intermediate_interval = intermediate_interval
     with torch.cuda.device(q.device):
         stream = torch.cuda.current_stream(q.device).cuda_stream
         bundle.forward(args, stream)
-    return o, final_state
+    return o, final_state, h
 
 
 @forward.register_fake
 def _(q, k, v, g, beta, initial_state, cu_seqlens, A_log, dt_bias, scale, gate,
       lower_bound, qk_l2norm, beta_mode, state_v_first, output_final_state,
-      final_state_dtype):
+      final_state_dtype, intermediate_entries, intermediate_interval):
     o_shape, state_shape, state_dtype = _output_shapes(
         q, v, cu_seqlens, initial_state, state_v_first, final_state_dtype)
     final_state = (q.new_empty(state_shape, dtype=state_dtype) if output_final_state
                    else q.new_empty(0))
-    return q.new_empty(o_shape), final_state
+    return (q.new_empty(o_shape), final_state,
+            _intermediate(q, v, state_v_first, intermediate_entries, intermediate_interval))

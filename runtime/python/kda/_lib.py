@@ -50,6 +50,8 @@ class ForwardArgs(ctypes.Structure):
         ("qk_l2norm", ctypes.c_int),
         ("beta_mode", ctypes.c_int),
         ("state_layout", ctypes.c_int),
+        ("intermediate_states", Tensor),
+        ("intermediate_interval", ctypes.c_int64),
     ]
 
 

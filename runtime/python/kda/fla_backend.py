@@ -7,7 +7,7 @@ registry; `import kda` calls it when fla is installed. Opt out with
 FLA_KDA=0.
 
 kda accepts a call when it can compute it: no gradient (kda is
-forward-only), no intermediate states or context parallelism, no CUDA-graph
+forward-only), no context parallelism, no CUDA-graph
 capture, and on CUDA a compiled bundle for the call's configuration; CPU
 tensors run kda's exact reference. FlashKDA, when installed, keeps its
 priority over kda.
@@ -36,8 +36,6 @@ def _refusal(q, k, v, g, beta, return_intermediate_states=False, cp_context=None
             isinstance(x, torch.Tensor) and x.requires_grad
             for x in (q, k, v, g, beta, kwargs.get("initial_state"))):
         return "kda is forward-only (inputs require grad)"
-    if return_intermediate_states:
-        return "kda does not return intermediate states yet"
     if cp_context is not None:
         return "kda does not support context parallelism"
     if use_graph:
@@ -95,6 +93,8 @@ def register():
 
         def chunk_kda(self, q, k, v, g, beta, return_intermediate_states=False,
                       cp_context=None, use_graph=False, max_num_seqs=None, **kwargs):
-            return ops.chunk_kda(q, k, v, g, beta, **kwargs)
+            return ops.chunk_kda(q, k, v, g, beta,
+                                 return_intermediate_states=return_intermediate_states,
+                                 **kwargs)
 
     return True

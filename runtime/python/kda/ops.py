@@ -87,6 +87,12 @@ def chunk_kda(q, k, v, g, beta, scale=None, initial_state=None,
     (g + dt_bias))` (A_log optional). Beta: `use_beta_sigmoid_in_kernel`
     applies sigmoid, and `allow_neg_eigval` doubles it.
 
+    With `return_intermediate_states`, a third result holds the state
+    entering every `chunk_size`-token chunk of every sequence: [B, NT, HV, K,
+    V] ([.., V, K] with `state_v_first`), NT = ceil(T / chunk_size); for
+    varlen [1, NT_total, ...], each sequence contributing ceil(len /
+    chunk_size) entries. Its dtype is q's (fp32 for fp16 q).
+
     Forward only: inputs that require grad raise NotImplementedError.
     """
     # --- flags --------------------------------------------------------------
@@ -107,9 +113,6 @@ def chunk_kda(q, k, v, g, beta, scale=None, initial_state=None,
             raise ValueError("transpose_state_layout=False contradicts "
                              "state_v_first=True")
         state_v_first = transpose_state_layout
-    if return_intermediate_states:
-        raise NotImplementedError(
-            "return_intermediate_states=True is not supported by kda yet")
     if cp_context is not None:
         raise NotImplementedError("cp_context (context parallelism) is not "
                                   "supported by kda")
@@ -240,7 +243,8 @@ def chunk_kda(q, k, v, g, beta, scale=None, initial_state=None,
         return _cuda_forward(q, k, v, g, beta, scale, initial_state,
                              output_final_state, use_qk_l2norm_in_kernel, gate,
                              lower_bound, beta_mode, state_v_first, cu_seqlens,
-                             cu_seqlens_cpu, A_log, dt_bias)
+                             cu_seqlens_cpu, A_log, dt_bias,
+                             return_intermediate_states, chunk_size)
 
     # --- run ----------------------------------------------------------------
     contiguous = {name: (x.contiguous() if x is not None else None)
@@ -252,6 +256,10 @@ def chunk_kda(q, k, v, g, beta, scale=None, initial_state=None,
                    torch.float64 if q.dtype == torch.float64 else torch.float32)
     final_state = (torch.empty(state_shape, dtype=state_dtype)
                    if output_final_state else None)
+    h = None
+    if return_intermediate_states:
+        h = torch.empty(_intermediate_shape(q, v, cu_seqlens, chunk_size, state_v_first),
+                        dtype=_intermediate_dtype(q))
 
     args = _lib.forward_args()
     args.batch, args.seq_len, args.num_heads = B, T, H
@@ -281,12 +289,31 @@ def chunk_kda(q, k, v, g, beta, scale=None, initial_state=None,
     args.qk_l2norm = int(use_qk_l2norm_in_kernel)
     args.beta_mode = beta_mode
     args.state_layout = _lib.STATE_VK if state_v_first else _lib.STATE_KV
+    if h is not None:
+        args.intermediate_states = _c_tensor(h, _GATE_STATE_DTYPES[h.dtype])
+        args.intermediate_interval = chunk_size
     try:
         _lib.reference_forward(args)
     except _lib.KDAError as error:
         # The C library validates cu_seqlens' values, which only it reads.
         raise ValueError(str(error)) from None
-    return o, final_state
+    return (o, final_state, h) if return_intermediate_states else (o, final_state)
+
+
+def _intermediate_dtype(q):
+    return q.dtype if q.dtype in _GATE_STATE_DTYPES else torch.float32
+
+
+def _intermediate_shape(q, v, cu_seqlens, interval, state_v_first, cu_host=None):
+    """[B, NT, HV, K, V] (or V, K): the states entering every chunk."""
+    B, T, _, K = q.shape
+    HV, V = v.shape[2], v.shape[3]
+    tail = (HV, V, K) if state_v_first else (HV, K, V)
+    if cu_seqlens is None:
+        return (B, -(-T // interval)) + tail
+    cu = (cu_host if cu_host is not None else cu_seqlens.cpu()).tolist()
+    entries = sum(-(-(cu[n + 1] - cu[n]) // interval) for n in range(len(cu) - 1))
+    return (1, entries) + tail
 
 
 def _check_cu_seqlens_values(cu, T):
@@ -306,23 +333,31 @@ def _check_cu_seqlens_values(cu, T):
 
 def _cuda_forward(q, k, v, g, beta, scale, initial_state, output_final_state,
                   l2norm, gate, lower_bound, beta_mode, state_v_first,
-                  cu_seqlens, cu_seqlens_cpu, A_log, dt_bias):
+                  cu_seqlens, cu_seqlens_cpu, A_log, dt_bias,
+                  return_intermediate_states, chunk_size):
     if q.dtype != torch.bfloat16:
         raise NotImplementedError(f"kda's GPU kernels take bfloat16 q, k, v so "
                                   f"far; got {str(q.dtype).replace('torch.', '')}")
     for name, x in (("g", g), ("beta", beta), ("initial_state", initial_state)):
         if x is not None and x.dtype == torch.float64:
             raise TypeError(f"{name} must be float32 or bfloat16 on CUDA, got float64")
+    cu_host = None
     if cu_seqlens is not None:
-        _check_cu_seqlens_values(cu_seqlens_cpu if cu_seqlens_cpu is not None
-                                 else cu_seqlens.cpu(), q.shape[1])
+        cu_host = cu_seqlens_cpu if cu_seqlens_cpu is not None else cu_seqlens.cpu()
+        _check_cu_seqlens_values(cu_host, q.shape[1])
+    h_shape = (_intermediate_shape(q, v, cu_seqlens, chunk_size, state_v_first, cu_host)
+               if return_intermediate_states else (0, 0))
+    intermediate = h_shape[0] * h_shape[1]  # the kernel's flat [B * NT] entries
     contiguous = lambda x: x.contiguous() if x is not None else None  # noqa: E731
-    o, final_state = _gpu.forward(
+    o, final_state, h = _gpu.forward(
         contiguous(q), contiguous(k), contiguous(v),
         g.contiguous(), beta.contiguous(),
         contiguous(initial_state), contiguous(cu_seqlens), contiguous(A_log),
         contiguous(dt_bias), float(scale), gate,
         float(lower_bound) if gate == _lib.GATE_LOWER_BOUND else 0.0,
         bool(l2norm), beta_mode, bool(state_v_first), bool(output_final_state),
-        torch.float32)
-    return o, (final_state if output_final_state else None)
+        torch.float32, intermediate, chunk_size if return_intermediate_states else 0)
+    final_state = final_state if output_final_state else None
+    if return_intermediate_states:
+        return o, final_state, h.view(h_shape)
+    return o, final_state

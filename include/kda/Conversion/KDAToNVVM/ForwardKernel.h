@@ -56,6 +56,9 @@ enum ForwardParam : unsigned {
   kParamValueHeads, ///< HV (i32)
   kParamScale,    ///< f32
   kParamLowerBound, ///< f32
+  kParamIntermediate, ///< the state entering every interval-token chunk, or NULL
+  kParamIntermediateInterval, ///< i32 tokens (a multiple of the chunk size)
+  kParamIntermediateBF16, ///< i32: 1 if intermediate_states is bf16, 0 if f32
   kForwardParamCount
 };
 
