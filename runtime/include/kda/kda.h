@@ -197,6 +197,61 @@ KDA_API kda_status kda_reference_forward(const kda_forward_args *args,
                                          kda_error *error);
 
 /* ------------------------------------------------------------------------ */
+/* Decode: one token per sequence against a pool of states                  */
+/* ------------------------------------------------------------------------ */
+
+/** One serving step (the dialect's kda.decode, fla's fused_recurrent_kda
+ *  with ssm_state_indices): sequence n advances the state
+ *  state_pool[state_indices[n]] by its one token, in place, and writes
+ *  o[n]. A negative index marks a padding row: its state is not touched and
+ *  its o row is written as zeros. Start from kda_decode_args_init().
+ *
+ *  Shapes (all contiguous):
+ *    q, k          [N, H, K]      as for the forward
+ *    v             [N, HV, V]
+ *    g             [N, HV, K]
+ *    beta          [N, HV]
+ *    A_log, dt_bias                as for the forward
+ *    state_indices [N]            int32 or int64; distinct, in [0, P) or negative
+ *    state_pool    [P, HV, K, V]  float32, bfloat16 or float64; [P, HV, V, K]
+ *                                 for KDA_STATE_VK; read and updated in place
+ *    o             [N, HV, V]     dtype of q */
+typedef struct kda_decode_args {
+  int64_t num_seqs;        /* N */
+  int64_t num_heads;       /* H */
+  int64_t num_value_heads; /* HV */
+  int64_t head_dim_k;      /* K */
+  int64_t head_dim_v;      /* V */
+  int64_t pool_size;       /* P */
+
+  kda_tensor q, k, v, g, beta;
+  kda_tensor A_log, dt_bias;
+  kda_tensor state_indices;
+  kda_mut_tensor state_pool;
+  kda_mut_tensor o;
+
+  double scale; /* > 0, or 0 for the default K^-0.5 */
+  kda_gate_mode gate;
+  double lower_bound;
+  int qk_l2norm;
+  kda_beta_mode beta_mode;
+  kda_state_layout state_layout;
+} kda_decode_args;
+
+KDA_API void kda_decode_args_init(kda_decode_args *args);
+
+/** Checks `args` completely, every state index included, reading no other
+ *  input and writing nothing. */
+KDA_API kda_status kda_decode_validate(const kda_decode_args *args,
+                                       kda_error *error);
+
+/** The exact float64 step (the forward's recurrence on one token); the pool
+ *  is rounded once per updated state. Validates first: on any error nothing
+ *  is written. */
+KDA_API kda_status kda_reference_decode(const kda_decode_args *args,
+                                        kda_error *error);
+
+/* ------------------------------------------------------------------------ */
 /* GPU contexts                                                             */
 /* ------------------------------------------------------------------------ */
 

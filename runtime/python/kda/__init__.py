@@ -10,9 +10,10 @@ is installed, importing kda makes fla's own chunk_kda dispatch to kda
 import importlib.util
 
 from ._lib import KDAError
+from .decode import decode
 from .ops import chunk_kda
 
-__all__ = ["chunk_kda", "KDAError", "version"]
+__all__ = ["chunk_kda", "decode", "KDAError", "version"]
 
 # With flash-linear-attention installed, its chunk_kda dispatches to kda
 # (opt out with FLA_KDA=0): see kda.fla_backend.

@@ -55,6 +55,33 @@ class ForwardArgs(ctypes.Structure):
     ]
 
 
+class DecodeArgs(ctypes.Structure):
+    _fields_ = [
+        ("num_seqs", ctypes.c_int64),
+        ("num_heads", ctypes.c_int64),
+        ("num_value_heads", ctypes.c_int64),
+        ("head_dim_k", ctypes.c_int64),
+        ("head_dim_v", ctypes.c_int64),
+        ("pool_size", ctypes.c_int64),
+        ("q", Tensor),
+        ("k", Tensor),
+        ("v", Tensor),
+        ("g", Tensor),
+        ("beta", Tensor),
+        ("A_log", Tensor),
+        ("dt_bias", Tensor),
+        ("state_indices", Tensor),
+        ("state_pool", Tensor),
+        ("o", Tensor),
+        ("scale", ctypes.c_double),
+        ("gate", ctypes.c_int),
+        ("lower_bound", ctypes.c_double),
+        ("qk_l2norm", ctypes.c_int),
+        ("beta_mode", ctypes.c_int),
+        ("state_layout", ctypes.c_int),
+    ]
+
+
 class Error(ctypes.Structure):
     _fields_ = [("message", ctypes.c_char * ERROR_MESSAGE_SIZE)]
 
@@ -91,6 +118,11 @@ def _load():
             lib.kda_reference_forward.argtypes = [
                 ctypes.POINTER(ForwardArgs), ctypes.POINTER(Error)]
             lib.kda_version_number.restype = ctypes.c_int
+            lib.kda_decode_args_init.restype = None
+            lib.kda_decode_args_init.argtypes = [ctypes.POINTER(DecodeArgs)]
+            lib.kda_reference_decode.restype = ctypes.c_int
+            lib.kda_reference_decode.argtypes = [
+                ctypes.POINTER(DecodeArgs), ctypes.POINTER(Error)]
             _declare_gpu(lib)
             return lib
     raise ImportError(
@@ -179,6 +211,23 @@ class Bundle:
     def __del__(self):
         if getattr(self, "handle", None):
             library().kda_bundle_destroy(self.handle)
+
+
+def decode_args():
+    """A kda_decode_args with the C defaults."""
+    args = DecodeArgs()
+    library().kda_decode_args_init(ctypes.byref(args))
+    return args
+
+
+def reference_decode(args):
+    """Runs kda_reference_decode; raises KDAError with the C message."""
+    lib = library()
+    error = Error()
+    status = lib.kda_reference_decode(ctypes.byref(args), ctypes.byref(error))
+    if status != OK:
+        raise KDAError(lib.kda_status_string(status).decode(),
+                       error.message.decode(errors="replace"))
 
 
 def reference_forward(args):

@@ -1,0 +1,96 @@
+"""`decode`: one token per sequence against a pool of states (the dialect's
+kda.decode; fla's fused_recurrent_kda with ssm_state_indices, as vLLM
+serves it). CPU tensors run the exact reference; the GPU decode kernel is
+not compiled yet (issue #5).
+"""
+
+import torch
+
+from . import _lib
+from .ops import (_ACTIVATION_DTYPES, _GATE_STATE_DTYPES, _INDEX_DTYPES, _c_tensor,
+                  _flag, _shape, _tensor)
+
+
+def decode(q, k, v, g, beta, state_pool, state_indices, *, scale=None,
+           A_log=None, dt_bias=None, use_qk_l2norm_in_kernel=False,
+           use_gate_in_kernel=False, use_beta_sigmoid_in_kernel=False,
+           allow_neg_eigval=False, lower_bound=None, state_v_first=False):
+    """Advances state_pool[state_indices[n]] by sequence n's token, in place,
+    and returns o [N, HV, V] in q's dtype.
+
+    q, k: [N, H, K]; v: [N, HV, V]; g: [N, HV, K]; beta: [N, HV];
+    state_pool: [P, HV, K, V] ([P, HV, V, K] with `state_v_first`), fp32,
+    bf16 or fp64; state_indices: [N] int32/int64, distinct, a negative index
+    marks a padding row (its o row is zero, no state is touched). The gate
+    and beta flags mean what they mean for chunk_kda.
+    """
+    for name, value in (("use_qk_l2norm_in_kernel", use_qk_l2norm_in_kernel),
+                        ("use_gate_in_kernel", use_gate_in_kernel),
+                        ("use_beta_sigmoid_in_kernel", use_beta_sigmoid_in_kernel),
+                        ("allow_neg_eigval", allow_neg_eigval),
+                        ("state_v_first", state_v_first)):
+        _flag(name, value)
+    _tensor("q", q, _ACTIVATION_DTYPES, (3,))
+    N, H, K = q.shape
+    _tensor("k", k, _ACTIVATION_DTYPES, (3,))
+    _shape("k", k, q.shape, "[N, H, K] of q")
+    _tensor("v", v, _ACTIVATION_DTYPES, (3,))
+    if k.dtype != q.dtype or v.dtype != q.dtype:
+        raise TypeError(f"k and v must have q's dtype {q.dtype}")
+    if v.shape[0] != N:
+        raise ValueError(f"v must have shape [N, HV, V] with N = {N}, got {tuple(v.shape)}")
+    HV, V = v.shape[1], v.shape[2]
+    _tensor("g", g, _GATE_STATE_DTYPES, (3,))
+    _shape("g", g, (N, HV, K), "[N, HV, K]")
+    _tensor("beta", beta, _GATE_STATE_DTYPES, (2,))
+    _shape("beta", beta, (N, HV), "[N, HV]")
+    _tensor("state_pool", state_pool, _GATE_STATE_DTYPES, (4,))
+    P = state_pool.shape[0]
+    _shape("state_pool", state_pool, (P, HV, V, K) if state_v_first else (P, HV, K, V),
+           "[P, HV, V, K]" if state_v_first else "[P, HV, K, V]")
+    _tensor("state_indices", state_indices, _INDEX_DTYPES, (1,))
+    _shape("state_indices", state_indices, (N,), "[N]")
+    for name, x in (("A_log", A_log), ("dt_bias", dt_bias)):
+        if x is not None:
+            _tensor(name, x, {torch.float32: 0}, (1, 2))
+    tensors = (q, k, v, g, beta, state_pool, state_indices, A_log, dt_bias)
+    if any(x is not None and x.device.type != "cpu" for x in tensors):
+        raise NotImplementedError("kda.decode runs on CPU tensors so far: the GPU "
+                                  "decode kernel is not compiled yet")
+    if not state_pool.is_contiguous():
+        raise ValueError("state_pool must be contiguous (it is updated in place)")
+    if allow_neg_eigval and not use_beta_sigmoid_in_kernel:
+        raise ValueError("allow_neg_eigval=True requires use_beta_sigmoid_in_kernel=True")
+
+    c = {name: (x.contiguous() if x is not None else None) for name, x in
+         (("q", q), ("k", k), ("v", v), ("g", g), ("beta", beta),
+          ("state_indices", state_indices), ("A_log", A_log), ("dt_bias", dt_bias))}
+    o = torch.empty((N, HV, V), dtype=q.dtype)
+    args = _lib.decode_args()
+    args.num_seqs, args.num_heads, args.num_value_heads = N, H, HV
+    args.head_dim_k, args.head_dim_v, args.pool_size = K, V, P
+    args.q = _c_tensor(c["q"], _ACTIVATION_DTYPES[q.dtype])
+    args.k = _c_tensor(c["k"], _ACTIVATION_DTYPES[q.dtype])
+    args.v = _c_tensor(c["v"], _ACTIVATION_DTYPES[q.dtype])
+    args.g = _c_tensor(c["g"], _GATE_STATE_DTYPES[g.dtype])
+    args.beta = _c_tensor(c["beta"], _GATE_STATE_DTYPES[beta.dtype])
+    if A_log is not None:
+        args.A_log = _c_tensor(c["A_log"], _lib.DTYPE_FLOAT32)
+    if dt_bias is not None:
+        args.dt_bias = _c_tensor(c["dt_bias"], _lib.DTYPE_FLOAT32)
+    args.state_indices = _c_tensor(c["state_indices"], _INDEX_DTYPES[state_indices.dtype])
+    args.state_pool = _c_tensor(state_pool, _GATE_STATE_DTYPES[state_pool.dtype])
+    args.o = _c_tensor(o, _ACTIVATION_DTYPES[q.dtype])
+    args.scale = float(scale) if scale is not None else 0.0
+    args.gate = (_lib.GATE_PRECOMPUTED if not use_gate_in_kernel else
+                 _lib.GATE_SOFTPLUS if lower_bound is None else _lib.GATE_LOWER_BOUND)
+    args.lower_bound = float(lower_bound) if use_gate_in_kernel and lower_bound is not None else 0.0
+    args.qk_l2norm = int(use_qk_l2norm_in_kernel)
+    args.beta_mode = (_lib.BETA_SIGMOID_NEG_EIGVAL if allow_neg_eigval else
+                      _lib.BETA_SIGMOID if use_beta_sigmoid_in_kernel else _lib.BETA_PLAIN)
+    args.state_layout = _lib.STATE_VK if state_v_first else _lib.STATE_KV
+    try:
+        _lib.reference_decode(args)
+    except _lib.KDAError as error:
+        raise ValueError(str(error)) from None
+    return o
