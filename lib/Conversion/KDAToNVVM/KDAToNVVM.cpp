@@ -118,6 +118,13 @@ struct ConvertKDAToNVVMPass
         if (!llvm::is_contained(hosts, host))
           hosts.push_back(host);
     });
+    // The decode step has no kernel yet: say so on the op rather than let a
+    // later pass fail on an unknown op.
+    module.walk([&](DecodeOp op) {
+      op.emitOpError("cannot be compiled yet: convert-kda-to-nvvm has no decode "
+                     "kernel (the CPU reference runs it)");
+      failedAny = true;
+    });
     if (failedAny)
       return signalPassFailure();
     for (Operation *host : hosts)
