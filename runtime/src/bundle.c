@@ -110,15 +110,22 @@ kda_status kda_bundle_load_data(kda_context *context, const char *data, size_t s
     if (s == KDA_OK)
       s = read_integer(b, "shared_bytes", &b->shared_bytes);
     if (s == KDA_OK)
-      s = read_integer(b, "chunk_size", &b->chunk_size);
-    if (s == KDA_OK)
       s = read_integer(b, "head_dim_k", &b->head_dim_k);
     if (s == KDA_OK)
       s = read_integer(b, "head_dim_v", &b->head_dim_v);
-    if (s == KDA_OK)
-      s = read_integer(b, "tensor_map_box_rows", &b->tensor_map_box_rows);
-    if (s == KDA_OK)
-      s = read_integer(b, "tensor_map_swizzle", &b->tensor_map_swizzle);
+    /* The forward's chunked schedule also has its tiles' shape. */
+    const char *op = kda_bundle_manifest(b, "op");
+    if (s == KDA_OK && !(op && (strcmp(op, "forward") == 0 || strcmp(op, "decode") == 0)))
+      s = kda_context_fail(context, KDA_ERR_INVALID_ARGUMENT,
+                           "bundle manifest: entry 'op' is %s, expected forward or decode",
+                           op ? op : "missing");
+    if (s == KDA_OK && strcmp(op, "forward") == 0) {
+      s = read_integer(b, "chunk_size", &b->chunk_size);
+      if (s == KDA_OK)
+        s = read_integer(b, "tensor_map_box_rows", &b->tensor_map_box_rows);
+      if (s == KDA_OK)
+        s = read_integer(b, "tensor_map_swizzle", &b->tensor_map_swizzle);
+    }
     if (s == KDA_OK)
       s = kda_module_load_ptx(context, text, &b->module);
     if (s == KDA_OK)
@@ -178,3 +185,43 @@ const char *kda_bundle_manifest(const kda_bundle *bundle, const char *key) {
       return bundle->entries[i].value;
   return NULL;
 }
+
+const char *kda_gate_name(kda_gate_mode m) {
+  return m == KDA_GATE_SOFTPLUS ? "softplus"
+         : m == KDA_GATE_LOWER_BOUND ? "lower_bound" : "precomputed";
+}
+const char *kda_beta_name(kda_beta_mode m) {
+  return m == KDA_BETA_SIGMOID ? "sigmoid"
+         : m == KDA_BETA_SIGMOID_NEG_EIGVAL ? "sigmoid_neg_eigval" : "plain";
+}
+const char *kda_dtype_short(kda_dtype d) {
+  switch (d) {
+  case KDA_DTYPE_FLOAT32:
+    return "f32";
+  case KDA_DTYPE_BFLOAT16:
+    return "bf16";
+  case KDA_DTYPE_FLOAT16:
+    return "f16";
+  case KDA_DTYPE_FLOAT64:
+    return "f64";
+  case KDA_DTYPE_INT32:
+    return "i32";
+  case KDA_DTYPE_INT64:
+    return "i64";
+  }
+  return "?";
+}
+
+/* One manifest entry must equal what the call needs. */
+kda_status kda_bundle_expect(kda_bundle *b, const char *key, const char *wanted,
+                         const char *what) {
+  const char *have = kda_bundle_manifest(b, key);
+  if (have && strcmp(have, wanted) == 0)
+    return KDA_OK;
+  return kda_context_fail(b->context, KDA_ERR_UNSUPPORTED,
+                          "bundle '%s' was compiled for %s = %s, but the call "
+                          "has %s = %s",
+                          kda_bundle_manifest(b, "kernel"), what,
+                          have ? have : "(missing)", what, wanted);
+}
+

@@ -19,4 +19,14 @@ struct kda_bundle {
   int64_t tensor_map_box_rows, tensor_map_swizzle;
 };
 
+/* Manifest spellings of the call's choices. */
+const char *kda_gate_name(kda_gate_mode mode);
+const char *kda_beta_name(kda_beta_mode mode);
+const char *kda_dtype_short(kda_dtype dtype);
+
+/* KDA_OK when manifest entry `key` is `wanted`; else KDA_ERR_UNSUPPORTED
+ * naming both (`what` describes the entry). */
+kda_status kda_bundle_expect(kda_bundle *bundle, const char *key, const char *wanted,
+                             const char *what);
+
 #endif /* KDA_RUNTIME_BUNDLE_H */

@@ -55,6 +55,10 @@ static kda_forward_args one_token(const kda_decode_args *a, int64_t n) {
 }
 
 kda_status kda_decode_validate(const kda_decode_args *a, kda_error *e) {
+  return kda_decode_check(a, true, e);
+}
+
+kda_status kda_decode_check(const kda_decode_args *a, bool read_indices, kda_error *e) {
   const kda_status bad = KDA_ERR_INVALID_ARGUMENT;
   if (!a)
     return kda_fail(e, bad, "argument 'args' must not be NULL");
@@ -84,7 +88,7 @@ kda_status kda_decode_validate(const kda_decode_args *a, kda_error *e) {
     return s;
 
   /* Indices: in range, distinct (a shared slot would be updated twice). */
-  for (int64_t n = 0; n < a->num_seqs; ++n) {
+  for (int64_t n = 0; read_indices && n < a->num_seqs; ++n) {
     int64_t index = kda_load_index(a->state_indices.data, d, (size_t)n);
     if (index >= a->pool_size)
       return kda_fail(e, bad,

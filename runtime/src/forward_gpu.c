@@ -24,45 +24,6 @@ static const char kTensorMaps[] = "q k v g";
 /* Longest a grid's y dimension may be (value heads). */
 static const int64_t kMaxGridY = 65535;
 
-static const char *gate_name(kda_gate_mode m) {
-  return m == KDA_GATE_SOFTPLUS ? "softplus"
-         : m == KDA_GATE_LOWER_BOUND ? "lower_bound" : "precomputed";
-}
-static const char *beta_name(kda_beta_mode m) {
-  return m == KDA_BETA_SIGMOID ? "sigmoid"
-         : m == KDA_BETA_SIGMOID_NEG_EIGVAL ? "sigmoid_neg_eigval" : "plain";
-}
-static const char *dtype_short(kda_dtype d) {
-  switch (d) {
-  case KDA_DTYPE_FLOAT32:
-    return "f32";
-  case KDA_DTYPE_BFLOAT16:
-    return "bf16";
-  case KDA_DTYPE_FLOAT16:
-    return "f16";
-  case KDA_DTYPE_FLOAT64:
-    return "f64";
-  case KDA_DTYPE_INT32:
-    return "i32";
-  case KDA_DTYPE_INT64:
-    return "i64";
-  }
-  return "?";
-}
-
-/* One manifest entry must equal what the call needs. */
-static kda_status expect(kda_bundle *b, const char *key, const char *wanted,
-                         const char *what) {
-  const char *have = kda_bundle_manifest(b, key);
-  if (have && strcmp(have, wanted) == 0)
-    return KDA_OK;
-  return kda_context_fail(b->context, KDA_ERR_UNSUPPORTED,
-                          "bundle '%s' was compiled for %s = %s, but the call "
-                          "has %s = %s",
-                          kda_bundle_manifest(b, "kernel"), what,
-                          have ? have : "(missing)", what, wanted);
-}
-
 kda_status kda_bundle_check(kda_bundle *b, const kda_forward_args *a) {
   if (!b)
     return KDA_ERR_INVALID_ARGUMENT;
@@ -70,31 +31,32 @@ kda_status kda_bundle_check(kda_bundle *b, const kda_forward_args *a) {
   kda_status s = kda_forward_check(a, false, &error);
   if (s != KDA_OK)
     return kda_context_fail(b->context, s, "%s", error.message);
-  if ((s = expect(b, "params", kParams, "the parameter layout")) ||
-      (s = expect(b, "grid", kGrid, "the grid")) ||
-      (s = expect(b, "tensor_maps", kTensorMaps, "the tensor maps")))
+  if ((s = kda_bundle_expect(b, "op", "forward", "the op")) ||
+      (s = kda_bundle_expect(b, "params", kParams, "the parameter layout")) ||
+      (s = kda_bundle_expect(b, "grid", kGrid, "the grid")) ||
+      (s = kda_bundle_expect(b, "tensor_maps", kTensorMaps, "the tensor maps")))
     return s;
   char number[32];
   snprintf(number, sizeof number, "%lld", (long long)a->head_dim_k);
-  if ((s = expect(b, "head_dim_k", number, "head_dim_k")))
+  if ((s = kda_bundle_expect(b, "head_dim_k", number, "head_dim_k")))
     return s;
   snprintf(number, sizeof number, "%lld", (long long)a->head_dim_v);
-  if ((s = expect(b, "head_dim_v", number, "head_dim_v")) ||
-      (s = expect(b, "gate", gate_name(a->gate), "gate")) ||
-      (s = expect(b, "beta_mode", beta_name(a->beta_mode), "beta_mode")) ||
-      (s = expect(b, "qk_l2norm", a->qk_l2norm ? "1" : "0", "qk_l2norm")) ||
-      (s = expect(b, "state_layout", a->state_layout == KDA_STATE_VK ? "vk" : "kv",
+  if ((s = kda_bundle_expect(b, "head_dim_v", number, "head_dim_v")) ||
+      (s = kda_bundle_expect(b, "gate", kda_gate_name(a->gate), "gate")) ||
+      (s = kda_bundle_expect(b, "beta_mode", kda_beta_name(a->beta_mode), "beta_mode")) ||
+      (s = kda_bundle_expect(b, "qk_l2norm", a->qk_l2norm ? "1" : "0", "qk_l2norm")) ||
+      (s = kda_bundle_expect(b, "state_layout", a->state_layout == KDA_STATE_VK ? "vk" : "kv",
                   "state_layout")) ||
-      (s = expect(b, "qkv_dtype", dtype_short(a->q.dtype), "the dtype of q, k, v")) ||
-      (s = expect(b, "g_dtype", dtype_short(a->g.dtype), "the dtype of g")) ||
-      (s = expect(b, "beta_dtype", dtype_short(a->beta.dtype), "the dtype of beta")))
+      (s = kda_bundle_expect(b, "qkv_dtype", kda_dtype_short(a->q.dtype), "the dtype of q, k, v")) ||
+      (s = kda_bundle_expect(b, "g_dtype", kda_dtype_short(a->g.dtype), "the dtype of g")) ||
+      (s = kda_bundle_expect(b, "beta_dtype", kda_dtype_short(a->beta.dtype), "the dtype of beta")))
     return s;
   if (a->initial_state.data &&
-      (s = expect(b, "initial_state_dtype", dtype_short(a->initial_state.dtype),
+      (s = kda_bundle_expect(b, "initial_state_dtype", kda_dtype_short(a->initial_state.dtype),
                   "the dtype of initial_state")))
     return s;
   if (a->final_state.data &&
-      (s = expect(b, "final_state_dtype", dtype_short(a->final_state.dtype),
+      (s = kda_bundle_expect(b, "final_state_dtype", kda_dtype_short(a->final_state.dtype),
                   "the dtype of final_state")))
     return s;
   if (a->intermediate_states.data) {
@@ -102,7 +64,7 @@ kda_status kda_bundle_check(kda_bundle *b, const kda_forward_args *a) {
     if (d != KDA_DTYPE_FLOAT32 && d != KDA_DTYPE_BFLOAT16)
       return kda_context_fail(b->context, KDA_ERR_UNSUPPORTED,
                               "argument 'intermediate_states' must be float32 or "
-                              "bfloat16 on the GPU, got %s", dtype_short(d));
+                              "bfloat16 on the GPU, got %s", kda_dtype_short(d));
     if (a->intermediate_interval % b->chunk_size != 0 ||
         a->intermediate_interval > INT32_MAX)
       return kda_context_fail(b->context, KDA_ERR_UNSUPPORTED,

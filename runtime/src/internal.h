@@ -23,6 +23,11 @@ kda_status kda_succeed(kda_error *error);
 kda_status kda_forward_check(const kda_forward_args *args, bool read_cu_seqlens,
                              kda_error *error);
 
+/* kda_decode_validate, with the reading of state_indices optional (a GPU
+ * call's indices live in device memory). */
+kda_status kda_decode_check(const kda_decode_args *args, bool read_indices,
+                            kda_error *error);
+
 /* Element `index` of a float tensor of `dtype` as a double (exact). */
 double kda_load(const void *data, kda_dtype dtype, size_t index);
 

@@ -202,6 +202,7 @@ def quick_cases():
         ("precomputed T=100 B=2 H=2 HV=4", make_case(4, 2, 100, 2, 4, "precomputed")),
         ("softplus K=64 varlen 5,0,40", make_case(5, 1, 0, 2, 2, "softplus",
                                                  lengths=[5, 0, 40], head=64)),
+        ("decode softplus vk", ("decode", ("softplus", True))),
         ("intermediate states, chunk 16, varlen 50,0,30",
          ("intermediate:16", make_case(6, 1, 0, 2, 2, "flashkda", lengths=[50, 0, 30]))),
     ]
@@ -301,6 +302,11 @@ def full_cases(seed):
             add(f"K=64 flashkda states {str(state)[6:]} {'vk' if v_first else 'kv'}",
                 make_case(r(), 2, 77, 2, 2, "flashkda", state_dtype=state,
                           v_first=v_first, head=64))
+    # The decode step against a pool (padding rows included).
+    for mode in ("flashkda", "softplus", "precomputed"):
+        for v_first in (False, True):
+            add(f"decode {mode} {'vk' if v_first else 'kv'} N=48 P=64 HV=4",
+                ("decode", (mode, v_first)))
     # Intermediate states (fla's return_intermediate_states), bf16.
     add("intermediate states, chunk 64, B=2 T=200 H=2",
         ("intermediate:64", make_case(r(), 2, 200, 2, 2, "flashkda")))
@@ -330,6 +336,8 @@ def check_case(name, case, log):
         return ok and check(name, x, opts, log)
     if tag and tag.startswith("intermediate"):
         return check_intermediate(name, x, opts, int(tag.split(":")[1]))
+    if tag == "decode":
+        return check_decode(name, *case)
     if tag == "int32":
         x = dict(x, cu_seqlens=x["cu_seqlens"].to(torch.int32))
     if tag == "nofinal":
@@ -367,6 +375,48 @@ def check_intermediate(name, x, opts, chunk_size):
           and all(math.isfinite(e) and e <= BAR for e in errs))
     print(f"{'ok  ' if ok else 'FAIL'} {name:52s} err(o) {errs[0]:.2e}  err(S) "
           f"{errs[1]:.2e}  err(h) {errs[2]:.2e}  h {tuple(h.shape)}", flush=True)
+    return ok
+
+
+def check_decode(name, mode, v_first, N=48, P=64, H=2, HV=4, K=128, seed=0):
+    """The decode kernel against the CPU reference: o and every pool slot
+    (the updated ones and the untouched ones), padding rows included."""
+    gen = torch.Generator().manual_seed(seed)
+    q = torch.randn(N, H, K, generator=gen).bfloat16()
+    k = torch.randn(N, H, K, generator=gen).bfloat16()
+    v = torch.randn(N, HV, K, generator=gen).bfloat16()
+    g = torch.randn(N, HV, K, generator=gen)
+    beta = torch.randn(N, HV, generator=gen)
+    pool = torch.randn(P, HV, K, K, generator=gen) * 0.1
+    indices = torch.randperm(P, generator=gen)[:N]
+    indices[::7] = -1  # padding rows
+    opts = dict(use_qk_l2norm_in_kernel=True, use_beta_sigmoid_in_kernel=True,
+                state_v_first=v_first)
+    if mode == "precomputed":
+        g = F.logsigmoid(g) / 4
+        beta = torch.rand(N, HV, generator=gen)
+        opts = dict(state_v_first=v_first)
+        q = F.normalize(q.float(), dim=-1).bfloat16()
+        k = F.normalize(k.float(), dim=-1).bfloat16()
+    elif mode == "softplus":
+        opts.update(use_gate_in_kernel=True, A_log=torch.rand(HV, generator=gen))
+    else:
+        opts.update(use_gate_in_kernel=True, lower_bound=-5.0,
+                    A_log=torch.rand(HV, generator=gen))
+    gpu_pool = pool.cuda()
+    dev_opts = {k2: (t.cuda() if isinstance(t, torch.Tensor) else t) for k2, t in opts.items()}
+    o = kda.decode(q.cuda(), k.cuda(), v.cuda(), g.cuda(), beta.cuda(), gpu_pool,
+                   indices.cuda(), **dev_opts)
+    torch.cuda.synchronize()
+    ref_pool = pool.double()
+    o_ref = kda.decode(q.double(), k.double(), v.double(), g.double(), beta.double(),
+                       ref_pool, indices, **opts)
+    err_o = rel_rms(o_ref, o.cpu().double())
+    err_s = rel_rms(ref_pool, gpu_pool.cpu().double())
+    padding_zero = bool((o.cpu()[indices < 0] == 0).all())
+    ok = err_o <= BAR and err_s <= BAR and padding_zero
+    print(f"{'ok  ' if ok else 'FAIL'} {name:52s} err(o) {err_o:.2e}  err(pool) {err_s:.2e}",
+          flush=True)
     return ok
 
 

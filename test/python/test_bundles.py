@@ -12,10 +12,12 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BUILD = pathlib.Path(os.environ.get("KDA_BUILD_DIR", ROOT / "build"))
 BUNDLES = sorted((BUILD / "bundles").glob("*.kdab"))
-REQUIRED = {"kernel", "threads", "shared_bytes", "chunk_size", "head_dim_k",
-            "head_dim_v", "gate", "beta_mode", "qk_l2norm", "state_layout",
-            "qkv_dtype", "g_dtype", "beta_dtype", "initial_state_dtype",
-            "final_state_dtype"}
+REQUIRED = {"op", "kernel", "threads", "shared_bytes", "head_dim_k", "head_dim_v",
+            "gate", "beta_mode", "qk_l2norm", "state_layout", "qkv_dtype", "g_dtype",
+            "beta_dtype", "grid", "params"}
+REQUIRED_BY_OP = {"forward": {"chunk_size", "initial_state_dtype", "final_state_dtype",
+                              "tensor_maps", "tensor_map_box_rows", "tensor_map_swizzle"},
+                  "decode": {"pool_dtype"}}
 
 
 def ptxas():
@@ -36,22 +38,28 @@ def read_bundle(path):
 
 
 def test_the_build_ships_bundles():
-    # 2 state dtypes x 2 layouts x (K = 128: FlashKDA's mode and the
-    # softplus mode, each with f32 and bf16 g and beta, and the precomputed
-    # gate; K = 64: the three modes with f32 g and beta)
-    assert len(BUNDLES) == 32, [p.name for p in BUNDLES]
+    # Forward: 2 state dtypes x 2 layouts x (K = 128: FlashKDA's mode and
+    # the softplus mode, each with f32 and bf16 g and beta, and the
+    # precomputed gate; K = 64: the three modes with f32 g and beta).
+    # Decode: the three modes x 2 layouts at K = 128.
+    ops = [read_bundle(p)[0]["op"] for p in BUNDLES]
+    assert ops.count("forward") == 32 and ops.count("decode") == 6, ops
 
 
 @pytest.mark.parametrize("path", BUNDLES, ids=lambda p: p.stem)
 def test_bundle(path, tmp_path):
     manifest, ptx = read_bundle(path)
-    assert REQUIRED <= manifest.keys(), REQUIRED - manifest.keys()
-    assert int(manifest["threads"]) == 256
+    required = REQUIRED | REQUIRED_BY_OP[manifest["op"]]
+    assert required <= manifest.keys(), required - manifest.keys()
     assert 0 < int(manifest["shared_bytes"]) <= 227 * 1024
     assert f".entry {manifest['kernel']}(" in ptx
-    # U, W; K/16 k-steps of V' and of O; O += V' Aqk; the state update
-    assert ptx.count("wgmma.mma_async") == 4 + int(manifest["head_dim_k"]) // 8
-    assert ptx.count("cp.async.bulk.tensor") == 4
+    if manifest["op"] == "forward":
+        assert int(manifest["threads"]) == 256
+        # U, W; K/16 k-steps of V' and of O; O += V' Aqk; the state update
+        assert ptx.count("wgmma.mma_async") == 4 + int(manifest["head_dim_k"]) // 8
+        assert ptx.count("cp.async.bulk.tensor") == 4
+    else:  # a matrix-vector step: one thread per value column, no tensor cores
+        assert int(manifest["threads"]) == int(manifest["head_dim_v"])
     source = tmp_path / "kernel.ptx"
     source.write_text(ptx)
     result = subprocess.run([ptxas(), "-arch=sm_90a", str(source), "-o",

@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "kda/Conversion/KDAToNVVM/DecodeKernel.h"
 #include "kda/Conversion/KDAToNVVM/ForwardKernel.h"
 #include "kda/Conversion/Passes.h"
 
@@ -59,10 +60,58 @@ static FailureOr<ForwardKernelConfig> configOf(ForwardOp op, int64_t chunkSize) 
   return c;
 }
 
+/// The decode kernel's configuration of `op`, or a diagnostic on it.
+static FailureOr<DecodeKernelConfig> configOf(DecodeOp op) {
+  auto q = cast<RankedTensorType>(op.getQ().getType());
+  auto v = cast<RankedTensorType>(op.getV().getType());
+  DecodeKernelConfig c;
+  c.headDimK = q.getDimSize(2);
+  c.headDimV = v.getDimSize(2);
+  if (ShapedType::isDynamic(c.headDimK) || ShapedType::isDynamic(c.headDimV))
+    return op.emitOpError("head sizes K and V must be static to compile a kernel");
+  if (!q.getElementType().isBF16())
+    return op.emitOpError() << "operand 'q' has element type " << q.getElementType()
+                            << ": the decode kernel takes bf16 q, k, v so far";
+  c.gate = op.getGate();
+  c.betaMode = op.getBetaMode();
+  c.qkL2Norm = op.getQkL2norm();
+  c.stateLayout = op.getStateLayout();
+  c.gType = cast<RankedTensorType>(op.getG().getType()).getElementType();
+  c.betaType = cast<RankedTensorType>(op.getBeta().getType()).getElementType();
+  c.poolType = cast<RankedTensorType>(op.getStatePool().getType()).getElementType();
+  std::string unsupported = checkDecodeSupport(c);
+  if (!unsupported.empty())
+    return op.emitOpError() << "cannot be compiled yet: " << unsupported;
+  return c;
+}
+
+static DictionaryAttr decodeManifestOf(Builder &b, const DecodeKernelConfig &c) {
+  SmallVector<NamedAttribute> fields = {
+      b.getNamedAttr("op", b.getStringAttr("decode")),
+      b.getNamedAttr("kernel", b.getStringAttr(c.kernelName())),
+      b.getNamedAttr("threads", b.getI64IntegerAttr(decodeThreads(c))),
+      b.getNamedAttr("shared_bytes", b.getI64IntegerAttr(decodeSharedBytes(c))),
+      b.getNamedAttr("head_dim_k", b.getI64IntegerAttr(c.headDimK)),
+      b.getNamedAttr("head_dim_v", b.getI64IntegerAttr(c.headDimV)),
+      b.getNamedAttr("gate", b.getStringAttr(stringifyGateMode(c.gate))),
+      b.getNamedAttr("beta_mode", b.getStringAttr(stringifyBetaMode(c.betaMode))),
+      b.getNamedAttr("qk_l2norm", b.getI64IntegerAttr(c.qkL2Norm)),
+      b.getNamedAttr("state_layout", b.getStringAttr(stringifyStateLayout(c.stateLayout))),
+      b.getNamedAttr("qkv_dtype", b.getStringAttr("bf16")),
+      b.getNamedAttr("g_dtype", b.getStringAttr(typeName(c.gType))),
+      b.getNamedAttr("beta_dtype", b.getStringAttr(typeName(c.betaType))),
+      b.getNamedAttr("pool_dtype", b.getStringAttr(typeName(c.poolType))),
+      b.getNamedAttr("grid", b.getStringAttr(kDecodeGrid)),
+      b.getNamedAttr("params", b.getStringAttr(decodeParamNames())),
+  };
+  return b.getDictionaryAttr(fields);
+}
+
 /// Everything the runtime needs to launch the kernel (kda-compile writes it
 /// into the bundle).
 static DictionaryAttr manifestOf(Builder &b, const ForwardKernelConfig &c) {
   SmallVector<NamedAttribute> fields = {
+      b.getNamedAttr("op", b.getStringAttr("forward")),
       b.getNamedAttr("kernel", b.getStringAttr(c.kernelName())),
       b.getNamedAttr("threads", b.getI64IntegerAttr(kForwardThreads)),
       b.getNamedAttr("shared_bytes", b.getI64IntegerAttr(forwardSharedBytes(c))),
@@ -118,12 +167,24 @@ struct ConvertKDAToNVVMPass
         if (!llvm::is_contained(hosts, host))
           hosts.push_back(host);
     });
-    // The decode step has no kernel yet: say so on the op rather than let a
-    // later pass fail on an unknown op.
     module.walk([&](DecodeOp op) {
-      op.emitOpError("cannot be compiled yet: convert-kda-to-nvvm has no decode "
-                     "kernel (the CPU reference runs it)");
-      failedAny = true;
+      FailureOr<DecodeKernelConfig> config = configOf(op);
+      if (failed(config)) {
+        failedAny = true;
+        return;
+      }
+      std::string name = config->kernelName();
+      if (!symbols.lookup(name)) {
+        builder.setInsertionPointToEnd(module.getBody());
+        auto gpuModule = gpu::GPUModuleOp::create(builder, op.getLoc(), name);
+        gpuModule->setAttr("kda.manifest", decodeManifestOf(builder, *config));
+        builder.setInsertionPointToStart(gpuModule.getBody());
+        buildDecodeKernel(builder, op.getLoc(), *config);
+        symbols.insert(gpuModule);
+      }
+      if (Operation *host = op->getParentOfType<FunctionOpInterface>())
+        if (!llvm::is_contained(hosts, host))
+          hosts.push_back(host);
     });
     if (failedAny)
       return signalPassFailure();

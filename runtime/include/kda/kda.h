@@ -335,6 +335,13 @@ KDA_API kda_status kda_forward(kda_bundle *bundle, const kda_forward_args *args,
                                void *workspace, size_t workspace_bytes,
                                void *stream);
 
+/** The decode step on the GPU with a decode bundle: every tensor in device
+ *  memory, queued on `stream`. Validated before the GPU is touched, except
+ *  the entries of state_indices, which live on the device: they must be
+ *  distinct and below pool_size (or negative). */
+KDA_API kda_status kda_decode(kda_bundle *bundle, const kda_decode_args *args,
+                              void *stream);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -144,6 +144,8 @@ def _declare_gpu(lib):
     lib.kda_bundle_load.argtypes = [vp, cp, ctypes.POINTER(vp)]
     lib.kda_bundle_destroy.restype = None
     lib.kda_bundle_destroy.argtypes = [vp]
+    lib.kda_decode.restype = ctypes.c_int
+    lib.kda_decode.argtypes = [vp, ctypes.POINTER(DecodeArgs), vp]
     lib.kda_forward.restype = ctypes.c_int
     lib.kda_forward.argtypes = [vp, ctypes.POINTER(ForwardArgs), vp, ctypes.c_size_t, vp]
 
@@ -205,6 +207,12 @@ class Bundle:
     def forward(self, args, stream):
         status = library().kda_forward(self.handle, ctypes.byref(args), None, 0,
                                        ctypes.c_void_p(stream))
+        if status != OK:
+            self.context.fail(status)
+
+    def decode(self, args, stream):
+        status = library().kda_decode(self.handle, ctypes.byref(args),
+                                      ctypes.c_void_p(stream))
         if status != OK:
             self.context.fail(status)
 

@@ -1,12 +1,12 @@
 """`decode`: one token per sequence against a pool of states (the dialect's
 kda.decode; fla's fused_recurrent_kda with ssm_state_indices, as vLLM
-serves it). CPU tensors run the exact reference; the GPU decode kernel is
-not compiled yet (issue #5).
+serves it). CPU tensors run the exact reference; CUDA tensors the compiled
+decode kernel on torch's current stream.
 """
 
 import torch
 
-from . import _lib
+from . import _gpu, _lib
 from .ops import (_ACTIVATION_DTYPES, _GATE_STATE_DTYPES, _INDEX_DTYPES, _c_tensor,
                   _flag, _shape, _tensor)
 
@@ -14,7 +14,8 @@ from .ops import (_ACTIVATION_DTYPES, _GATE_STATE_DTYPES, _INDEX_DTYPES, _c_tens
 def decode(q, k, v, g, beta, state_pool, state_indices, *, scale=None,
            A_log=None, dt_bias=None, use_qk_l2norm_in_kernel=False,
            use_gate_in_kernel=False, use_beta_sigmoid_in_kernel=False,
-           allow_neg_eigval=False, lower_bound=None, state_v_first=False):
+           allow_neg_eigval=False, lower_bound=None, state_v_first=False,
+           validate_indices=True):
     """Advances state_pool[state_indices[n]] by sequence n's token, in place,
     and returns o [N, HV, V] in q's dtype.
 
@@ -23,6 +24,10 @@ def decode(q, k, v, g, beta, state_pool, state_indices, *, scale=None,
     bf16 or fp64; state_indices: [N] int32/int64, distinct, a negative index
     marks a padding row (its o row is zero, no state is touched). The gate
     and beta flags mean what they mean for chunk_kda.
+
+    On CUDA: q, k, v bf16, the pool fp32; the indices are checked on a host
+    copy unless `validate_indices=False` (no device sync: the caller then
+    guarantees they are distinct and below P).
     """
     for name, value in (("use_qk_l2norm_in_kernel", use_qk_l2norm_in_kernel),
                         ("use_gate_in_kernel", use_gate_in_kernel),
@@ -53,19 +58,30 @@ def decode(q, k, v, g, beta, state_pool, state_indices, *, scale=None,
     for name, x in (("A_log", A_log), ("dt_bias", dt_bias)):
         if x is not None:
             _tensor(name, x, {torch.float32: 0}, (1, 2))
-    tensors = (q, k, v, g, beta, state_pool, state_indices, A_log, dt_bias)
-    if any(x is not None and x.device.type != "cpu" for x in tensors):
-        raise NotImplementedError("kda.decode runs on CPU tensors so far: the GPU "
-                                  "decode kernel is not compiled yet")
+    tensors = {"q": q, "k": k, "v": v, "g": g, "beta": beta, "state_pool": state_pool,
+               "state_indices": state_indices, "A_log": A_log, "dt_bias": dt_bias}
+    for name, x in tensors.items():
+        if x is not None and x.device != q.device:
+            raise ValueError(f"{name} is on {x.device}, but q is on {q.device}")
+    if q.device.type not in ("cpu", "cuda"):
+        raise NotImplementedError(f"kda.decode: tensors on {q.device}: kda runs on "
+                                  "CPU and CUDA")
     if not state_pool.is_contiguous():
         raise ValueError("state_pool must be contiguous (it is updated in place)")
     if allow_neg_eigval and not use_beta_sigmoid_in_kernel:
         raise ValueError("allow_neg_eigval=True requires use_beta_sigmoid_in_kernel=True")
 
+    if q.device.type == "cuda":
+        if q.dtype != torch.bfloat16 or state_pool.dtype != torch.float32:
+            raise NotImplementedError("kda's GPU decode kernel takes bfloat16 q, k, v "
+                                      "and a float32 state pool so far")
+        if validate_indices:
+            _check_indices(state_indices.cpu(), P)
+        g, beta = g.float(), beta.float()
     c = {name: (x.contiguous() if x is not None else None) for name, x in
          (("q", q), ("k", k), ("v", v), ("g", g), ("beta", beta),
           ("state_indices", state_indices), ("A_log", A_log), ("dt_bias", dt_bias))}
-    o = torch.empty((N, HV, V), dtype=q.dtype)
+    o = torch.empty((N, HV, V), dtype=q.dtype, device=q.device)
     args = _lib.decode_args()
     args.num_seqs, args.num_heads, args.num_value_heads = N, H, HV
     args.head_dim_k, args.head_dim_v, args.pool_size = K, V, P
@@ -89,8 +105,31 @@ def decode(q, k, v, g, beta, state_pool, state_indices, *, scale=None,
     args.beta_mode = (_lib.BETA_SIGMOID_NEG_EIGVAL if allow_neg_eigval else
                       _lib.BETA_SIGMOID if use_beta_sigmoid_in_kernel else _lib.BETA_PLAIN)
     args.state_layout = _lib.STATE_VK if state_v_first else _lib.STATE_KV
+    if q.device.type == "cuda":
+        wanted = {"op": "decode", "head_dim_k": str(K), "head_dim_v": str(V),
+                  "gate": _gpu._GATE_NAMES[args.gate],
+                  "beta_mode": _gpu._BETA_NAMES[args.beta_mode],
+                  "qk_l2norm": str(int(use_qk_l2norm_in_kernel)),
+                  "state_layout": "vk" if state_v_first else "kv", "qkv_dtype": "bf16",
+                  "g_dtype": "f32", "beta_dtype": "f32", "pool_dtype": "f32"}
+        bundle = _gpu._bundle(q.device.index, _gpu.find_bundle(wanted))
+        with torch.cuda.device(q.device):
+            bundle.decode(args, torch.cuda.current_stream(q.device).cuda_stream)
+        return o
     try:
         _lib.reference_decode(args)
     except _lib.KDAError as error:
         raise ValueError(str(error)) from None
     return o
+
+
+def _check_indices(indices, P):
+    """Distinct and below P, or negative (padding): the kernel trusts them."""
+    seen = set()
+    for n, index in enumerate(indices.tolist()):
+        if index >= P:
+            raise ValueError(f"state_indices must be < pool_size (P = {P}), got "
+                             f"state_indices[{n}] = {index}")
+        if index >= 0 and index in seen:
+            raise ValueError(f"state_indices must be distinct, {index} repeats")
+        seen.add(index)

@@ -1,0 +1,55 @@
+//===- DecodeKernel.h - The kda.decode kernel and its ABI -------*- C++ -*-===//
+//
+// One decode step (one token per sequence against a pool of states): its
+// compile-time configuration, parameters and launch shape. The runtime
+// reads them from the bundle manifest (runtime/src/decode_gpu.c).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KDA_CONVERSION_KDATONVVM_DECODEKERNEL_H
+#define KDA_CONVERSION_KDATONVVM_DECODEKERNEL_H
+
+#include "kda/Dialect/KDA/IR/KDAOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/IR/Builders.h"
+
+namespace mlir::kda {
+
+struct DecodeKernelConfig {
+  int64_t headDimK = 128;
+  int64_t headDimV = 128;
+  GateMode gate = GateMode::Precomputed;
+  BetaMode betaMode = BetaMode::Plain;
+  bool qkL2Norm = false;
+  StateLayout stateLayout = StateLayout::KV;
+  Type gType;    ///< bf16 or f32
+  Type betaType; ///< bf16 or f32
+  Type poolType; ///< f32 or bf16
+
+  std::string kernelName() const;
+};
+
+/// The parameters, in order. A negative state index is a padding row.
+enum DecodeParam : unsigned {
+  kDecodeQ, kDecodeK, kDecodeV, kDecodeG, kDecodeBeta, kDecodeALog,
+  kDecodeDtBias, kDecodeStatePool, kDecodeStateIndices, kDecodeO,
+  kDecodeIndices64, ///< i32: 1 if state_indices is int64, 0 if int32
+  kDecodeHeads, kDecodeValueHeads, kDecodeScale, kDecodeLowerBound,
+  kDecodeParamCount
+};
+
+/// Space-separated parameter names: the manifest's `params` entry.
+std::string decodeParamNames();
+/// The grid's axes: one CTA per (sequence, value head), V threads.
+inline constexpr const char *kDecodeGrid = "sequences value_heads";
+
+std::string checkDecodeSupport(const DecodeKernelConfig &config);
+int64_t decodeSharedBytes(const DecodeKernelConfig &config);
+int64_t decodeThreads(const DecodeKernelConfig &config);
+
+LLVM::LLVMFuncOp buildDecodeKernel(OpBuilder &builder, Location loc,
+                                   const DecodeKernelConfig &config);
+
+} // namespace mlir::kda
+
+#endif // KDA_CONVERSION_KDATONVVM_DECODEKERNEL_H

@@ -1,0 +1,64 @@
+/* decode_gpu.c - kda_decode: checks a decode call against a decode bundle
+ * and launches it, one CTA per (sequence, value head), on the caller's
+ * stream. The parameter list is DecodeParam of
+ * include/kda/Conversion/KDAToNVVM/DecodeKernel.h. */
+#include "bundle.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char kParams[] =
+    "q k v g beta A_log dt_bias state_pool state_indices o state_indices_is_int64 "
+    "heads value_heads scale lower_bound";
+static const char kGrid[] = "sequences value_heads";
+
+kda_status kda_decode(kda_bundle *b, const kda_decode_args *a, void *stream) {
+  if (!b)
+    return KDA_ERR_INVALID_ARGUMENT;
+  kda_error error;
+  kda_status s = kda_decode_check(a, false, &error);
+  if (s != KDA_OK)
+    return kda_context_fail(b->context, s, "%s", error.message);
+  char number[32];
+  if ((s = kda_bundle_expect(b, "op", "decode", "the op")) ||
+      (s = kda_bundle_expect(b, "params", kParams, "the parameter layout")) ||
+      (s = kda_bundle_expect(b, "grid", kGrid, "the grid")))
+    return s;
+  snprintf(number, sizeof number, "%lld", (long long)a->head_dim_k);
+  if ((s = kda_bundle_expect(b, "head_dim_k", number, "head_dim_k")))
+    return s;
+  snprintf(number, sizeof number, "%lld", (long long)a->head_dim_v);
+  if ((s = kda_bundle_expect(b, "head_dim_v", number, "head_dim_v")) ||
+      (s = kda_bundle_expect(b, "gate", kda_gate_name(a->gate), "gate")) ||
+      (s = kda_bundle_expect(b, "beta_mode", kda_beta_name(a->beta_mode), "beta_mode")) ||
+      (s = kda_bundle_expect(b, "qk_l2norm", a->qk_l2norm ? "1" : "0", "qk_l2norm")) ||
+      (s = kda_bundle_expect(b, "state_layout", a->state_layout == KDA_STATE_VK ? "vk" : "kv",
+                             "state_layout")) ||
+      (s = kda_bundle_expect(b, "qkv_dtype", kda_dtype_short(a->q.dtype),
+                             "the dtype of q, k, v")) ||
+      (s = kda_bundle_expect(b, "g_dtype", kda_dtype_short(a->g.dtype), "the dtype of g")) ||
+      (s = kda_bundle_expect(b, "beta_dtype", kda_dtype_short(a->beta.dtype),
+                             "the dtype of beta")) ||
+      (s = kda_bundle_expect(b, "pool_dtype", kda_dtype_short(a->state_pool.dtype),
+                             "the dtype of state_pool")))
+    return s;
+  if (a->num_value_heads > 65535 || a->num_seqs > INT32_MAX)
+    return kda_context_fail(b->context, KDA_ERR_UNSUPPORTED,
+                            "%lld sequences x %lld value heads exceed the launch grid",
+                            (long long)a->num_seqs, (long long)a->num_value_heads);
+
+  const void *q = a->q.data, *k = a->k.data, *v = a->v.data, *g = a->g.data,
+             *beta = a->beta.data, *a_log = a->A_log.data, *dt_bias = a->dt_bias.data,
+             *indices = a->state_indices.data;
+  void *pool = a->state_pool.data, *o = a->o.data;
+  int32_t indices64 = a->state_indices.dtype == KDA_DTYPE_INT64,
+          heads = (int32_t)a->num_heads, value_heads = (int32_t)a->num_value_heads;
+  float scale = (float)(a->scale != 0.0 ? a->scale : 1.0 / sqrt((double)a->head_dim_k));
+  float lower_bound = (float)a->lower_bound;
+  void *params[] = {&q, &k, &v, &g, &beta, &a_log, &dt_bias, &pool, &indices, &o,
+                    &indices64, &heads, &value_heads, &scale, &lower_bound};
+  const unsigned grid[3] = {(unsigned)a->num_seqs, (unsigned)a->num_value_heads, 1};
+  return kda_launch(b->context, b->kernel, grid, (unsigned)b->threads,
+                    (size_t)b->shared_bytes, stream, params);
+}
