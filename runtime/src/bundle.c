@@ -225,3 +225,24 @@ kda_status kda_bundle_expect(kda_bundle *b, const char *key, const char *wanted,
                           have ? have : "(missing)", what, wanted);
 }
 
+kda_status kda_bundle_expect_choices(kda_bundle *b, const kda_bundle_choices *c) {
+  char number[32];
+  kda_status s;
+  snprintf(number, sizeof number, "%lld", (long long)c->head_dim_k);
+  if ((s = kda_bundle_expect(b, "head_dim_k", number, "head_dim_k")))
+    return s;
+  snprintf(number, sizeof number, "%lld", (long long)c->head_dim_v);
+  if ((s = kda_bundle_expect(b, "head_dim_v", number, "head_dim_v")) ||
+      (s = kda_bundle_expect(b, "gate", kda_gate_name(c->gate), "gate")) ||
+      (s = kda_bundle_expect(b, "beta_mode", kda_beta_name(c->beta_mode), "beta_mode")) ||
+      (s = kda_bundle_expect(b, "qk_l2norm", c->qk_l2norm ? "1" : "0", "qk_l2norm")) ||
+      (s = kda_bundle_expect(b, "state_layout", c->state_layout == KDA_STATE_VK ? "vk" : "kv",
+                             "state_layout")) ||
+      (s = kda_bundle_expect(b, "qkv_dtype", kda_dtype_short(c->qkv_dtype),
+                             "the dtype of q, k, v")) ||
+      (s = kda_bundle_expect(b, "g_dtype", kda_dtype_short(c->g_dtype), "the dtype of g")))
+    return s;
+  return kda_bundle_expect(b, "beta_dtype", kda_dtype_short(c->beta_dtype),
+                           "the dtype of beta");
+}
+

@@ -29,4 +29,17 @@ const char *kda_dtype_short(kda_dtype dtype);
 kda_status kda_bundle_expect(kda_bundle *bundle, const char *key, const char *wanted,
                              const char *what);
 
+/* The choices a forward and a decode call both bake into a kernel. */
+typedef struct {
+  int64_t head_dim_k, head_dim_v;
+  kda_gate_mode gate;
+  kda_beta_mode beta_mode;
+  int qk_l2norm;
+  kda_state_layout state_layout;
+  kda_dtype qkv_dtype, g_dtype, beta_dtype;
+} kda_bundle_choices;
+
+/* kda_bundle_expect for each of `choices`, in declaration order. */
+kda_status kda_bundle_expect_choices(kda_bundle *bundle, const kda_bundle_choices *choices);
+
 #endif /* KDA_RUNTIME_BUNDLE_H */

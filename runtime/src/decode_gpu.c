@@ -5,8 +5,6 @@
 #include "bundle.h"
 
 #include <math.h>
-#include <stdio.h>
-#include <string.h>
 
 static const char kParams[] =
     "q k v g beta A_log dt_bias state_pool state_indices o state_indices_is_int64 "
@@ -20,26 +18,14 @@ kda_status kda_decode(kda_bundle *b, const kda_decode_args *a, void *stream) {
   kda_status s = kda_decode_check(a, false, &error);
   if (s != KDA_OK)
     return kda_context_fail(b->context, s, "%s", error.message);
-  char number[32];
+  const kda_bundle_choices choices = {
+      .head_dim_k = a->head_dim_k, .head_dim_v = a->head_dim_v, .gate = a->gate,
+      .beta_mode = a->beta_mode, .qk_l2norm = a->qk_l2norm, .state_layout = a->state_layout,
+      .qkv_dtype = a->q.dtype, .g_dtype = a->g.dtype, .beta_dtype = a->beta.dtype};
   if ((s = kda_bundle_expect(b, "op", "decode", "the op")) ||
       (s = kda_bundle_expect(b, "params", kParams, "the parameter layout")) ||
-      (s = kda_bundle_expect(b, "grid", kGrid, "the grid")))
-    return s;
-  snprintf(number, sizeof number, "%lld", (long long)a->head_dim_k);
-  if ((s = kda_bundle_expect(b, "head_dim_k", number, "head_dim_k")))
-    return s;
-  snprintf(number, sizeof number, "%lld", (long long)a->head_dim_v);
-  if ((s = kda_bundle_expect(b, "head_dim_v", number, "head_dim_v")) ||
-      (s = kda_bundle_expect(b, "gate", kda_gate_name(a->gate), "gate")) ||
-      (s = kda_bundle_expect(b, "beta_mode", kda_beta_name(a->beta_mode), "beta_mode")) ||
-      (s = kda_bundle_expect(b, "qk_l2norm", a->qk_l2norm ? "1" : "0", "qk_l2norm")) ||
-      (s = kda_bundle_expect(b, "state_layout", a->state_layout == KDA_STATE_VK ? "vk" : "kv",
-                             "state_layout")) ||
-      (s = kda_bundle_expect(b, "qkv_dtype", kda_dtype_short(a->q.dtype),
-                             "the dtype of q, k, v")) ||
-      (s = kda_bundle_expect(b, "g_dtype", kda_dtype_short(a->g.dtype), "the dtype of g")) ||
-      (s = kda_bundle_expect(b, "beta_dtype", kda_dtype_short(a->beta.dtype),
-                             "the dtype of beta")) ||
+      (s = kda_bundle_expect(b, "grid", kGrid, "the grid")) ||
+      (s = kda_bundle_expect_choices(b, &choices)) ||
       (s = kda_bundle_expect(b, "pool_dtype", kda_dtype_short(a->state_pool.dtype),
                              "the dtype of state_pool")))
     return s;

@@ -8,7 +8,6 @@
 
 #include <math.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <string.h>
 
 /* The launch this file performs, as the bundle manifest spells it
@@ -36,20 +35,11 @@ kda_status kda_bundle_check(kda_bundle *b, const kda_forward_args *a) {
       (s = kda_bundle_expect(b, "grid", kGrid, "the grid")) ||
       (s = kda_bundle_expect(b, "tensor_maps", kTensorMaps, "the tensor maps")))
     return s;
-  char number[32];
-  snprintf(number, sizeof number, "%lld", (long long)a->head_dim_k);
-  if ((s = kda_bundle_expect(b, "head_dim_k", number, "head_dim_k")))
-    return s;
-  snprintf(number, sizeof number, "%lld", (long long)a->head_dim_v);
-  if ((s = kda_bundle_expect(b, "head_dim_v", number, "head_dim_v")) ||
-      (s = kda_bundle_expect(b, "gate", kda_gate_name(a->gate), "gate")) ||
-      (s = kda_bundle_expect(b, "beta_mode", kda_beta_name(a->beta_mode), "beta_mode")) ||
-      (s = kda_bundle_expect(b, "qk_l2norm", a->qk_l2norm ? "1" : "0", "qk_l2norm")) ||
-      (s = kda_bundle_expect(b, "state_layout", a->state_layout == KDA_STATE_VK ? "vk" : "kv",
-                  "state_layout")) ||
-      (s = kda_bundle_expect(b, "qkv_dtype", kda_dtype_short(a->q.dtype), "the dtype of q, k, v")) ||
-      (s = kda_bundle_expect(b, "g_dtype", kda_dtype_short(a->g.dtype), "the dtype of g")) ||
-      (s = kda_bundle_expect(b, "beta_dtype", kda_dtype_short(a->beta.dtype), "the dtype of beta")))
+  const kda_bundle_choices choices = {
+      .head_dim_k = a->head_dim_k, .head_dim_v = a->head_dim_v, .gate = a->gate,
+      .beta_mode = a->beta_mode, .qk_l2norm = a->qk_l2norm, .state_layout = a->state_layout,
+      .qkv_dtype = a->q.dtype, .g_dtype = a->g.dtype, .beta_dtype = a->beta.dtype};
+  if ((s = kda_bundle_expect_choices(b, &choices)))
     return s;
   if (a->initial_state.data &&
       (s = kda_bundle_expect(b, "initial_state_dtype", kda_dtype_short(a->initial_state.dtype),

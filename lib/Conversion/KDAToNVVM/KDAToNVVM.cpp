@@ -148,8 +148,10 @@ struct ConvertKDAToNVVMPass
     SmallVector<Operation *> hosts;
     bool failedAny = false;
 
-    module.walk([&](ForwardOp op) {
-      FailureOr<ForwardKernelConfig> config = configOf(op, chunkSize);
+    // One gpu.module per distinct kernel name, however many ops share it;
+    // the functions holding the ops are host code and go once lowered.
+    auto lower = [&](Operation *op, auto config, auto manifest,
+                     auto buildKernel) {
       if (failed(config)) {
         failedAny = true;
         return;
@@ -157,34 +159,21 @@ struct ConvertKDAToNVVMPass
       std::string name = config->kernelName();
       if (!symbols.lookup(name)) {
         builder.setInsertionPointToEnd(module.getBody());
-        auto gpuModule = gpu::GPUModuleOp::create(builder, op.getLoc(), name);
-        gpuModule->setAttr("kda.manifest", manifestOf(builder, *config));
+        auto gpuModule = gpu::GPUModuleOp::create(builder, op->getLoc(), name);
+        gpuModule->setAttr("kda.manifest", manifest(builder, *config));
         builder.setInsertionPointToStart(gpuModule.getBody());
-        buildForwardKernel(builder, op.getLoc(), *config);
+        buildKernel(builder, op->getLoc(), *config);
         symbols.insert(gpuModule);
       }
       if (Operation *host = op->getParentOfType<FunctionOpInterface>())
         if (!llvm::is_contained(hosts, host))
           hosts.push_back(host);
+    };
+    module.walk([&](ForwardOp op) {
+      lower(op, configOf(op, chunkSize), manifestOf, buildForwardKernel);
     });
     module.walk([&](DecodeOp op) {
-      FailureOr<DecodeKernelConfig> config = configOf(op);
-      if (failed(config)) {
-        failedAny = true;
-        return;
-      }
-      std::string name = config->kernelName();
-      if (!symbols.lookup(name)) {
-        builder.setInsertionPointToEnd(module.getBody());
-        auto gpuModule = gpu::GPUModuleOp::create(builder, op.getLoc(), name);
-        gpuModule->setAttr("kda.manifest", decodeManifestOf(builder, *config));
-        builder.setInsertionPointToStart(gpuModule.getBody());
-        buildDecodeKernel(builder, op.getLoc(), *config);
-        symbols.insert(gpuModule);
-      }
-      if (Operation *host = op->getParentOfType<FunctionOpInterface>())
-        if (!llvm::is_contained(hosts, host))
-          hosts.push_back(host);
+      lower(op, configOf(op), decodeManifestOf, buildDecodeKernel);
     });
     if (failedAny)
       return signalPassFailure();

@@ -7,8 +7,8 @@ decode kernel on torch's current stream.
 import torch
 
 from . import _gpu, _lib
-from .ops import (_ACTIVATION_DTYPES, _GATE_STATE_DTYPES, _INDEX_DTYPES, _c_tensor,
-                  _flag, _shape, _tensor)
+from .ops import (_ACTIVATION_DTYPES, _GATE_STATE_DTYPES, _INDEX_DTYPES, _beta_mode,
+                  _c_tensor, _flag, _gate_mode, _shape, _tensor)
 
 
 def decode(q, k, v, g, beta, state_pool, state_indices, *, scale=None,
@@ -98,12 +98,10 @@ def decode(q, k, v, g, beta, state_pool, state_indices, *, scale=None,
     args.state_pool = _c_tensor(state_pool, _GATE_STATE_DTYPES[state_pool.dtype])
     args.o = _c_tensor(o, _ACTIVATION_DTYPES[q.dtype])
     args.scale = float(scale) if scale is not None else 0.0
-    args.gate = (_lib.GATE_PRECOMPUTED if not use_gate_in_kernel else
-                 _lib.GATE_SOFTPLUS if lower_bound is None else _lib.GATE_LOWER_BOUND)
-    args.lower_bound = float(lower_bound) if use_gate_in_kernel and lower_bound is not None else 0.0
+    args.gate = _gate_mode(use_gate_in_kernel, lower_bound)
+    args.lower_bound = float(lower_bound) if args.gate == _lib.GATE_LOWER_BOUND else 0.0
     args.qk_l2norm = int(use_qk_l2norm_in_kernel)
-    args.beta_mode = (_lib.BETA_SIGMOID_NEG_EIGVAL if allow_neg_eigval else
-                      _lib.BETA_SIGMOID if use_beta_sigmoid_in_kernel else _lib.BETA_PLAIN)
+    args.beta_mode = _beta_mode(use_beta_sigmoid_in_kernel, allow_neg_eigval)
     args.state_layout = _lib.STATE_VK if state_v_first else _lib.STATE_KV
     if q.device.type == "cuda":
         wanted = {"op": "decode", "head_dim_k": str(K), "head_dim_v": str(V),

@@ -48,12 +48,9 @@ def _refusal(q, k, v, g, beta, return_intermediate_states=False, cp_context=None
             return f"kda's GPU kernels take bfloat16 q, k, v, got {q.dtype}"
         initial = kwargs.get("initial_state")
         v_first = kwargs.get("state_v_first") or bool(kwargs.get("transpose_state_layout"))
-        gate = (ops._lib.GATE_PRECOMPUTED if not kwargs.get("use_gate_in_kernel") else
-                ops._lib.GATE_SOFTPLUS if kwargs.get("lower_bound") is None else
-                ops._lib.GATE_LOWER_BOUND)
-        beta_mode = (ops._lib.BETA_SIGMOID_NEG_EIGVAL if kwargs.get("allow_neg_eigval") else
-                     ops._lib.BETA_SIGMOID if kwargs.get("use_beta_sigmoid_in_kernel") else
-                     ops._lib.BETA_PLAIN)
+        gate = ops._gate_mode(kwargs.get("use_gate_in_kernel"), kwargs.get("lower_bound"))
+        beta_mode = ops._beta_mode(kwargs.get("use_beta_sigmoid_in_kernel"),
+                                   kwargs.get("allow_neg_eigval"))
         wanted = _gpu.wanted_manifest(
             q, v, torch.float32, torch.float32, gate, beta_mode,
             bool(kwargs.get("use_qk_l2norm_in_kernel")), v_first,

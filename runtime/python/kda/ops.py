@@ -60,6 +60,20 @@ def _flag(name, value):
     return value
 
 
+def _gate_mode(use_gate_in_kernel, lower_bound):
+    """The runtime's gate mode for the gate arguments fla's functions take."""
+    if not use_gate_in_kernel:
+        return _lib.GATE_PRECOMPUTED
+    return _lib.GATE_SOFTPLUS if lower_bound is None else _lib.GATE_LOWER_BOUND
+
+
+def _beta_mode(use_beta_sigmoid_in_kernel, allow_neg_eigval):
+    """The runtime's beta mode for the beta arguments fla's functions take."""
+    if allow_neg_eigval:
+        return _lib.BETA_SIGMOID_NEG_EIGVAL
+    return _lib.BETA_SIGMOID if use_beta_sigmoid_in_kernel else _lib.BETA_PLAIN
+
+
 def _c_tensor(x, code):
     return _lib.Tensor(x.data_ptr() if x is not None else None, code)
 
@@ -152,19 +166,16 @@ def chunk_kda(q, k, v, g, beta, scale=None, initial_state=None,
     _shape("beta", beta, (B, T, HV), "[B, T, HV]")
 
     # --- gate and beta modes ------------------------------------------------
+    gate = _gate_mode(use_gate_in_kernel, lower_bound)
     if use_gate_in_kernel:
         if lower_bound is None:
-            gate = _lib.GATE_SOFTPLUS
             if A_log is None:
                 raise ValueError("A_log is required by the softplus gate "
                                  "(use_gate_in_kernel=True, lower_bound=None)")
             if safe_gate:
                 raise ValueError("safe_gate=True with use_gate_in_kernel=True "
                                  "requires lower_bound in [-5, 0)")
-        else:
-            gate = _lib.GATE_LOWER_BOUND
     else:
-        gate = _lib.GATE_PRECOMPUTED
         if A_log is not None:
             raise ValueError("A_log is only used with use_gate_in_kernel=True")
         if dt_bias is not None:
@@ -189,9 +200,7 @@ def chunk_kda(q, k, v, g, beta, scale=None, initial_state=None,
             raise ValueError(f"dt_bias must have shape [HV * K] = ({HV * K},) "
                              f"or [HV, K] = ({HV}, {K}), got "
                              f"{tuple(dt_bias.shape)}")
-    beta_mode = (_lib.BETA_SIGMOID_NEG_EIGVAL if allow_neg_eigval else
-                 _lib.BETA_SIGMOID if use_beta_sigmoid_in_kernel else
-                 _lib.BETA_PLAIN)
+    beta_mode = _beta_mode(use_beta_sigmoid_in_kernel, allow_neg_eigval)
 
     if scale is None:
         scale = K ** -0.5
