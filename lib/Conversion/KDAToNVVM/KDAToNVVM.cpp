@@ -1,8 +1,9 @@
 //===- KDAToNVVM.cpp - convert-kda-to-nvvm ----------------------*- C++ -*-===//
 //
-// Reads each kda.forward's configuration off its types and attributes,
-// checks the kernel supports it, and emits the kernel (ForwardKernel.cpp)
-// into a gpu.module with the launch manifest the runtime reads.
+// Reads each kda.forward's and kda.decode's configuration off its types and
+// attributes, checks the kernel supports it, and emits the kernel
+// (ForwardKernel.cpp, DecodeKernel.cpp) into a gpu.module with the launch
+// manifest the runtime reads.
 //
 //===----------------------------------------------------------------------===//
 
@@ -28,25 +29,34 @@ static std::string typeName(Type t) {
   return s;
 }
 
-/// The kernel configuration of `op`, or a diagnostic on it.
-static FailureOr<ForwardKernelConfig> configOf(ForwardOp op, int64_t chunkSize) {
+/// Reads the choices kda.forward and kda.decode share off `op` (q and v
+/// carry the head sizes on their last axis), or emits a diagnostic on it.
+template <typename OpT>
+static LogicalResult readChoices(OpT op, StringRef kernel, KernelChoices &c) {
   auto q = cast<RankedTensorType>(op.getQ().getType());
   auto v = cast<RankedTensorType>(op.getV().getType());
-  ForwardKernelConfig c;
-  c.headDimK = q.getDimSize(3);
-  c.headDimV = v.getDimSize(3);
+  c.headDimK = q.getDimSize(q.getRank() - 1);
+  c.headDimV = v.getDimSize(v.getRank() - 1);
   if (ShapedType::isDynamic(c.headDimK) || ShapedType::isDynamic(c.headDimV))
     return op.emitOpError("head sizes K and V must be static to compile a kernel");
   if (!q.getElementType().isBF16())
     return op.emitOpError() << "operand 'q' has element type " << q.getElementType()
-                            << ": the forward kernel takes bf16 q, k, v so far";
-  c.chunkSize = chunkSize ? chunkSize : op.getChunkSize();
+                            << ": the " << kernel << " kernel takes bf16 q, k, v so far";
   c.gate = op.getGate();
   c.betaMode = op.getBetaMode();
   c.qkL2Norm = op.getQkL2norm();
   c.stateLayout = op.getStateLayout();
   c.gType = cast<RankedTensorType>(op.getG().getType()).getElementType();
   c.betaType = cast<RankedTensorType>(op.getBeta().getType()).getElementType();
+  return success();
+}
+
+/// The kernel configuration of `op`, or a diagnostic on it.
+static FailureOr<ForwardKernelConfig> configOf(ForwardOp op, int64_t chunkSize) {
+  ForwardKernelConfig c;
+  if (failed(readChoices(op, "forward", c)))
+    return failure();
+  c.chunkSize = chunkSize ? chunkSize : op.getChunkSize();
   Builder b(op.getContext());
   c.initialStateType = op.getInitialState()
                            ? cast<RankedTensorType>(op.getInitialState().getType()).getElementType()
@@ -62,22 +72,9 @@ static FailureOr<ForwardKernelConfig> configOf(ForwardOp op, int64_t chunkSize) 
 
 /// The decode kernel's configuration of `op`, or a diagnostic on it.
 static FailureOr<DecodeKernelConfig> configOf(DecodeOp op) {
-  auto q = cast<RankedTensorType>(op.getQ().getType());
-  auto v = cast<RankedTensorType>(op.getV().getType());
   DecodeKernelConfig c;
-  c.headDimK = q.getDimSize(2);
-  c.headDimV = v.getDimSize(2);
-  if (ShapedType::isDynamic(c.headDimK) || ShapedType::isDynamic(c.headDimV))
-    return op.emitOpError("head sizes K and V must be static to compile a kernel");
-  if (!q.getElementType().isBF16())
-    return op.emitOpError() << "operand 'q' has element type " << q.getElementType()
-                            << ": the decode kernel takes bf16 q, k, v so far";
-  c.gate = op.getGate();
-  c.betaMode = op.getBetaMode();
-  c.qkL2Norm = op.getQkL2norm();
-  c.stateLayout = op.getStateLayout();
-  c.gType = cast<RankedTensorType>(op.getG().getType()).getElementType();
-  c.betaType = cast<RankedTensorType>(op.getBeta().getType()).getElementType();
+  if (failed(readChoices(op, "decode", c)))
+    return failure();
   c.poolType = cast<RankedTensorType>(op.getStatePool().getType()).getElementType();
   std::string unsupported = checkDecodeSupport(c);
   if (!unsupported.empty())
@@ -85,12 +82,11 @@ static FailureOr<DecodeKernelConfig> configOf(DecodeOp op) {
   return c;
 }
 
-static DictionaryAttr decodeManifestOf(Builder &b, const DecodeKernelConfig &c) {
-  SmallVector<NamedAttribute> fields = {
-      b.getNamedAttr("op", b.getStringAttr("decode")),
-      b.getNamedAttr("kernel", b.getStringAttr(c.kernelName())),
-      b.getNamedAttr("threads", b.getI64IntegerAttr(decodeThreads(c))),
-      b.getNamedAttr("shared_bytes", b.getI64IntegerAttr(decodeSharedBytes(c))),
+/// The manifest entries of the shared choices, which the runtime checks a
+/// call against (kda_bundle_expect_choices).
+static void appendChoiceFields(Builder &b, const KernelChoices &c,
+                               SmallVectorImpl<NamedAttribute> &fields) {
+  fields.append({
       b.getNamedAttr("head_dim_k", b.getI64IntegerAttr(c.headDimK)),
       b.getNamedAttr("head_dim_v", b.getI64IntegerAttr(c.headDimV)),
       b.getNamedAttr("gate", b.getStringAttr(stringifyGateMode(c.gate))),
@@ -100,10 +96,20 @@ static DictionaryAttr decodeManifestOf(Builder &b, const DecodeKernelConfig &c) 
       b.getNamedAttr("qkv_dtype", b.getStringAttr("bf16")),
       b.getNamedAttr("g_dtype", b.getStringAttr(typeName(c.gType))),
       b.getNamedAttr("beta_dtype", b.getStringAttr(typeName(c.betaType))),
+  });
+}
+
+static DictionaryAttr decodeManifestOf(Builder &b, const DecodeKernelConfig &c) {
+  SmallVector<NamedAttribute> fields = {
+      b.getNamedAttr("op", b.getStringAttr("decode")),
+      b.getNamedAttr("kernel", b.getStringAttr(c.kernelName())),
+      b.getNamedAttr("threads", b.getI64IntegerAttr(decodeThreads(c))),
+      b.getNamedAttr("shared_bytes", b.getI64IntegerAttr(decodeSharedBytes(c))),
       b.getNamedAttr("pool_dtype", b.getStringAttr(typeName(c.poolType))),
       b.getNamedAttr("grid", b.getStringAttr(kDecodeGrid)),
       b.getNamedAttr("params", b.getStringAttr(decodeParamNames())),
   };
+  appendChoiceFields(b, c, fields);
   return b.getDictionaryAttr(fields);
 }
 
@@ -116,15 +122,6 @@ static DictionaryAttr manifestOf(Builder &b, const ForwardKernelConfig &c) {
       b.getNamedAttr("threads", b.getI64IntegerAttr(kForwardThreads)),
       b.getNamedAttr("shared_bytes", b.getI64IntegerAttr(forwardSharedBytes(c))),
       b.getNamedAttr("chunk_size", b.getI64IntegerAttr(c.chunkSize)),
-      b.getNamedAttr("head_dim_k", b.getI64IntegerAttr(c.headDimK)),
-      b.getNamedAttr("head_dim_v", b.getI64IntegerAttr(c.headDimV)),
-      b.getNamedAttr("gate", b.getStringAttr(stringifyGateMode(c.gate))),
-      b.getNamedAttr("beta_mode", b.getStringAttr(stringifyBetaMode(c.betaMode))),
-      b.getNamedAttr("qk_l2norm", b.getI64IntegerAttr(c.qkL2Norm)),
-      b.getNamedAttr("state_layout", b.getStringAttr(stringifyStateLayout(c.stateLayout))),
-      b.getNamedAttr("qkv_dtype", b.getStringAttr("bf16")),
-      b.getNamedAttr("g_dtype", b.getStringAttr(typeName(c.gType))),
-      b.getNamedAttr("beta_dtype", b.getStringAttr(typeName(c.betaType))),
       b.getNamedAttr("initial_state_dtype", b.getStringAttr(typeName(c.initialStateType))),
       b.getNamedAttr("final_state_dtype", b.getStringAttr(typeName(c.finalStateType))),
       b.getNamedAttr("grid", b.getStringAttr(kForwardGrid)),
@@ -133,6 +130,7 @@ static DictionaryAttr manifestOf(Builder &b, const ForwardKernelConfig &c) {
       b.getNamedAttr("tensor_map_box_rows", b.getI64IntegerAttr(c.chunkSize)),
       b.getNamedAttr("tensor_map_swizzle", b.getI64IntegerAttr(0)),
   };
+  appendChoiceFields(b, c, fields);
   return b.getDictionaryAttr(fields);
 }
 

@@ -9,21 +9,13 @@
 #ifndef KDA_CONVERSION_KDATONVVM_DECODEKERNEL_H
 #define KDA_CONVERSION_KDATONVVM_DECODEKERNEL_H
 
-#include "kda/Dialect/KDA/IR/KDAOps.h"
+#include "kda/Conversion/KDAToNVVM/KernelChoices.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/Builders.h"
 
 namespace mlir::kda {
 
-struct DecodeKernelConfig {
-  int64_t headDimK = 128;
-  int64_t headDimV = 128;
-  GateMode gate = GateMode::Precomputed;
-  BetaMode betaMode = BetaMode::Plain;
-  bool qkL2Norm = false;
-  StateLayout stateLayout = StateLayout::KV;
-  Type gType;    ///< bf16 or f32
-  Type betaType; ///< bf16 or f32
+struct DecodeKernelConfig : KernelChoices {
   Type poolType; ///< f32 or bf16
 
   std::string kernelName() const;

@@ -11,7 +11,7 @@
 #ifndef KDA_CONVERSION_KDATONVVM_FORWARDKERNEL_H
 #define KDA_CONVERSION_KDATONVVM_FORWARDKERNEL_H
 
-#include "kda/Dialect/KDA/IR/KDAOps.h"
+#include "kda/Conversion/KDAToNVVM/KernelChoices.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/Builders.h"
 
@@ -20,16 +20,8 @@ namespace mlir::kda {
 /// The compile-time shape of one forward kernel. Everything else (B, T, H,
 /// HV, N, scale, lower_bound, which optional tensors are present) is a
 /// run-time parameter.
-struct ForwardKernelConfig {
-  int64_t headDimK = 128;
-  int64_t headDimV = 128;
+struct ForwardKernelConfig : KernelChoices {
   int64_t chunkSize = 16;
-  GateMode gate = GateMode::Precomputed;
-  BetaMode betaMode = BetaMode::Plain;
-  bool qkL2Norm = false;
-  StateLayout stateLayout = StateLayout::KV;
-  Type gType;          ///< bf16 or f32
-  Type betaType;       ///< bf16 or f32
   Type initialStateType; ///< f32 or bf16 (ignored when absent at run time)
   Type finalStateType;   ///< f32 or bf16 (ignored when absent at run time)
 
