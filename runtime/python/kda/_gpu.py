@@ -125,10 +125,6 @@ def _intermediate(q, v, state_v_first, entries, interval):
     return q.new_empty((entries,) + tail)
 
 
-def _ptr(x, code):
-    return _lib.Tensor(x.data_ptr() if x is not None else None, code)
-
-
 @torch.library.custom_op("kda::forward", mutates_args=())
 def forward(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, g: torch.Tensor,
             beta: torch.Tensor, initial_state: torch.Tensor | None,
@@ -165,24 +161,24 @@ def forward(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, g: torch.Tensor,
     args.batch, args.seq_len, args.num_heads = B, T, H
     args.num_value_heads, args.head_dim_k, args.head_dim_v = HV, K, V
     args.num_seqs = N
-    args.q = _ptr(q, _lib.DTYPE_BFLOAT16)
-    args.k = _ptr(k, _lib.DTYPE_BFLOAT16)
-    args.v = _ptr(v, _lib.DTYPE_BFLOAT16)
-    args.g = _ptr(g, _CODES[g.dtype])
-    args.beta = _ptr(beta, _CODES[beta.dtype])
+    args.q = _lib.tensor(q, _lib.DTYPE_BFLOAT16)
+    args.k = _lib.tensor(k, _lib.DTYPE_BFLOAT16)
+    args.v = _lib.tensor(v, _lib.DTYPE_BFLOAT16)
+    args.g = _lib.tensor(g, _CODES[g.dtype])
+    args.beta = _lib.tensor(beta, _CODES[beta.dtype])
     state_code = _lib.DTYPE_FLOAT32 if state_dtype == torch.float32 else _lib.DTYPE_BFLOAT16
     if A_log is not None:
-        args.A_log = _ptr(A_log, _lib.DTYPE_FLOAT32)
+        args.A_log = _lib.tensor(A_log, _lib.DTYPE_FLOAT32)
     if dt_bias is not None:
-        args.dt_bias = _ptr(dt_bias, _lib.DTYPE_FLOAT32)
+        args.dt_bias = _lib.tensor(dt_bias, _lib.DTYPE_FLOAT32)
     if initial_state is not None:
-        args.initial_state = _ptr(initial_state, state_code)
+        args.initial_state = _lib.tensor(initial_state, state_code)
     if cu_seqlens is not None:
-        args.cu_seqlens = _ptr(cu_seqlens, _lib.DTYPE_INT64 if cu_seqlens.dtype == torch.int64
+        args.cu_seqlens = _lib.tensor(cu_seqlens, _lib.DTYPE_INT64 if cu_seqlens.dtype == torch.int64
                                else _lib.DTYPE_INT32)
-    args.o = _ptr(o, _lib.DTYPE_BFLOAT16)
+    args.o = _lib.tensor(o, _lib.DTYPE_BFLOAT16)
     if output_final_state:
-        args.final_state = _ptr(final_state, state_code)
+        args.final_state = _lib.tensor(final_state, state_code)
     args.scale = scale
     args.gate = gate
     args.lower_bound = lower_bound
@@ -190,7 +186,7 @@ def forward(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, g: torch.Tensor,
     args.beta_mode = beta_mode
     args.state_layout = _lib.STATE_VK if state_v_first else _lib.STATE_KV
     if intermediate_interval:
-        args.intermediate_states = _ptr(h, _lib.DTYPE_BFLOAT16)
+        args.intermediate_states = _lib.tensor(h, _lib.DTYPE_BFLOAT16)
         args.intermediate_interval = intermediate_interval
     with torch.cuda.device(q.device):
         stream = torch.cuda.current_stream(q.device).cuda_stream

@@ -24,6 +24,11 @@ class Tensor(ctypes.Structure):
     _fields_ = [("data", ctypes.c_void_p), ("dtype", ctypes.c_int)]
 
 
+def tensor(x, code):
+    """The kda_tensor viewing torch tensor `x` as dtype `code`; None is absent."""
+    return Tensor(x.data_ptr() if x is not None else None, code)
+
+
 class ForwardArgs(ctypes.Structure):
     _fields_ = [
         ("batch", ctypes.c_int64),

@@ -8,7 +8,7 @@ import torch
 
 from . import _gpu, _lib
 from .ops import (_ACTIVATION_DTYPES, _GATE_STATE_DTYPES, _INDEX_DTYPES, _beta_mode,
-                  _c_tensor, _flag, _gate_mode, _shape, _tensor)
+                  _flag, _gate_mode, _set_inputs, _shape, _tensor)
 
 
 def decode(q, k, v, g, beta, state_pool, state_indices, *, scale=None,
@@ -85,18 +85,10 @@ def decode(q, k, v, g, beta, state_pool, state_indices, *, scale=None,
     args = _lib.decode_args()
     args.num_seqs, args.num_heads, args.num_value_heads = N, H, HV
     args.head_dim_k, args.head_dim_v, args.pool_size = K, V, P
-    args.q = _c_tensor(c["q"], _ACTIVATION_DTYPES[q.dtype])
-    args.k = _c_tensor(c["k"], _ACTIVATION_DTYPES[q.dtype])
-    args.v = _c_tensor(c["v"], _ACTIVATION_DTYPES[q.dtype])
-    args.g = _c_tensor(c["g"], _GATE_STATE_DTYPES[g.dtype])
-    args.beta = _c_tensor(c["beta"], _GATE_STATE_DTYPES[beta.dtype])
-    if A_log is not None:
-        args.A_log = _c_tensor(c["A_log"], _lib.DTYPE_FLOAT32)
-    if dt_bias is not None:
-        args.dt_bias = _c_tensor(c["dt_bias"], _lib.DTYPE_FLOAT32)
-    args.state_indices = _c_tensor(c["state_indices"], _INDEX_DTYPES[state_indices.dtype])
-    args.state_pool = _c_tensor(state_pool, _GATE_STATE_DTYPES[state_pool.dtype])
-    args.o = _c_tensor(o, _ACTIVATION_DTYPES[q.dtype])
+    _set_inputs(args, c)
+    args.state_indices = _lib.tensor(c["state_indices"], _INDEX_DTYPES[state_indices.dtype])
+    args.state_pool = _lib.tensor(state_pool, _GATE_STATE_DTYPES[state_pool.dtype])
+    args.o = _lib.tensor(o, _ACTIVATION_DTYPES[q.dtype])
     args.scale = float(scale) if scale is not None else 0.0
     args.gate = _gate_mode(use_gate_in_kernel, lower_bound)
     args.lower_bound = float(lower_bound) if args.gate == _lib.GATE_LOWER_BOUND else 0.0

@@ -74,8 +74,17 @@ def _beta_mode(use_beta_sigmoid_in_kernel, allow_neg_eigval):
     return _lib.BETA_SIGMOID if use_beta_sigmoid_in_kernel else _lib.BETA_PLAIN
 
 
-def _c_tensor(x, code):
-    return _lib.Tensor(x.data_ptr() if x is not None else None, code)
+def _set_inputs(args, c):
+    """Points forward or decode `args` at the contiguous inputs `c` shares."""
+    args.q = _lib.tensor(c["q"], _ACTIVATION_DTYPES[c["q"].dtype])
+    args.k = _lib.tensor(c["k"], _ACTIVATION_DTYPES[c["q"].dtype])
+    args.v = _lib.tensor(c["v"], _ACTIVATION_DTYPES[c["q"].dtype])
+    args.g = _lib.tensor(c["g"], _GATE_STATE_DTYPES[c["g"].dtype])
+    args.beta = _lib.tensor(c["beta"], _GATE_STATE_DTYPES[c["beta"].dtype])
+    if c["A_log"] is not None:
+        args.A_log = _lib.tensor(c["A_log"], _lib.DTYPE_FLOAT32)
+    if c["dt_bias"] is not None:
+        args.dt_bias = _lib.tensor(c["dt_bias"], _lib.DTYPE_FLOAT32)
 
 
 def chunk_kda(q, k, v, g, beta, scale=None, initial_state=None,
@@ -275,23 +284,15 @@ def chunk_kda(q, k, v, g, beta, scale=None, initial_state=None,
     args.num_value_heads, args.head_dim_k, args.head_dim_v = HV, K, V
     args.num_seqs = N
     c = contiguous
-    args.q = _c_tensor(c["q"], _ACTIVATION_DTYPES[q.dtype])
-    args.k = _c_tensor(c["k"], _ACTIVATION_DTYPES[q.dtype])
-    args.v = _c_tensor(c["v"], _ACTIVATION_DTYPES[q.dtype])
-    args.g = _c_tensor(c["g"], _GATE_STATE_DTYPES[g.dtype])
-    args.beta = _c_tensor(c["beta"], _GATE_STATE_DTYPES[beta.dtype])
-    if A_log is not None:
-        args.A_log = _c_tensor(c["A_log"], _lib.DTYPE_FLOAT32)
-    if dt_bias is not None:
-        args.dt_bias = _c_tensor(c["dt_bias"], _lib.DTYPE_FLOAT32)
+    _set_inputs(args, c)
     if initial_state is not None:
-        args.initial_state = _c_tensor(c["initial_state"],
+        args.initial_state = _lib.tensor(c["initial_state"],
                                        _GATE_STATE_DTYPES[initial_state.dtype])
     if cu_seqlens is not None:
-        args.cu_seqlens = _c_tensor(c["cu_seqlens"], _INDEX_DTYPES[cu_seqlens.dtype])
-    args.o = _c_tensor(o, _ACTIVATION_DTYPES[q.dtype])
+        args.cu_seqlens = _lib.tensor(c["cu_seqlens"], _INDEX_DTYPES[cu_seqlens.dtype])
+    args.o = _lib.tensor(o, _ACTIVATION_DTYPES[q.dtype])
     if final_state is not None:
-        args.final_state = _c_tensor(final_state, _GATE_STATE_DTYPES[state_dtype])
+        args.final_state = _lib.tensor(final_state, _GATE_STATE_DTYPES[state_dtype])
     args.scale = float(scale)
     args.gate = gate
     args.lower_bound = float(lower_bound) if gate == _lib.GATE_LOWER_BOUND else 0.0
@@ -299,7 +300,7 @@ def chunk_kda(q, k, v, g, beta, scale=None, initial_state=None,
     args.beta_mode = beta_mode
     args.state_layout = _lib.STATE_VK if state_v_first else _lib.STATE_KV
     if h is not None:
-        args.intermediate_states = _c_tensor(h, _GATE_STATE_DTYPES[h.dtype])
+        args.intermediate_states = _lib.tensor(h, _GATE_STATE_DTYPES[h.dtype])
         args.intermediate_interval = chunk_size
     try:
         _lib.reference_forward(args)
