@@ -9,6 +9,10 @@ sigmoid beta (Kimi-Linear's configuration). Medians of many calls after
 warm-up (CUDA events). The floor is the state read and write (the other
 bytes are noise next to it) over the device copy rate measured in the run.
 
+Two timings per implementation: one Python call between CUDA events (what
+an eager caller pays, launch overhead included) and, as servers run decode,
+a CUDA graph of 20 calls replayed (the kernels' own time).
+
     python3 benchmarks/bench_decode.py [--iters N]
 """
 
@@ -25,6 +29,31 @@ import torch  # noqa: E402
 
 import kda  # noqa: E402
 from bench_forward import copy_rate, time_ms  # noqa: E402
+
+
+def graph_ms(fn, x, iters, calls=20):
+    """Median per-call time of `calls` calls captured in one CUDA graph."""
+    side = torch.cuda.Stream()
+    side.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(side):
+        for _ in range(3):
+            fn(x)
+    torch.cuda.current_stream().wait_stream(side)
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        for _ in range(calls):
+            fn(x)
+    for _ in range(3):
+        graph.replay()
+    times = []
+    for _ in range(iters):
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record()
+        graph.replay()
+        end.record()
+        end.synchronize()
+        times.append(start.elapsed_time(end) / calls)
+    return statistics.median(times)
 
 
 def inputs(N, H=32, K=128, seed=0):
@@ -75,15 +104,16 @@ def main():
     rate = copy_rate()
     print(f"{torch.cuda.get_device_name(0)}; torch {torch.__version__}; copy rate "
           f"{rate / 1e12:.2f} TB/s; median of {args.iters} calls", flush=True)
-    print(f"{'N':>5s} {'kda ms':>8s} {'fla ms':>8s} {'kda/fla':>8s} {'floor ms':>9s} "
-          f"{'kda/floor':>10s}")
+    print(f"{'N':>5s} {'timing':>7s} {'kda ms':>8s} {'fla ms':>8s} {'kda/fla':>8s} "
+          f"{'floor ms':>9s} {'kda/floor':>10s}")
     for N in (256, 64):
         x = inputs(N)
-        t_kda = time_ms(run_kda, x, args.iters)
-        t_fla = time_ms(fla, x, args.iters) if fla else float("nan")
         floor = 2 * N * 32 * 128 * 128 * 4 / rate * 1e3
-        print(f"{N:5d} {t_kda:8.3f} {t_fla:8.3f} {t_kda / t_fla:8.2f} {floor:9.3f} "
-              f"{t_kda / floor:10.2f}", flush=True)
+        for timing, measure in (("call", time_ms), ("graph", graph_ms)):
+            t_kda = measure(run_kda, x, args.iters)
+            t_fla = measure(fla, x, args.iters) if fla else float("nan")
+            print(f"{N:5d} {timing:>7s} {t_kda:8.3f} {t_fla:8.3f} {t_kda / t_fla:8.2f} "
+                  f"{floor:9.3f} {t_kda / floor:10.2f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -1,15 +1,18 @@
 /* decode_gpu.c - kda_decode: checks a decode call against a decode bundle
- * and launches it, one CTA per (sequence, value head), on the caller's
- * stream. The parameter list is DecodeParam of
+ * and launches it, one CTA per (sequence, value head, block of value
+ * columns), on the caller's stream. The parameter list is DecodeParam of
  * include/kda/Conversion/KDAToNVVM/DecodeKernel.h. */
 #include "bundle.h"
 
 #include <math.h>
+#include <stdint.h>
 
 static const char kParams[] =
     "q k v g beta A_log dt_bias state_pool state_indices o state_indices_is_int64 "
     "heads value_heads scale lower_bound";
-static const char kGrid[] = "sequences value_heads";
+static const char kGrid[] = "sequences value_heads value_blocks";
+/* The kernel reads and writes the pool in 16-byte vectors. */
+static const uintptr_t kPoolAlignment = 16;
 
 kda_status kda_decode(kda_bundle *b, const kda_decode_args *a, void *stream) {
   if (!b)
@@ -29,6 +32,11 @@ kda_status kda_decode(kda_bundle *b, const kda_decode_args *a, void *stream) {
       (s = kda_bundle_expect(b, "pool_dtype", kda_dtype_short(a->state_pool.dtype),
                              "the dtype of state_pool")))
     return s;
+  if ((uintptr_t)a->state_pool.data % kPoolAlignment != 0)
+    return kda_context_fail(b->context, KDA_ERR_INVALID_ARGUMENT,
+                            "argument 'state_pool': its address %p must be %u-byte aligned "
+                            "for the GPU kernel's vector accesses",
+                            a->state_pool.data, (unsigned)kPoolAlignment);
   if (a->num_value_heads > 65535 || a->num_seqs > INT32_MAX)
     return kda_context_fail(b->context, KDA_ERR_UNSUPPORTED,
                             "%lld sequences x %lld value heads exceed the launch grid",
@@ -44,7 +52,8 @@ kda_status kda_decode(kda_bundle *b, const kda_decode_args *a, void *stream) {
   float lower_bound = (float)a->lower_bound;
   void *params[] = {&q, &k, &v, &g, &beta, &a_log, &dt_bias, &pool, &indices, &o,
                     &indices64, &heads, &value_heads, &scale, &lower_bound};
-  const unsigned grid[3] = {(unsigned)a->num_seqs, (unsigned)a->num_value_heads, 1};
+  const unsigned grid[3] = {(unsigned)a->num_seqs, (unsigned)a->num_value_heads,
+                            (unsigned)b->value_blocks};
   return kda_launch(b->context, b->kernel, grid, (unsigned)b->threads,
                     (size_t)b->shared_bytes, stream, params);
 }

@@ -307,6 +307,7 @@ def full_cases(seed):
         for v_first in (False, True):
             add(f"decode {mode} {'vk' if v_first else 'kv'} N=48 P=64 HV=4",
                 ("decode", (mode, v_first)))
+    add("decode refuses a state pool off 16-byte alignment", ("decode-misaligned", None))
     # Intermediate states (fla's return_intermediate_states), bf16.
     add("intermediate states, chunk 64, B=2 T=200 H=2",
         ("intermediate:64", make_case(r(), 2, 200, 2, 2, "flashkda")))
@@ -338,6 +339,8 @@ def check_case(name, case, log):
         return check_intermediate(name, x, opts, int(tag.split(":")[1]))
     if tag == "decode":
         return check_decode(name, *case)
+    if tag == "decode-misaligned":
+        return check_decode_misaligned(name)
     if tag == "int32":
         x = dict(x, cu_seqlens=x["cu_seqlens"].to(torch.int32))
     if tag == "nofinal":
@@ -417,6 +420,26 @@ def check_decode(name, mode, v_first, N=48, P=64, H=2, HV=4, K=128, seed=0):
     ok = err_o <= BAR and err_s <= BAR and padding_zero
     print(f"{'ok  ' if ok else 'FAIL'} {name:52s} err(o) {err_o:.2e}  err(pool) {err_s:.2e}",
           flush=True)
+    return ok
+
+
+def check_decode_misaligned(name, N=4, HV=2, K=128):
+    """A pool view 4 bytes off alignment gets a ValueError naming
+    state_pool, and no slot is written."""
+    flat = torch.randn(N * HV * K * K + 1, device="cuda")
+    pool = flat[1:].view(N, HV, K, K)
+    before = pool.clone()
+    x = torch.randn(N, HV, K, device="cuda").bfloat16()
+    try:
+        kda.decode(x, x, x, torch.randn(N, HV, K, device="cuda"),
+                   torch.rand(N, HV, device="cuda"), pool,
+                   torch.arange(N, device="cuda"))
+        message = "no error"
+    except ValueError as error:
+        message = str(error)
+    torch.cuda.synchronize()
+    ok = "state_pool" in message and "aligned" in message and torch.equal(pool, before)
+    print(f"{'ok  ' if ok else 'FAIL'} {name:52s} {message[:60]}", flush=True)
     return ok
 
 

@@ -1,19 +1,19 @@
 //===- DecodeKernel.cpp - The kda.decode kernel -----------------*- C++ -*-===//
 //
-// One CTA per (sequence, value head), one thread per value column j: the
-// step is a matrix-vector update of the K x V state, memory-bound on
-// reading and writing it, so each thread streams its column through
-// registers once:
+// One CTA per (sequence, value head). The step is a rank-one update of the
+// K x V state, memory-bound on reading and writing it once, so the CTA's
+// 2V threads tile the state with vector accesses along its contiguous axis
+// (columns for the kv layout, rows for vk) and hold their tile in
+// registers between the read and the write:
 //
 //   shared: k^, q^ (l2-normalised, q scaled) and the decay exp(g) per key
-//           channel, computed once by the CTA
-//   pass 1: s_c = decay_c S[c][j];  e = sum_c s_c k^_c
-//   u = beta (v_j - e)
-//   pass 2: S[c][j] = s_c + k^_c u, stored back in place;  o_j = sum_c S[c][j] q^_c
+//           channel, computed while the state loads are in flight
+//   pass 1: s = decay_c S[c][j];  e_j = sum_c s k^_c   (partial sums per
+//           tile, added across tiles through shared memory)
+//   u_j = beta (v_j - e_j)
+//   pass 2: S[c][j] = s + k^_c u_j, stored back in place;  o_j = sum_c S q^_c
 //
-// With the kv layout a warp's loads of one row are contiguous; with vk each
-// thread's column is. A negative state index writes a zero output row and
-// touches no state.
+// A negative state index writes a zero output row and touches no state.
 //
 //===----------------------------------------------------------------------===//
 
@@ -54,26 +54,67 @@ std::string kda::checkDecodeSupport(const DecodeKernelConfig &c) {
   return "";
 }
 
-int64_t kda::decodeThreads(const DecodeKernelConfig &c) { return c.headDimV; }
-
 namespace {
-/// Shared memory: k^, q^, decay (f32 [K] each), then one partial sum per
-/// warp for each of the two l2 norms.
+/// Value columns per CTA: the columns are independent, so splitting them
+/// across CTAs buys resident CTAs (and overlap of their phases) at the
+/// price of preparing q, k and the decay once per block.
+constexpr int64_t kDecodeValueBlock = 64;
+/// Floats of the state each thread holds between the read and the write.
+constexpr int64_t kDecodeTileFloats = 64;
+/// Registers a thread may use: 64 for the tile, the rest for addresses
+/// and sums, without spilling.
+constexpr int64_t kDecodeRegisters = 128;
+
+/// How the CTA's threads tile its K x Vb block of the state. `lanes`
+/// threads cover the contiguous axis (the block's columns for kv, K for
+/// vk) with `vector` elements each, one access per line; the `groups` of
+/// lanes split the other axis, `span` lines each. Sums over key channels
+/// run inside a tile, then across the tiles holding the same columns: the
+/// groups (kv) or the lanes (vk).
+struct DecodeTiling {
+  bool kv;
+  int64_t columns, threads, vector = 4, lanes, groups, span, partsPerColumn;
+  explicit DecodeTiling(const DecodeKernelConfig &c)
+      : kv(c.stateLayout == StateLayout::KV),
+        columns(std::min(c.headDimV, kDecodeValueBlock)) {
+    int64_t contiguous = kv ? columns : c.headDimK, other = kv ? c.headDimK : columns;
+    // Threads t < K prepare channel t and t < columns finish column t.
+    threads = std::max({c.headDimK, columns, c.headDimK * columns / kDecodeTileFloats});
+    lanes = contiguous / vector;
+    groups = threads / lanes;
+    span = other / groups;
+    partsPerColumn = kv ? groups : lanes;
+  }
+};
+
+/// Shared memory (f32): k^, q^, decay [K]; u [columns]; one partial sum
+/// per warp for each of the two l2 norms; the partial sums over key
+/// channels, one row of columns + 1 (padded against bank conflicts) per
+/// part.
 struct DecodeShared {
-  int64_t k, q, decay, norms, total;
-  explicit DecodeShared(const DecodeKernelConfig &c) {
+  int64_t k, q, decay, u, norms, partials, partialStride, total;
+  DecodeShared(const DecodeKernelConfig &c, const DecodeTiling &t) {
     k = 0;
-    q = 4 * c.headDimK;
-    decay = 8 * c.headDimK;
-    norms = 12 * c.headDimK;
-    total = norms + 2 * 4 * (c.headDimV / 32);
+    q = k + 4 * c.headDimK;
+    decay = q + 4 * c.headDimK;
+    u = decay + 4 * c.headDimK;
+    norms = u + 4 * t.columns;
+    partials = norms + 2 * 4 * (t.threads / 32);
+    partialStride = t.columns + 1;
+    total = partials + 4 * t.partsPerColumn * partialStride;
   }
 };
 constexpr StringLiteral kSharedSymbol = "kda_shared";
 } // namespace
 
+int64_t kda::decodeThreads(const DecodeKernelConfig &c) { return DecodeTiling(c).threads; }
+
+int64_t kda::decodeValueBlocks(const DecodeKernelConfig &c) {
+  return c.headDimV / DecodeTiling(c).columns;
+}
+
 int64_t kda::decodeSharedBytes(const DecodeKernelConfig &c) {
-  return DecodeShared(c).total;
+  return DecodeShared(c, DecodeTiling(c)).total;
 }
 
 static Value elementPointer(KernelEmitter &e, Value base, Value index, Type type) {
@@ -89,6 +130,8 @@ LLVM::LLVMFuncOp kda::buildDecodeKernel(OpBuilder &builder, Location loc,
       builder.getI32Type();
   params[kDecodeScale] = params[kDecodeLowerBound] = builder.getF32Type();
 
+  const DecodeTiling tiling(c);
+  const DecodeShared layout(c, tiling);
   Operation *module = builder.getInsertionBlock()->getParentOp();
   if (!SymbolTable::lookupSymbolIn(module, kSharedSymbol))
     LLVM::GlobalOp::create(builder, loc, LLVM::LLVMArrayType::get(builder.getI8Type(), 0),
@@ -99,44 +142,92 @@ LLVM::LLVMFuncOp kda::buildDecodeKernel(OpBuilder &builder, Location loc,
       LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(ctx), params));
   func->setAttr("nvvm.kernel", builder.getUnitAttr());
   func->setAttr("nvvm.reqntid",
-                builder.getDenseI32ArrayAttr({int32_t(decodeThreads(c)), 1, 1}));
+                builder.getDenseI32ArrayAttr({int32_t(tiling.threads), 1, 1}));
+  // Resident CTAs are what keeps loads in flight: bound the registers.
+  func->setAttr("nvvm.minctasm",
+                builder.getI32IntegerAttr(65536 / (tiling.threads * kDecodeRegisters)));
 
   Block *entry = func.addEntryBlock(builder);
   OpBuilder::InsertionGuard guard(builder);
   builder.setInsertionPointToStart(entry);
   ImplicitLocOpBuilder b(loc, builder);
   KernelEmitter e(b);
-  DecodeShared layout(c);
   const int64_t K = c.headDimK, V = c.headDimV;
   auto param = [&](DecodeParam p) { return func.getArgument(p); };
   Value smem = LLVM::AddressOfOp::create(b, e.ptr(kSharedSpace), kSharedSymbol);
   auto sharedF32 = [&](int64_t base, Value index) {
     return e.gep(smem, e.add(e.i32(base), e.mul(index, e.i32(4))));
   };
+  auto sharedLoad = [&](int64_t base, Value index) {
+    return e.load(e.f32(), sharedF32(base, index));
+  };
 
-  Value j = e.threadIdx();
-  Value n = e.ext64(e.blockIdxX()), hv32 = e.blockIdxY(), hv = e.ext64(hv32);
+  Value t = e.threadIdx();
+  Value n = e.ext64(e.blockIdxX()), hv = e.ext64(e.blockIdxY());
+  Value firstColumn = e.ext64(e.mul(e.blockIdxZ(), e.i32(tiling.columns)));
   Value HV = e.ext64(param(kDecodeValueHeads)), H = e.ext64(param(kDecodeHeads));
   Value h = e.udiv(hv, e.udiv(HV, H));
-  Value j64 = e.ext64(j);
+  // v and beta are read before anything waits on memory: loaded later,
+  // behind a barrier, they would add a memory round trip to every CTA.
+  Value vIndex = e.add(e.mul(e.add(e.mul(n, HV), hv), e.i64(V)),
+                       e.add(firstColumn, e.ext64(e.minsi(t, e.i32(tiling.columns - 1)))));
+  Value vj = e.toF32(e.load(e.bf16(), elementPointer(e, param(kDecodeV), vIndex, e.bf16())));
+  Value rawBeta = e.toF32(e.load(c.betaType, elementPointer(e, param(kDecodeBeta),
+                                                            e.add(e.mul(n, HV), hv), c.betaType)));
   Value indices = param(kDecodeStateIndices);
   Value slot = e.ifElse(
       e.ne(param(kDecodeIndices64), e.i32(0)), e.i64(),
       [&] { return e.load(e.i64(), e.gep(indices, e.mul(n, e.i64(8)))); },
       [&] { return e.sext64(e.load(e.i32(), e.gep(indices, e.mul(n, e.i64(4))))); });
-  Value oIndex = e.add(e.mul(e.add(e.mul(n, HV), hv), e.i64(V)), j64);
+  // Thread t < columns finishes the block's column t: its output, u and
+  // the cross-tile sums.
+  Value ownsColumn = e.ult(t, e.i32(tiling.columns));
+  Value column64 = e.add(firstColumn, e.ext64(t));
+  Value oIndex = e.add(e.mul(e.add(e.mul(n, HV), hv), e.i64(V)), column64);
   Value padding = e.slt(slot, e.i64(0));
-  e.ifThen(padding, [&] {
+  e.ifThen(e.andi(padding, ownsColumn), [&] {
     e.store(e.toBF16(e.f32(0.0)), elementPointer(e, param(kDecodeO), oIndex, e.bf16()));
   });
 
   e.ifThen(e.notb(padding), [&] {
-    // q, k rows of head h and the decay of value head hv: thread j owns
-    // channel j (K == V).
-    Value qkIndex = e.add(e.mul(e.add(e.mul(n, H), h), e.i64(K)), j64);
+    // The tile: line i of this thread's group, elements x of its lane.
+    // Loads first, so the state streams in while the CTA prepares q, k, g.
+    Value lane = e.urem(t, e.i32(tiling.lanes)), group = e.udiv(t, e.i32(tiling.lanes));
+    Value firstElement = e.mul(lane, e.i32(tiling.vector));
+    Value firstLine = e.mul(group, e.i32(tiling.span));
+    // Row and column of tile element (i, x) as shared-memory addresses:
+    // one base register each plus a constant, so nothing per element
+    // stays live across the passes.
+    Value rowOrigin = sharedF32(0, tiling.kv ? firstLine : firstElement);
+    Value columnOrigin = sharedF32(0, tiling.kv ? firstElement : firstLine);
+    auto rowPtr = [&](int64_t array, int64_t i, int64_t x) {
+      return e.gep(rowOrigin, e.i32(array + 4 * (tiling.kv ? i : x)));
+    };
+    auto columnPtr = [&](int64_t array, int64_t i, int64_t x) {
+      return e.gep(columnOrigin, e.i32(array + 4 * (tiling.kv ? x : i)));
+    };
+    const int64_t lineLength = tiling.kv ? V : K;
+    Value tileOrigin = elementPointer(
+        e, param(kDecodeStatePool),
+        e.add(e.add(e.mul(e.add(e.mul(slot, HV), hv), e.i64(K * V)),
+                    tiling.kv ? firstColumn : e.mul(firstColumn, e.i64(K))),
+              e.add(e.mul(e.ext64(firstLine), e.i64(lineLength)), e.ext64(firstElement))),
+        c.poolType);
+    auto linePtr = [&](int64_t i) {
+      return e.gep(tileOrigin, e.i64(i * lineLength * c.poolType.getIntOrFloatBitWidth() / 8));
+    };
+    SmallVector<SmallVector<Value>> tile;
+    for (int64_t i = 0; i < tiling.span; ++i)
+      tile.push_back(e.loadVector(c.poolType, tiling.vector, linePtr(i)));
+
+    // q, k rows of head h and the decay of value head hv: thread t < K
+    // prepares channel t; the others read a valid channel and discard it.
+    Value ownsChannel = e.ult(t, e.i32(K));
+    Value channel64 = e.ext64(e.minsi(t, e.i32(K - 1)));
+    Value qkIndex = e.add(e.mul(e.add(e.mul(n, H), h), e.i64(K)), channel64);
     Value qj = e.toF32(e.load(e.bf16(), elementPointer(e, param(kDecodeQ), qkIndex, e.bf16())));
     Value kj = e.toF32(e.load(e.bf16(), elementPointer(e, param(kDecodeK), qkIndex, e.bf16())));
-    Value headIndex = e.add(e.mul(e.add(e.mul(n, HV), hv), e.i64(K)), j64);
+    Value headIndex = e.add(e.mul(e.add(e.mul(n, HV), hv), e.i64(K)), channel64);
     Value raw = e.toF32(e.load(c.gType, elementPointer(e, param(kDecodeG), headIndex, c.gType)));
     Value logDecay = raw;
     if (c.gate != GateMode::Precomputed) {
@@ -146,74 +237,112 @@ LLVM::LLVMFuncOp kda::buildDecodeKernel(OpBuilder &builder, Location loc,
       Value bias = e.ifElse(e.isNull(dtBias), e.f32(), [&] { return e.f32(0.0); },
                             [&] {
                               return e.load(e.f32(), elementPointer(e, dtBias,
-                                                                    e.add(e.mul(hv, e.i64(K)), j64), e.f32()));
+                                                                    e.add(e.mul(hv, e.i64(K)), channel64), e.f32()));
                             });
       Value x = e.fadd(raw, bias);
       logDecay = c.gate == GateMode::Softplus
                      ? e.fneg(e.fmul(coefficient, e.softplus(x)))
                      : e.fmul(param(kDecodeLowerBound), e.sigmoid(e.fmul(coefficient, x)));
     }
-    e.store(e.exp(logDecay), sharedF32(layout.decay, j));
 
     Value qScale = param(kDecodeScale), kScale = e.f32(1.0);
     if (c.qkL2Norm) {
       // Sums of squares: a warp reduction, then the warps' partials.
-      Value sq = e.fmul(qj, qj), sk = e.fmul(kj, kj);
+      Value sq = e.select(ownsChannel, e.fmul(qj, qj), e.f32(0.0));
+      Value sk = e.select(ownsChannel, e.fmul(kj, kj), e.f32(0.0));
       for (int64_t m = 16; m >= 1; m /= 2) {
         sq = e.fadd(sq, e.shuffleXor(sq, m));
         sk = e.fadd(sk, e.shuffleXor(sk, m));
       }
-      Value warp = e.udiv(j, e.i32(32));
-      e.ifThen(e.eq(e.urem(j, e.i32(32)), e.i32(0)), [&] {
+      const int64_t warps = tiling.threads / 32;
+      Value warp = e.udiv(t, e.i32(32));
+      e.ifThen(e.eq(e.urem(t, e.i32(32)), e.i32(0)), [&] {
         e.store(sq, sharedF32(layout.norms, warp));
-        e.store(sk, sharedF32(layout.norms, e.add(warp, e.i32(V / 32))));
+        e.store(sk, sharedF32(layout.norms, e.add(warp, e.i32(warps))));
       });
       e.syncThreads();
       Value tq = e.f32(0.0), tk = e.f32(0.0);
-      for (int64_t w = 0; w < V / 32; ++w) {
-        tq = e.fadd(tq, e.load(e.f32(), sharedF32(layout.norms, e.i32(w))));
-        tk = e.fadd(tk, e.load(e.f32(), sharedF32(layout.norms, e.i32(V / 32 + w))));
+      for (int64_t w = 0; w < warps; ++w) {
+        tq = e.fadd(tq, sharedLoad(layout.norms, e.i32(w)));
+        tk = e.fadd(tk, sharedLoad(layout.norms, e.i32(warps + w)));
       }
       qScale = e.fdiv(qScale, e.sqrt(e.fadd(tq, e.f32(1e-6))));
       kScale = e.fdiv(kScale, e.sqrt(e.fadd(tk, e.f32(1e-6))));
     }
-    e.store(e.fmul(qj, qScale), sharedF32(layout.q, j));
-    e.store(e.fmul(kj, kScale), sharedF32(layout.k, j));
+    e.ifThen(ownsChannel, [&] {
+      e.store(e.exp(logDecay), sharedF32(layout.decay, t));
+      e.store(e.fmul(qj, qScale), sharedF32(layout.q, t));
+      e.store(e.fmul(kj, kScale), sharedF32(layout.k, t));
+    });
     e.syncThreads();
 
-    Value rawBeta = e.toF32(e.load(c.betaType, elementPointer(e, param(kDecodeBeta),
-                                                              e.add(e.mul(n, HV), hv), c.betaType)));
     Value beta = rawBeta;
     if (c.betaMode == BetaMode::Sigmoid)
       beta = e.sigmoid(rawBeta);
     else if (c.betaMode == BetaMode::SigmoidNegEigval)
       beta = e.fmul(e.f32(2.0), e.sigmoid(rawBeta));
-    Value vj = e.toF32(e.load(e.bf16(), elementPointer(e, param(kDecodeV), oIndex, e.bf16())));
 
-    // This thread's column of the state, through registers.
-    Value stateBase = e.mul(e.add(e.mul(slot, HV), hv), e.i64(K * V));
-    auto statePtr = [&](int64_t row) {
-      Value index = c.stateLayout == StateLayout::KV
-                        ? e.add(e.i64(row * V), j64)
-                        : e.add(e.mul(j64, e.i64(K)), e.i64(row));
-      return elementPointer(e, param(kDecodeStatePool), e.add(stateBase, index), c.poolType);
+    // Sums over key channels: this tile's part of column (i, x)
+    // goes to the shared row of its part; thread t < V adds column t's
+    // parts after the barrier.
+    Value part = tiling.kv ? group : lane;
+    Value partOrigin = e.gep(columnOrigin, e.mul(part, e.i32(4 * layout.partialStride)));
+    auto partialPtr = [&](int64_t i, int64_t x) {
+      return e.gep(partOrigin, e.i32(layout.partials + 4 * (tiling.kv ? x : i)));
     };
-    SmallVector<Value> column;
-    Value projection = e.f32(0.0);
-    for (int64_t r = 0; r < K; ++r) {
-      Value s = e.fmul(e.toF32(e.load(c.poolType, statePtr(r))),
-                       e.load(e.f32(), sharedF32(layout.decay, e.i32(r))));
-      column.push_back(s);
-      projection = e.fadd(projection, e.fmul(s, e.load(e.f32(), sharedF32(layout.k, e.i32(r)))));
+    auto storeColumnSums = [&](const std::function<Value(int64_t, int64_t)> &term) {
+      // kv: the lane's elements are columns; vk: the group's lines are.
+      int64_t columns = tiling.kv ? tiling.vector : tiling.span;
+      int64_t rows = tiling.kv ? tiling.span : tiling.vector;
+      for (int64_t col = 0; col < columns; ++col) {
+        Value sum = e.f32(0.0);
+        for (int64_t row = 0; row < rows; ++row)
+          sum = tiling.kv ? e.fadd(sum, term(row, col)) : e.fadd(sum, term(col, row));
+        e.store(sum, tiling.kv ? partialPtr(0, col) : partialPtr(col, 0));
+      }
+    };
+    auto columnTotal = [&] {
+      Value total = e.f32(0.0);
+      for (int64_t p = 0; p < tiling.partsPerColumn; ++p)
+        total = e.fadd(total, sharedLoad(layout.partials,
+                                         e.add(e.i32(p * layout.partialStride), t)));
+      return total;
+    };
+
+    // Pass 1: decay, then the state's projection on k^.
+    SmallVector<SmallVector<Value>> decayed(tiling.span);
+    for (int64_t i = 0; i < tiling.span; ++i)
+      for (int64_t x = 0; x < tiling.vector; ++x)
+        decayed[i].push_back(e.fmul(e.toF32(tile[i][x]),
+                                    e.load(e.f32(), rowPtr(layout.decay, i, x))));
+    storeColumnSums([&](int64_t i, int64_t x) {
+      return e.fmul(decayed[i][x], e.load(e.f32(), rowPtr(layout.k, i, x)));
+    });
+    e.syncThreads();
+    e.ifThen(ownsColumn, [&] {
+      e.store(e.fmul(beta, e.fsub(vj, columnTotal())), sharedF32(layout.u, t));
+    });
+    e.syncThreads();
+
+    // Pass 2: the rank-one update, stored in place, and the output.
+    SmallVector<SmallVector<Value>> updated(tiling.span);
+    for (int64_t i = 0; i < tiling.span; ++i) {
+      for (int64_t x = 0; x < tiling.vector; ++x)
+        updated[i].push_back(e.fadd(decayed[i][x],
+                                    e.fmul(e.load(e.f32(), rowPtr(layout.k, i, x)),
+                                           e.load(e.f32(), columnPtr(layout.u, i, x)))));
+      SmallVector<Value> stored;
+      for (Value s : updated[i])
+        stored.push_back(c.poolType.isBF16() ? e.toBF16(s) : s);
+      e.storeVector(stored, linePtr(i));
     }
-    Value u = e.fmul(beta, e.fsub(vj, projection));
-    Value out = e.f32(0.0);
-    for (int64_t r = 0; r < K; ++r) {
-      Value s = e.fadd(column[r], e.fmul(e.load(e.f32(), sharedF32(layout.k, e.i32(r))), u));
-      out = e.fadd(out, e.fmul(s, e.load(e.f32(), sharedF32(layout.q, e.i32(r)))));
-      e.store(c.poolType.isBF16() ? e.toBF16(s) : s, statePtr(r));
-    }
-    e.store(e.toBF16(out), elementPointer(e, param(kDecodeO), oIndex, e.bf16()));
+    storeColumnSums([&](int64_t i, int64_t x) {
+      return e.fmul(updated[i][x], e.load(e.f32(), rowPtr(layout.q, i, x)));
+    });
+    e.syncThreads();
+    e.ifThen(ownsColumn, [&] {
+      e.store(e.toBF16(columnTotal()), elementPointer(e, param(kDecodeO), oIndex, e.bf16()));
+    });
   });
   LLVM::ReturnOp::create(b, ValueRange{});
   return func;

@@ -107,6 +107,7 @@ static DictionaryAttr decodeManifestOf(Builder &b, const DecodeKernelConfig &c) 
       b.getNamedAttr("shared_bytes", b.getI64IntegerAttr(decodeSharedBytes(c))),
       b.getNamedAttr("pool_dtype", b.getStringAttr(typeName(c.poolType))),
       b.getNamedAttr("grid", b.getStringAttr(kDecodeGrid)),
+      b.getNamedAttr("value_blocks", b.getI64IntegerAttr(decodeValueBlocks(c))),
       b.getNamedAttr("params", b.getStringAttr(decodeParamNames())),
   };
   appendChoiceFields(b, c, fields);

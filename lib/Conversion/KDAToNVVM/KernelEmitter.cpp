@@ -111,6 +111,28 @@ Value KernelEmitter::gep(Value base, Value byteOffset) {
 }
 Value KernelEmitter::load(Type type, Value p) { return LLVM::LoadOp::create(b, type, p); }
 void KernelEmitter::store(Value value, Value p) { LLVM::StoreOp::create(b, value, p); }
+
+static unsigned accessBytes(Type element, int64_t count) {
+  return unsigned(count * element.getIntOrFloatBitWidth() / 8);
+}
+
+SmallVector<Value> KernelEmitter::loadVector(Type element, int64_t count, Value p) {
+  auto type = VectorType::get({count}, element);
+  Value vector = LLVM::LoadOp::create(b, type, p, accessBytes(element, count));
+  SmallVector<Value> elements;
+  for (int64_t i = 0; i < count; ++i)
+    elements.push_back(LLVM::ExtractElementOp::create(b, vector, i32(i)));
+  return elements;
+}
+
+void KernelEmitter::storeVector(ValueRange elements, Value p) {
+  Type element = elements.front().getType();
+  auto type = VectorType::get({int64_t(elements.size())}, element);
+  Value vector = LLVM::PoisonOp::create(b, type);
+  for (auto [i, value] : llvm::enumerate(elements))
+    vector = LLVM::InsertElementOp::create(b, vector, value, i32(i));
+  LLVM::StoreOp::create(b, vector, p, accessBytes(element, elements.size()));
+}
 Value KernelEmitter::isNull(Value p) {
   Value zero = LLVM::ZeroOp::create(b, p.getType());
   return LLVM::ICmpOp::create(b, LLVM::ICmpPredicate::eq, p, zero);
@@ -159,6 +181,7 @@ SmallVector<Value> KernelEmitter::forLoop(
 Value KernelEmitter::threadIdx() { return NVVM::ThreadIdXOp::create(b, i32()); }
 Value KernelEmitter::blockIdxX() { return NVVM::BlockIdXOp::create(b, i32()); }
 Value KernelEmitter::blockIdxY() { return NVVM::BlockIdYOp::create(b, i32()); }
+Value KernelEmitter::blockIdxZ() { return NVVM::BlockIdZOp::create(b, i32()); }
 
 void KernelEmitter::syncThreads() { NVVM::Barrier0Op::create(b); }
 

@@ -92,6 +92,10 @@ public:
   Value gep(Value base, Value byteOffset);
   Value load(Type type, Value ptr);
   void store(Value value, Value ptr);
+  /// `count` consecutive elements in one access (ld/st.v2, .v4); the
+  /// pointer must be aligned to the access size.
+  SmallVector<Value> loadVector(Type element, int64_t count, Value ptr);
+  void storeVector(ValueRange elements, Value ptr);
   Value isNull(Value ptr);
   Value isNotNull(Value ptr);
   /// A pointer's address as i64 (for descriptors).
@@ -111,6 +115,7 @@ public:
   Value threadIdx();
   Value blockIdxX();
   Value blockIdxY();
+  Value blockIdxZ();
 
   // Synchronisation.
   void syncThreads();                          // bar.sync 0

@@ -25,7 +25,7 @@ def decode(q, k, v, g, beta, state_pool, state_indices, *, scale=None,
     marks a padding row (its o row is zero, no state is touched). The gate
     and beta flags mean what they mean for chunk_kda.
 
-    On CUDA: q, k, v bf16, the pool fp32; the indices are checked on a host
+    On CUDA: q, k, v bf16, the pool fp32 and 16-byte aligned; the indices are checked on a host
     copy unless `validate_indices=False` (no device sync: the caller then
     guarantees they are distinct and below P).
     """
@@ -75,6 +75,10 @@ def decode(q, k, v, g, beta, state_pool, state_indices, *, scale=None,
         if q.dtype != torch.bfloat16 or state_pool.dtype != torch.float32:
             raise NotImplementedError("kda's GPU decode kernel takes bfloat16 q, k, v "
                                       "and a float32 state pool so far")
+        if state_pool.data_ptr() % 16:
+            raise ValueError("state_pool must start at a 16-byte aligned address on "
+                             "CUDA (the kernel moves the states in 16-byte vectors), "
+                             f"got {state_pool.data_ptr():#x}")
         if validate_indices:
             _check_indices(state_indices.cpu(), P)
         g, beta = g.float(), beta.float()

@@ -32,12 +32,14 @@ enum DecodeParam : unsigned {
 
 /// Space-separated parameter names: the manifest's `params` entry.
 std::string decodeParamNames();
-/// The grid's axes: one CTA per (sequence, value head), V threads.
-inline constexpr const char *kDecodeGrid = "sequences value_heads";
+/// The grid's axes: one CTA per (sequence, value head, block of value
+/// columns); the manifest's `value_blocks` says how many blocks.
+inline constexpr const char *kDecodeGrid = "sequences value_heads value_blocks";
 
 std::string checkDecodeSupport(const DecodeKernelConfig &config);
 int64_t decodeSharedBytes(const DecodeKernelConfig &config);
 int64_t decodeThreads(const DecodeKernelConfig &config);
+int64_t decodeValueBlocks(const DecodeKernelConfig &config);
 
 LLVM::LLVMFuncOp buildDecodeKernel(OpBuilder &builder, Location loc,
                                    const DecodeKernelConfig &config);
