@@ -815,3 +815,43 @@ func.func @forward_unranked_operand(%q: tensor<*xbf16>, %k: tensor<2x64x4x128xbf
       : (tensor<*xbf16>, tensor<2x64x4x128xbf16>, tensor<2x64x4x128xbf16>, tensor<2x64x4x128xf32>, tensor<2x64x4xbf16>) -> tensor<2x64x4x128xbf16>
   return %o : tensor<2x64x4x128xbf16>
 }
+
+// -----
+
+// kda.forward: result count without the attribute (ForwardOp::verify).
+func.func @forward_states_count(%q: tensor<2x100x4x128xbf16>, %g: tensor<2x100x4x128xf32>, %beta: tensor<2x100x4xbf16>) {
+  // expected-error @below {{'kda.forward' op expects at most 2 results (o, final_state), got 3}}
+  %o, %s, %h = kda.forward %q, %q, %q, %g, %beta
+      : (tensor<2x100x4x128xbf16>, tensor<2x100x4x128xbf16>, tensor<2x100x4x128xbf16>, tensor<2x100x4x128xf32>, tensor<2x100x4xbf16>) -> (tensor<2x100x4x128xbf16>, tensor<2x4x128x128xf32>, tensor<2x2x4x128x128xf32>)
+  return
+}
+
+// -----
+
+// kda.forward: attribute 'intermediate_states' without its result (ForwardOp::verify).
+func.func @forward_intermediate_missing(%q: tensor<2x100x4x128xbf16>, %g: tensor<2x100x4x128xf32>, %beta: tensor<2x100x4xbf16>) {
+  // expected-error @below {{'kda.forward' op attribute 'intermediate_states' requires a last result for the intermediate states}}
+  %o = kda.forward %q, %q, %q, %g, %beta {intermediate_states}
+      : (tensor<2x100x4x128xbf16>, tensor<2x100x4x128xbf16>, tensor<2x100x4x128xbf16>, tensor<2x100x4x128xf32>, tensor<2x100x4xbf16>) -> tensor<2x100x4x128xbf16>
+  return
+}
+
+// -----
+
+// kda.forward: shape of result 'intermediate_states', NT = ceil(T / C) (Checker::shape).
+func.func @forward_intermediate_shape(%q: tensor<2x100x4x128xbf16>, %g: tensor<2x100x4x128xf32>, %beta: tensor<2x100x4xbf16>) {
+  // expected-error @below {{'kda.forward' op result 'intermediate_states' must have shape [B, NT, HV, K, V] = [2, 2, 4, 128, 128], got [2, 1, 4, 128, 128]}}
+  %o, %h = kda.forward %q, %q, %q, %g, %beta {intermediate_states}
+      : (tensor<2x100x4x128xbf16>, tensor<2x100x4x128xbf16>, tensor<2x100x4x128xbf16>, tensor<2x100x4x128xf32>, tensor<2x100x4xbf16>) -> (tensor<2x100x4x128xbf16>, tensor<2x1x4x128x128xf32>)
+  return
+}
+
+// -----
+
+// kda.forward: element type of result 'intermediate_states' (Checker::element, bf16 or f32).
+func.func @forward_intermediate_element(%q: tensor<2x100x4x128xbf16>, %g: tensor<2x100x4x128xf32>, %beta: tensor<2x100x4xbf16>) {
+  // expected-error @below {{'kda.forward' op result 'intermediate_states' must have element type}}
+  %o, %s, %h = kda.forward %q, %q, %q, %g, %beta {intermediate_states}
+      : (tensor<2x100x4x128xbf16>, tensor<2x100x4x128xbf16>, tensor<2x100x4x128xbf16>, tensor<2x100x4x128xf32>, tensor<2x100x4xbf16>) -> (tensor<2x100x4x128xbf16>, tensor<2x4x128x128xf32>, tensor<2x2x4x128x128xf16>)
+  return
+}

@@ -259,3 +259,26 @@ func.func @decode_dynamic(%q: tensor<?x4x128xf32>, %k: tensor<?x4x128xf32>, %v: 
       : (tensor<?x4x128xf32>, tensor<?x4x128xf32>, tensor<?x4x128xf32>, tensor<?x4x128xf32>, tensor<?x4xf32>, tensor<?x4x128x128xf32>, tensor<?xi64>) -> (tensor<?x4x128xf32>, tensor<?x4x128x128xf32>)
   return %o, %p : tensor<?x4x128xf32>, tensor<?x4x128x128xf32>
 }
+
+// Intermediate states (the state entering every chunk) with the final
+// state: fixed lengths, T = 100, chunk 64 -> NT = 2.
+// CHECK-LABEL: func.func @forward_intermediate_states(
+// CHECK:         %{{.*}}, %{{.*}}:2 = kda.forward %{{[a-z0-9_]+}}, %{{[a-z0-9_]+}}, %{{[a-z0-9_]+}}, %{{[a-z0-9_]+}}, %{{[a-z0-9_]+}} {intermediate_states}
+// CHECK-SAME:    -> (tensor<2x100x4x128xbf16>, tensor<2x4x128x128xf32>, tensor<2x2x4x128x128xbf16>)
+func.func @forward_intermediate_states(%q: tensor<2x100x4x128xbf16>, %g: tensor<2x100x4x128xf32>, %beta: tensor<2x100x4xbf16>) -> (tensor<2x100x4x128xbf16>, tensor<2x4x128x128xf32>, tensor<2x2x4x128x128xbf16>) {
+  %o, %s, %h = kda.forward %q, %q, %q, %g, %beta {intermediate_states}
+      : (tensor<2x100x4x128xbf16>, tensor<2x100x4x128xbf16>, tensor<2x100x4x128xbf16>, tensor<2x100x4x128xf32>, tensor<2x100x4xbf16>) -> (tensor<2x100x4x128xbf16>, tensor<2x4x128x128xf32>, tensor<2x2x4x128x128xbf16>)
+  return %o, %s, %h : tensor<2x100x4x128xbf16>, tensor<2x4x128x128xf32>, tensor<2x2x4x128x128xbf16>
+}
+
+// Intermediate states without the final state, varlen with i32 offsets
+// and the vk layout: NT is the sum of the sequences' chunk counts.
+// CHECK-LABEL: func.func @forward_intermediate_states_varlen(
+// CHECK:         %{{.*}}, %{{.*}} = kda.forward %{{[a-z0-9_]+}}, %{{[a-z0-9_]+}}, %{{[a-z0-9_]+}}, %{{[a-z0-9_]+}}, %{{[a-z0-9_]+}} cu_seqlens(%{{[a-z0-9_]+}}) {chunk_size = 16 : i64, intermediate_states, state_layout = #kda.state_layout<vk>}
+// CHECK-SAME:    -> (tensor<1x256x4x128xbf16>, tensor<1x?x4x128x128xf32>)
+func.func @forward_intermediate_states_varlen(%q: tensor<1x256x4x128xbf16>, %g: tensor<1x256x4x128xf32>, %beta: tensor<1x256x4xbf16>, %cu: tensor<5xi32>) -> (tensor<1x256x4x128xbf16>, tensor<1x?x4x128x128xf32>) {
+  %o, %h = kda.forward %q, %q, %q, %g, %beta cu_seqlens(%cu)
+      {chunk_size = 16, intermediate_states, state_layout = #kda.state_layout<vk>}
+      : (tensor<1x256x4x128xbf16>, tensor<1x256x4x128xbf16>, tensor<1x256x4x128xbf16>, tensor<1x256x4x128xf32>, tensor<1x256x4xbf16>, tensor<5xi32>) -> (tensor<1x256x4x128xbf16>, tensor<1x?x4x128x128xf32>)
+  return %o, %h : tensor<1x256x4x128xbf16>, tensor<1x?x4x128x128xf32>
+}

@@ -322,10 +322,34 @@ LogicalResult ForwardOp::verify() {
                          {B, T, d.HV, d.V})) ||
       failed(check.sameElement("result 'o'", o, "'q'", q.getElementType())))
     return failure();
+  const size_t expectedStates = 1 + (getIntermediateStates() ? 1 : 0);
+  if (getStates().size() > expectedStates)
+    return emitOpError() << "expects at most " << expectedStates + 1
+                         << " results (o, final_state"
+                         << (getIntermediateStates() ? ", the intermediate states" : "")
+                         << "), got " << getStates().size() + 1;
+  if (getIntermediateStates() && getStates().empty())
+    return emitOpError() << "attribute 'intermediate_states' requires a last result "
+                         << "for the intermediate states";
   if (Value finalState = getFinalState()) {
     RankedTensorType s = tensorType(finalState);
     if (failed(check.shape("result 'final_state'", s, symbols, state)) ||
         failed(check.element("result 'final_state'", s, kGateOrState)))
+      return failure();
+  }
+  if (Value intermediate = getIntermediateStatesResult()) {
+    // [B, NT, HV, K, V]: NT is known for fixed lengths only.
+    int64_t chunks = ShapedType::kDynamic;
+    if (!getCuSeqlens() && !ShapedType::isDynamic(T))
+      chunks = (T + getChunkSize() - 1) / getChunkSize();
+    SmallVector<int64_t> shape = stateShape(layout, B, d);
+    shape.insert(shape.begin() + 1, chunks);
+    RankedTensorType h = tensorType(intermediate);
+    if (failed(check.shape("result 'intermediate_states'", h,
+                           layout == StateLayout::KV ? "[B, NT, HV, K, V]"
+                                                     : "[B, NT, HV, V, K]",
+                           shape)) ||
+        failed(check.element("result 'intermediate_states'", h, kGateOrState)))
       return failure();
   }
   return success();

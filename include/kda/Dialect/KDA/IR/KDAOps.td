@@ -32,8 +32,12 @@ defvar KDA_ModeAttrs = (ins
 def KDA_ForwardOp : KDA_Op<"forward", [AttrSizedOperandSegments, Pure]> {
   let summary = "Kimi Delta Attention forward over fixed or varlen batches";
   let description = [{
-    Computes `o` (and, when the second result is present, the state after
-    each sequence's last token) for a batch of sequences.
+    Computes `o` (and, when a second result is present, the state after
+    each sequence's last token) for a batch of sequences. With the
+    `intermediate_states` unit attribute a last result holds the state
+    entering every chunk of every sequence (fla's
+    `return_intermediate_states`, for prefix caching and speculative
+    decoding).
 
     | operand | shape | element type |
     |---|---|---|
@@ -48,7 +52,12 @@ def KDA_ForwardOp : KDA_Op<"forward", [AttrSizedOperandSegments, Pure]> {
 
     Results: `o` is `[B, T, HV, V]` with `q`'s element type; the optional
     `final_state` has the state shape, f32 or bf16. `N` is `B` without
-    `cu_seqlens`, else its length minus one.
+    `cu_seqlens`, else its length minus one. With `intermediate_states`,
+    the last result is `[B, NT, HV, K, V]` (`[B, NT, HV, V, K]` for `vk`),
+    f32 or bf16: entry `[b, i]` is the state entering tokens `i * C ..` of
+    sequence `b` (`NT = ceil(T / C)`, `C` the chunk size); with
+    `cu_seqlens`, `B == 1` and the sequences' chunks follow each other
+    (`NT` = the sum over sequences of `ceil(T_n / C)`).
 
     Attributes:
     - `gate`: `precomputed` (g is the log decay), `softplus`
@@ -60,6 +69,8 @@ def KDA_ForwardOp : KDA_Op<"forward", [AttrSizedOperandSegments, Pure]> {
     - `scale`: positive; defaults to `K^-0.5`.
     - `chunk_size`: 16, 32 or 64 tokens per chunk of the chunked form.
     - `state_layout`: `kv` (`[.., K, V]`) or `vk` (`[.., V, K]`, FlashKDA's).
+    - `intermediate_states`: the last result holds the chunks' entering
+      states.
 
     Example (FlashKDA's configuration, varlen, final state produced):
 
@@ -86,10 +97,25 @@ def KDA_ForwardOp : KDA_Op<"forward", [AttrSizedOperandSegments, Pure]> {
     Optional<AnyRankedTensor>:$dt_bias,
     Optional<AnyRankedTensor>:$initial_state,
     Optional<AnyRankedTensor>:$cu_seqlens,
-    DefaultValuedAttr<I64Attr, "64">:$chunk_size
+    DefaultValuedAttr<I64Attr, "64">:$chunk_size,
+    UnitAttr:$intermediate_states
   ), KDA_ModeAttrs);
-  let results = (outs AnyRankedTensor:$o,
-                      Optional<AnyRankedTensor>:$final_state);
+  // final_state and the intermediate states are both optional: one
+  // variadic list keeps the custom form unambiguous, the attribute says
+  // whether its last entry is the intermediate states.
+  let results = (outs AnyRankedTensor:$o, Variadic<AnyRankedTensor>:$states);
+  let extraClassDeclaration = [{
+    /// The state after each sequence's last token, or null.
+    ::mlir::Value getFinalState() {
+      size_t finalStates = getStates().size() - (getIntermediateStates() ? 1 : 0);
+      return finalStates == 1 ? getStates().front() : ::mlir::Value();
+    }
+    /// The states entering every chunk, or null.
+    ::mlir::Value getIntermediateStatesResult() {
+      return getIntermediateStates() && !getStates().empty() ? getStates().back()
+                                                             : ::mlir::Value();
+    }
+  }];
 
   let assemblyFormat = [{
     $q `,` $k `,` $v `,` $g `,` $beta
