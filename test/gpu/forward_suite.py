@@ -307,6 +307,9 @@ def full_cases(seed):
         for v_first in (False, True):
             add(f"decode {mode} {'vk' if v_first else 'kv'} N=48 P=64 HV=4",
                 ("decode", (mode, v_first)))
+    for mode, v_first in (("softplus", False), ("precomputed", True), ("flashkda", True)):
+        add(f"decode K=64 {mode} {'vk' if v_first else 'kv'} N=48 P=64 HV=4",
+            ("decode", (mode, v_first, 64)))
     add("decode refuses a state pool off 16-byte alignment", ("decode-misaligned", None))
     # Intermediate states (fla's return_intermediate_states), bf16.
     add("intermediate states, chunk 64, B=2 T=200 H=2",
@@ -327,6 +330,10 @@ def check_case(name, case, log):
     tag = None
     if isinstance(case[0], str):
         tag, case = case
+    if tag == "decode":
+        return check_decode(name, *case)
+    if tag == "decode-misaligned":
+        return check_decode_misaligned(name)
     x, opts = case
     if tag == "agreement":
         o_c, s_c = reference(x, opts)
@@ -337,10 +344,6 @@ def check_case(name, case, log):
         return ok and check(name, x, opts, log)
     if tag and tag.startswith("intermediate"):
         return check_intermediate(name, x, opts, int(tag.split(":")[1]))
-    if tag == "decode":
-        return check_decode(name, *case)
-    if tag == "decode-misaligned":
-        return check_decode_misaligned(name)
     if tag == "int32":
         x = dict(x, cu_seqlens=x["cu_seqlens"].to(torch.int32))
     if tag == "nofinal":
@@ -381,7 +384,7 @@ def check_intermediate(name, x, opts, chunk_size):
     return ok
 
 
-def check_decode(name, mode, v_first, N=48, P=64, H=2, HV=4, K=128, seed=0):
+def check_decode(name, mode, v_first, K=128, N=48, P=64, H=2, HV=4, seed=0):
     """The decode kernel against the CPU reference: o and every pool slot
     (the updated ones and the untouched ones), padding rows included."""
     gen = torch.Generator().manual_seed(seed)
