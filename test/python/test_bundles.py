@@ -17,7 +17,7 @@ REQUIRED = {"op", "kernel", "threads", "shared_bytes", "head_dim_k", "head_dim_v
             "beta_dtype", "grid", "params"}
 REQUIRED_BY_OP = {"forward": {"chunk_size", "initial_state_dtype", "final_state_dtype",
                               "tensor_maps", "tensor_map_box_rows", "tensor_map_swizzle"},
-                  "decode": {"pool_dtype"}}
+                  "decode": {"pool_dtype", "value_blocks"}}
 
 
 def ptxas():
@@ -41,9 +41,9 @@ def test_the_build_ships_bundles():
     # Forward: 2 state dtypes x 2 layouts x (K = 128: FlashKDA's mode and
     # the softplus mode, each with f32 and bf16 g and beta, and the
     # precomputed gate; K = 64: the three modes with f32 g and beta).
-    # Decode: the three modes x 2 layouts at K = 128.
+    # Decode: the three modes x 2 layouts at K = 128 and at K = 64.
     ops = [read_bundle(p)[0]["op"] for p in BUNDLES]
-    assert ops.count("forward") == 32 and ops.count("decode") == 6, ops
+    assert ops.count("forward") == 32 and ops.count("decode") == 12, ops
 
 
 @pytest.mark.parametrize("path", BUNDLES, ids=lambda p: p.stem)
@@ -58,8 +58,11 @@ def test_bundle(path, tmp_path):
         # U, W; K/16 k-steps of V' and of O; O += V' Aqk; the state update
         assert ptx.count("wgmma.mma_async") == 4 + int(manifest["head_dim_k"]) // 8
         assert ptx.count("cp.async.bulk.tensor") == 4
-    else:  # a matrix-vector step: one thread per value column, no tensor cores
-        assert int(manifest["threads"]) == int(manifest["head_dim_v"])
+    else:  # a rank-one update: 64-float tiles of the state in 16-byte vectors
+        K, V = int(manifest["head_dim_k"]), int(manifest["head_dim_v"])
+        assert int(manifest["threads"]) * 64 == K * V // int(manifest["value_blocks"])
+        assert ptx.count("ld.global.v4.b32") == ptx.count("st.global.v4.b32") == 16
+        assert "wgmma" not in ptx
     source = tmp_path / "kernel.ptx"
     source.write_text(ptx)
     result = subprocess.run([ptxas(), "-arch=sm_90a", str(source), "-o",
