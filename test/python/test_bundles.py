@@ -58,10 +58,12 @@ def test_bundle(path, tmp_path):
         # U, W; K/16 k-steps of V' and of O; O += V' Aqk; the state update
         assert ptx.count("wgmma.mma_async") == 4 + int(manifest["head_dim_k"]) // 8
         assert ptx.count("cp.async.bulk.tensor") == 4
-    else:  # a rank-one update: 64-float tiles of the state in 16-byte vectors
+    else:  # a rank-one update: 64-float tiles of the state, copied into
+        # shared memory and written back in 16-byte pieces
         K, V = int(manifest["head_dim_k"]), int(manifest["head_dim_v"])
         assert int(manifest["threads"]) * 64 == K * V // int(manifest["value_blocks"])
-        assert ptx.count("ld.global.v4.b32") == ptx.count("st.global.v4.b32") == 16
+        assert ptx.count("cp.async.cg.shared.global") == 16
+        assert ptx.count("st.global.v4.b32") == 16
         assert "wgmma" not in ptx
     source = tmp_path / "kernel.ptx"
     source.write_text(ptx)

@@ -1,13 +1,15 @@
 //===- DecodeKernel.cpp - The kda.decode kernel -----------------*- C++ -*-===//
 //
-// One CTA per (sequence, value head). The step is a rank-one update of the
-// K x V state, memory-bound on reading and writing it once, so the CTA's
-// 2V threads tile the state with vector accesses along its contiguous axis
-// (columns for the kv layout, rows for vk) and hold their tile in
-// registers between the read and the write:
+// One CTA per (sequence, value head, block of value columns). The step is
+// a rank-one update of the K x V state, memory-bound on reading and writing
+// it once, so the CTA's threads tile the state with 16-byte accesses along
+// its contiguous axis (columns for the kv layout, rows for vk). Each thread
+// copies its tile into shared memory asynchronously (cp.async): no
+// registers wait on the copy, so as many CTAs fit on an SM as shared memory
+// allows, and that many tiles are in flight:
 //
 //   shared: k^, q^ (l2-normalised, q scaled) and the decay exp(g) per key
-//           channel, computed while the state loads are in flight
+//           channel, computed while the tile copies are in flight
 //   pass 1: s = decay_c S[c][j];  e_j = sum_c s k^_c   (partial sums per
 //           tile, added across tiles through shared memory)
 //   u_j = beta (v_j - e_j)
@@ -59,11 +61,12 @@ namespace {
 /// across CTAs buys resident CTAs (and overlap of their phases) at the
 /// price of preparing q, k and the decay once per block.
 constexpr int64_t kDecodeValueBlock = 64;
-/// Floats of the state each thread holds between the read and the write.
+/// Elements of the state each thread copies, updates and writes back.
 constexpr int64_t kDecodeTileFloats = 64;
-/// Registers a thread may use: 64 for the tile, the rest for addresses
-/// and sums, without spilling.
-constexpr int64_t kDecodeRegisters = 128;
+/// Shared memory an SM gives its CTAs (sm_90: 228 KB, 1 KB reserved per
+/// CTA) and the most CTAs worth asking ptxas to fit.
+constexpr int64_t kSharedPerSM = 228 * 1024;
+constexpr int64_t kMaxCTAsPerSM = 8;
 
 /// How the CTA's threads tile its K x Vb block of the state. `lanes`
 /// threads cover the contiguous axis (the block's columns for kv, K for
@@ -87,14 +90,17 @@ struct DecodeTiling {
   }
 };
 
-/// Shared memory (f32): k^, q^, decay [K]; u [columns]; one partial sum
-/// per warp for each of the two l2 norms; the partial sums over key
-/// channels, one row of columns + 1 (padded against bank conflicts) per
-/// part.
+/// Shared memory: the threads' tiles, line i of every thread together
+/// (conflict-free 16-byte accesses); then (f32) k^, q^, decay [K]; u
+/// [columns]; one partial sum per warp for each of the two l2 norms; the
+/// partial sums over key channels, one row of columns + 1 (padded against
+/// bank conflicts) per part.
 struct DecodeShared {
-  int64_t k, q, decay, u, norms, partials, partialStride, total;
+  int64_t tile, lineBytes, k, q, decay, u, norms, partials, partialStride, total;
   DecodeShared(const DecodeKernelConfig &c, const DecodeTiling &t) {
-    k = 0;
+    tile = 0;
+    lineBytes = t.vector * c.poolType.getIntOrFloatBitWidth() / 8;
+    k = tile + t.span * t.threads * lineBytes;
     q = k + 4 * c.headDimK;
     decay = q + 4 * c.headDimK;
     u = decay + 4 * c.headDimK;
@@ -143,9 +149,11 @@ LLVM::LLVMFuncOp kda::buildDecodeKernel(OpBuilder &builder, Location loc,
   func->setAttr("nvvm.kernel", builder.getUnitAttr());
   func->setAttr("nvvm.reqntid",
                 builder.getDenseI32ArrayAttr({int32_t(tiling.threads), 1, 1}));
-  // Resident CTAs are what keeps loads in flight: bound the registers.
+  // Resident CTAs are what keeps copies in flight: as many as shared memory
+  // allows, registers bounded to match.
   func->setAttr("nvvm.minctasm",
-                builder.getI32IntegerAttr(65536 / (tiling.threads * kDecodeRegisters)));
+                builder.getI32IntegerAttr(std::min(
+                    kMaxCTAsPerSM, kSharedPerSM / (layout.total + 1024))));
 
   Block *entry = func.addEntryBlock(builder);
   OpBuilder::InsertionGuard guard(builder);
@@ -216,9 +224,22 @@ LLVM::LLVMFuncOp kda::buildDecodeKernel(OpBuilder &builder, Location loc,
     auto linePtr = [&](int64_t i) {
       return e.gep(tileOrigin, e.i64(i * lineLength * c.poolType.getIntOrFloatBitWidth() / 8));
     };
-    SmallVector<SmallVector<Value>> tile;
+    Value tileSlot = e.gep(smem, e.add(e.i32(layout.tile), e.mul(t, e.i32(layout.lineBytes))));
+    auto sharedLinePtr = [&](int64_t i) {
+      return e.gep(tileSlot, e.i32(i * tiling.threads * layout.lineBytes));
+    };
     for (int64_t i = 0; i < tiling.span; ++i)
-      tile.push_back(e.loadVector(c.poolType, tiling.vector, linePtr(i)));
+      e.copyAsync(sharedLinePtr(i), linePtr(i), layout.lineBytes);
+    e.commitAsyncCopies();
+    // Line i of the tile, from shared memory (each thread reads only what
+    // it copied, so its own wait suffices); read once per pass rather than
+    // held in registers across the barriers between them.
+    auto tileLine = [&](int64_t i) {
+      SmallVector<Value> line;
+      for (Value v : e.loadVector(c.poolType, tiling.vector, sharedLinePtr(i)))
+        line.push_back(e.toF32(v));
+      return line;
+    };
 
     // q, k rows of head h and the decay of value head hv: thread t < K
     // prepares channel t; the others read a valid channel and discard it.
@@ -290,16 +311,25 @@ LLVM::LLVMFuncOp kda::buildDecodeKernel(OpBuilder &builder, Location loc,
     auto partialPtr = [&](int64_t i, int64_t x) {
       return e.gep(partOrigin, e.i32(layout.partials + 4 * (tiling.kv ? x : i)));
     };
-    auto storeColumnSums = [&](const std::function<Value(int64_t, int64_t)> &term) {
-      // kv: the lane's elements are columns; vk: the group's lines are.
-      int64_t columns = tiling.kv ? tiling.vector : tiling.span;
-      int64_t rows = tiling.kv ? tiling.span : tiling.vector;
-      for (int64_t col = 0; col < columns; ++col) {
-        Value sum = e.f32(0.0);
-        for (int64_t row = 0; row < rows; ++row)
-          sum = tiling.kv ? e.fadd(sum, term(row, col)) : e.fadd(sum, term(col, row));
-        e.store(sum, tiling.kv ? partialPtr(0, col) : partialPtr(col, 0));
+    // kv lines are rows: each element is summed across the lines into its
+    // column's part; vk lines are columns: a line sums to its column's part.
+    auto storeColumnSums = [&](const std::function<SmallVector<Value>(int64_t)> &lineTerms) {
+      SmallVector<Value> sums(tiling.vector, e.f32(0.0));
+      for (int64_t i = 0; i < tiling.span; ++i) {
+        SmallVector<Value> terms = lineTerms(i);
+        if (tiling.kv) {
+          for (int64_t x = 0; x < tiling.vector; ++x)
+            sums[x] = e.fadd(sums[x], terms[x]);
+          continue;
+        }
+        Value sum = terms[0];
+        for (int64_t x = 1; x < tiling.vector; ++x)
+          sum = e.fadd(sum, terms[x]);
+        e.store(sum, partialPtr(i, 0));
       }
+      if (tiling.kv)
+        for (int64_t x = 0; x < tiling.vector; ++x)
+          e.store(sums[x], partialPtr(0, x));
     };
     auto columnTotal = [&] {
       Value total = e.f32(0.0);
@@ -309,14 +339,21 @@ LLVM::LLVMFuncOp kda::buildDecodeKernel(OpBuilder &builder, Location loc,
       return total;
     };
 
-    // Pass 1: decay, then the state's projection on k^.
-    SmallVector<SmallVector<Value>> decayed(tiling.span);
-    for (int64_t i = 0; i < tiling.span; ++i)
+    // The decayed state s = decay_c S[c][j], from the tile's line i.
+    auto decayedLine = [&](int64_t i) {
+      SmallVector<Value> line = tileLine(i);
       for (int64_t x = 0; x < tiling.vector; ++x)
-        decayed[i].push_back(e.fmul(e.toF32(tile[i][x]),
-                                    e.load(e.f32(), rowPtr(layout.decay, i, x))));
-    storeColumnSums([&](int64_t i, int64_t x) {
-      return e.fmul(decayed[i][x], e.load(e.f32(), rowPtr(layout.k, i, x)));
+        line[x] = e.fmul(line[x], e.load(e.f32(), rowPtr(layout.decay, i, x)));
+      return line;
+    };
+
+    // Pass 1: the decayed state's projection on k^.
+    e.waitAsyncCopies(0);
+    storeColumnSums([&](int64_t i) {
+      SmallVector<Value> terms = decayedLine(i);
+      for (int64_t x = 0; x < tiling.vector; ++x)
+        terms[x] = e.fmul(terms[x], e.load(e.f32(), rowPtr(layout.k, i, x)));
+      return terms;
     });
     e.syncThreads();
     e.ifThen(ownsColumn, [&] {
@@ -325,19 +362,16 @@ LLVM::LLVMFuncOp kda::buildDecodeKernel(OpBuilder &builder, Location loc,
     e.syncThreads();
 
     // Pass 2: the rank-one update, stored in place, and the output.
-    SmallVector<SmallVector<Value>> updated(tiling.span);
-    for (int64_t i = 0; i < tiling.span; ++i) {
-      for (int64_t x = 0; x < tiling.vector; ++x)
-        updated[i].push_back(e.fadd(decayed[i][x],
-                                    e.fmul(e.load(e.f32(), rowPtr(layout.k, i, x)),
-                                           e.load(e.f32(), columnPtr(layout.u, i, x)))));
-      SmallVector<Value> stored;
-      for (Value s : updated[i])
-        stored.push_back(c.poolType.isBF16() ? e.toBF16(s) : s);
+    storeColumnSums([&](int64_t i) {
+      SmallVector<Value> updated = decayedLine(i), stored, terms;
+      for (int64_t x = 0; x < tiling.vector; ++x) {
+        updated[x] = e.fadd(updated[x], e.fmul(e.load(e.f32(), rowPtr(layout.k, i, x)),
+                                               e.load(e.f32(), columnPtr(layout.u, i, x))));
+        stored.push_back(c.poolType.isBF16() ? e.toBF16(updated[x]) : updated[x]);
+        terms.push_back(e.fmul(updated[x], e.load(e.f32(), rowPtr(layout.q, i, x))));
+      }
       e.storeVector(stored, linePtr(i));
-    }
-    storeColumnSums([&](int64_t i, int64_t x) {
-      return e.fmul(updated[i][x], e.load(e.f32(), rowPtr(layout.q, i, x)));
+      return terms;
     });
     e.syncThreads();
     e.ifThen(ownsColumn, [&] {

@@ -196,6 +196,19 @@ void KernelEmitter::fenceProxyAsyncShared() {
       NVVM::SharedSpaceAttr::get(b.getContext(), NVVM::SharedSpace::shared_cta));
 }
 
+void KernelEmitter::copyAsync(Value sharedDst, Value globalSrc, int64_t bytes) {
+  auto modifier = bytes == 16 ? NVVM::LoadCacheModifierKind::CG : NVVM::LoadCacheModifierKind::CA;
+  NVVM::CpAsyncOp::create(b, sharedDst, globalSrc, b.getI32IntegerAttr(bytes),
+                          NVVM::LoadCacheModifierKindAttr::get(b.getContext(), modifier),
+                          Value());
+}
+
+void KernelEmitter::commitAsyncCopies() { NVVM::CpAsyncCommitGroupOp::create(b); }
+
+void KernelEmitter::waitAsyncCopies(int64_t pending) {
+  NVVM::CpAsyncWaitGroupOp::create(b, b.getI32IntegerAttr(pending));
+}
+
 Value KernelEmitter::shuffleXor(Value value, int64_t laneMask) {
   return NVVM::ShflOp::create(
       b, f32(), i32(-1), value, i32(laneMask), i32(0x1f),

@@ -121,6 +121,12 @@ public:
   void syncThreads();                          // bar.sync 0
   void namedBarrier(Value id, int64_t threads);
   void fenceProxyAsyncShared();                // generic -> async proxy
+  /// cp.async of 4, 8 or 16 bytes global -> shared (16 bypasses L1), its
+  /// group commit, and the wait until at most `pending` groups are in
+  /// flight; the copies are then visible to the thread that issued them.
+  void copyAsync(Value sharedDst, Value globalSrc, int64_t bytes);
+  void commitAsyncCopies();
+  void waitAsyncCopies(int64_t pending);
   /// butterfly shuffle within a warp
   Value shuffleXor(Value value, int64_t laneMask);
 
