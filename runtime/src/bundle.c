@@ -128,10 +128,10 @@ kda_status kda_bundle_load_data(kda_context *context, const char *data, size_t s
     }
     if (s == KDA_OK && strcmp(op, "decode") == 0) {
       s = read_integer(b, "value_blocks", &b->value_blocks);
-      if (s == KDA_OK && (b->value_blocks < 1 || b->value_blocks > 65535))
+      if (s == KDA_OK && (b->value_blocks < 1 || b->value_blocks > KDA_MAX_GRID_YZ))
         s = kda_context_fail(context, KDA_ERR_INVALID_ARGUMENT,
-                             "bundle manifest: value_blocks = %lld, expected 1 to 65535",
-                             (long long)b->value_blocks);
+                             "bundle manifest: value_blocks = %lld, expected 1 to %d",
+                             (long long)b->value_blocks, KDA_MAX_GRID_YZ);
     }
     if (s == KDA_OK)
       s = kda_module_load_ptx(context, text, &b->module);

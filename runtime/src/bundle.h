@@ -20,6 +20,9 @@ struct kda_bundle {
   int64_t value_blocks; /* decode: CTAs per (sequence, value head) */
 };
 
+/* The most CTAs a launch grid may have along y or z (x allows 2^31 - 1). */
+#define KDA_MAX_GRID_YZ 65535
+
 /* Manifest spellings of the call's choices. */
 const char *kda_gate_name(kda_gate_mode mode);
 const char *kda_beta_name(kda_beta_mode mode);

@@ -37,7 +37,7 @@ kda_status kda_decode(kda_bundle *b, const kda_decode_args *a, void *stream) {
                             "argument 'state_pool': its address %p must be %u-byte aligned "
                             "for the GPU kernel's vector accesses",
                             a->state_pool.data, (unsigned)kPoolAlignment);
-  if (a->num_value_heads > 65535 || a->num_seqs > INT32_MAX)
+  if (a->num_value_heads > KDA_MAX_GRID_YZ || a->num_seqs > INT32_MAX)
     return kda_context_fail(b->context, KDA_ERR_UNSUPPORTED,
                             "%lld sequences x %lld value heads exceed the launch grid",
                             (long long)a->num_seqs, (long long)a->num_value_heads);

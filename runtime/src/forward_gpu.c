@@ -20,9 +20,6 @@ static const char kParams[] =
 static const char kGrid[] = "sequences value_heads";
 static const char kTensorMaps[] = "q k v g";
 
-/* Longest a grid's y dimension may be (value heads). */
-static const int64_t kMaxGridY = 65535;
-
 kda_status kda_bundle_check(kda_bundle *b, const kda_forward_args *a) {
   if (!b)
     return KDA_ERR_INVALID_ARGUMENT;
@@ -63,10 +60,10 @@ kda_status kda_bundle_check(kda_bundle *b, const kda_forward_args *a) {
                               (long long)b->chunk_size,
                               (long long)a->intermediate_interval);
   }
-  if (a->num_value_heads > kMaxGridY)
+  if (a->num_value_heads > KDA_MAX_GRID_YZ)
     return kda_context_fail(b->context, KDA_ERR_UNSUPPORTED,
                             "num_value_heads = %lld: the launch grid allows at most %lld",
-                            (long long)a->num_value_heads, (long long)kMaxGridY);
+                            (long long)a->num_value_heads, (long long)KDA_MAX_GRID_YZ);
   int64_t N = a->cu_seqlens.data ? a->num_seqs : a->batch;
   if (N > INT32_MAX || a->batch * a->seq_len > INT32_MAX)
     return kda_context_fail(b->context, KDA_ERR_UNSUPPORTED,

@@ -58,12 +58,17 @@ def manifests():
     return _manifests
 
 
+_matches = {}
+
+
 def match_bundle(wanted):
-    """The bundle whose manifest has every (key, value) of `wanted`, or None."""
-    for path, manifest in manifests().items():
-        if all(manifest.get(k) == v for k, v in wanted.items()):
-            return path
-    return None
+    """The bundle whose manifest has every (key, value) of `wanted`, or None
+    (looked up once per configuration: this runs on every call)."""
+    key = tuple(sorted(wanted.items()))
+    if key not in _matches:
+        _matches[key] = next((path for path, manifest in manifests().items()
+                              if all(manifest.get(k) == v for k, v in wanted.items())), None)
+    return _matches[key]
 
 
 def find_bundle(wanted):

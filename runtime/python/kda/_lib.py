@@ -29,6 +29,19 @@ def tensor(x, code):
     return Tensor(x.data_ptr() if x is not None else None, code)
 
 
+# Runs of fields kda_forward_args and kda_decode_args share (kda.h), in
+# their C order.
+_INPUT_FIELDS = [(name, Tensor) for name in ("q", "k", "v", "g", "beta", "A_log", "dt_bias")]
+_MODE_FIELDS = [
+    ("scale", ctypes.c_double),
+    ("gate", ctypes.c_int),
+    ("lower_bound", ctypes.c_double),
+    ("qk_l2norm", ctypes.c_int),
+    ("beta_mode", ctypes.c_int),
+    ("state_layout", ctypes.c_int),
+]
+
+
 class ForwardArgs(ctypes.Structure):
     _fields_ = [
         ("batch", ctypes.c_int64),
@@ -38,23 +51,12 @@ class ForwardArgs(ctypes.Structure):
         ("head_dim_k", ctypes.c_int64),
         ("head_dim_v", ctypes.c_int64),
         ("num_seqs", ctypes.c_int64),
-        ("q", Tensor),
-        ("k", Tensor),
-        ("v", Tensor),
-        ("g", Tensor),
-        ("beta", Tensor),
-        ("A_log", Tensor),
-        ("dt_bias", Tensor),
+        *_INPUT_FIELDS,
         ("initial_state", Tensor),
         ("cu_seqlens", Tensor),
         ("o", Tensor),
         ("final_state", Tensor),
-        ("scale", ctypes.c_double),
-        ("gate", ctypes.c_int),
-        ("lower_bound", ctypes.c_double),
-        ("qk_l2norm", ctypes.c_int),
-        ("beta_mode", ctypes.c_int),
-        ("state_layout", ctypes.c_int),
+        *_MODE_FIELDS,
         ("intermediate_states", Tensor),
         ("intermediate_interval", ctypes.c_int64),
     ]
@@ -68,22 +70,11 @@ class DecodeArgs(ctypes.Structure):
         ("head_dim_k", ctypes.c_int64),
         ("head_dim_v", ctypes.c_int64),
         ("pool_size", ctypes.c_int64),
-        ("q", Tensor),
-        ("k", Tensor),
-        ("v", Tensor),
-        ("g", Tensor),
-        ("beta", Tensor),
-        ("A_log", Tensor),
-        ("dt_bias", Tensor),
+        *_INPUT_FIELDS,
         ("state_indices", Tensor),
         ("state_pool", Tensor),
         ("o", Tensor),
-        ("scale", ctypes.c_double),
-        ("gate", ctypes.c_int),
-        ("lower_bound", ctypes.c_double),
-        ("qk_l2norm", ctypes.c_int),
-        ("beta_mode", ctypes.c_int),
-        ("state_layout", ctypes.c_int),
+        *_MODE_FIELDS,
     ]
 
 
