@@ -91,6 +91,7 @@ void kda::buildGPUToPTXPipeline(OpPassManager &pm,
 void kda::buildKDAKernelPipeline(OpPassManager &pm, const KDAToPTXOptions &options) {
   ConvertKDAToNVVMOptions kernels;
   kernels.chunkSize = options.chunkSize;
+  kernels.stages = options.stages;
   pm.addPass(createConvertKDAToNVVM(kernels));
 }
 

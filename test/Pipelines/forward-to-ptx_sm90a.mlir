@@ -11,7 +11,7 @@
 // CHECK: .version 8.0
 // CHECK: .target sm_90a
 // CHECK: .extern .shared .align 1024 .b8 kda_shared[];
-// CHECK-LABEL: .entry kda_forward_k128_v128_c16_precomputed_plain_kv_gf32_bf32_sf32_f32(
+// CHECK-LABEL: .entry kda_forward_k128_v128_c16_p2_precomputed_plain_kv_gf32_bf32_sf32_f32(
 // CHECK: mbarrier.init.shared.b64
 // CHECK-COUNT-4: cp.async.bulk.tensor.4d.shared::cluster.global.tile.mbarrier::complete_tx::bytes
 // CHECK: mbarrier.try_wait.parity.shared.b64
@@ -23,7 +23,7 @@
 
 // BUNDLE: kda-bundle 1
 // BUNDLE: gate precomputed
-// BUNDLE: kernel kda_forward_k128_v128_c16_precomputed_plain_kv_gf32_bf32_sf32_f32
+// BUNDLE: kernel kda_forward_k128_v128_c16_p2_precomputed_plain_kv_gf32_bf32_sf32_f32
 // BUNDLE: shared_bytes {{[0-9]+}}
 // BUNDLE: threads 256
 // BUNDLE-NEXT: ptx {{[0-9]+}}

@@ -3,29 +3,42 @@
 // RUN: kda-opt %s --kda-to-ptx="chunk-size=16 ptx-version=85" | FileCheck %s --check-prefix=OPTIONS
 // RUN: not kda-opt %s --kda-to-ptx="chunk-size=32" 2>&1 | FileCheck %s --check-prefix=CHUNK32
 // RUN: not kda-opt %s --kda-to-ptx="chip=sm_80" 2>&1 | FileCheck %s --check-prefix=CHIP
+// RUN: kda-opt %s --kda-to-ptx="chunk-size=16 stages=3" | FileCheck %s --check-prefix=STAGES
+// RUN: not kda-opt %s --kda-to-ptx="chunk-size=16 stages=0" 2>&1 | FileCheck %s --check-prefix=STAGES0
 // RUN: kda-compile %s --chunk-size=16 -o %t.kdab
 // RUN: FileCheck %s --check-prefix=BUNDLE --input-file=%t.kdab
+// RUN: kda-compile %s --chunk-size=16 --stages=1 -o %t.1.kdab
+// RUN: FileCheck %s --check-prefix=BUNDLE1 --input-file=%t.1.kdab
 
 // kda-to-ptx: kda.forward to PTX in one pipeline. The schedule's chunk size
 // is a pipeline option: 0 (the default) takes the op's chunk_size (the
 // default 64 here, which the schedule does not have yet: an error on the
-// op), a value overrides it.
+// op), a value overrides it. So is the depth of the TMA ring (`stages`,
+// default 2; convert-kda-to-nvvm-stages.mlir checks what it emits).
 
 // DEFAULT: error: 'kda.forward' op cannot be compiled yet: chunk_size = 64
 
-// CHECK: gpu.binary @kda_forward_k128_v128_c16_precomputed_plain_kv_gf32_bf32_sf32_f32
+// CHECK: gpu.binary @kda_forward_k128_v128_c16_p2_precomputed_plain_kv_gf32_bf32_sf32_f32
 // CHECK-SAME: #nvvm.target<O = 3, chip = "sm_90a", features = "+ptx80">
 // CHECK-SAME: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16
 
-// OPTIONS: gpu.binary @kda_forward_k128_v128_c16_precomputed_plain_kv_gf32_bf32_sf32_f32
+// OPTIONS: gpu.binary @kda_forward_k128_v128_c16_p2_precomputed_plain_kv_gf32_bf32_sf32_f32
 // OPTIONS-SAME: features = "+ptx85"
+
+// STAGES: gpu.binary @kda_forward_k128_v128_c16_p3_precomputed_plain_kv_gf32_bf32_sf32_f32
+
+// STAGES0: error: 'kda.forward' op cannot be compiled yet: stages = 0: the TMA ring takes 1 to 4 stages
 
 // CHUNK32: error: 'kda.forward' op cannot be compiled yet: chunk_size = 32: the forward kernel's schedule uses 16-token chunks so far
 
 // CHIP: kda-to-ptx: option 'chip' must be sm_90a (wgmma and setmaxnreg need it), got 'sm_80'
 
 // BUNDLE: chunk_size 16
+// BUNDLE: stages 2
 // BUNDLE: tensor_map_box_rows 16
+
+// BUNDLE1: kernel kda_forward_k128_v128_c16_p1_precomputed_plain_kv_gf32_bf32_sf32_f32
+// BUNDLE1: stages 1
 func.func @forward(%q: tensor<?x?x?x128xbf16>, %v: tensor<?x?x?x128xbf16>,
                    %g: tensor<?x?x?x128xf32>, %beta: tensor<?x?x?xf32>)
     -> tensor<?x?x?x128xbf16> {

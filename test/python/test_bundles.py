@@ -15,7 +15,7 @@ BUNDLES = sorted((BUILD / "bundles").glob("*.kdab"))
 REQUIRED = {"op", "kernel", "threads", "shared_bytes", "head_dim_k", "head_dim_v",
             "gate", "beta_mode", "qk_l2norm", "state_layout", "qkv_dtype", "g_dtype",
             "beta_dtype", "grid", "params"}
-REQUIRED_BY_OP = {"forward": {"chunk_size", "initial_state_dtype", "final_state_dtype",
+REQUIRED_BY_OP = {"forward": {"chunk_size", "stages", "initial_state_dtype", "final_state_dtype",
                               "tensor_maps", "tensor_map_box_rows", "tensor_map_swizzle"},
                   "decode": {"pool_dtype", "value_blocks"}}
 
@@ -57,7 +57,10 @@ def test_bundle(path, tmp_path):
         assert int(manifest["threads"]) == 256
         # U, W; K/16 k-steps of V' and of O; O += V' Aqk; the state update
         assert ptx.count("wgmma.mma_async") == 4 + int(manifest["head_dim_k"]) // 8
-        assert ptx.count("cp.async.bulk.tensor") == 4
+        # four tile loads per chunk, and per chunk of the TMA ring's
+        # stages - 1 issued ahead of the loop
+        assert ptx.count("cp.async.bulk.tensor") == 4 * int(manifest["stages"])
+        assert ptx.count("mbarrier.init") == int(manifest["stages"])
     else:  # a rank-one update: 64-float tiles of the state, copied into
         # shared memory and written back in 16-byte pieces
         K, V = int(manifest["head_dim_k"]), int(manifest["head_dim_v"])

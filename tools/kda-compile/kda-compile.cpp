@@ -53,6 +53,9 @@ static llvm::cl::opt<unsigned>
 static llvm::cl::opt<int64_t> chunkSize(
     "chunk-size", llvm::cl::desc("tokens per chunk; 0 takes the op's chunk_size"),
     llvm::cl::init(0));
+static llvm::cl::opt<int64_t> stages(
+    "stages", llvm::cl::desc("buffers in the forward kernel's TMA ring (1 to 4)"),
+    llvm::cl::init(kda::kDefaultForwardStages));
 static llvm::cl::opt<unsigned> optLevel("opt-level",
                                         llvm::cl::desc("LLVM optimisation level"),
                                         llvm::cl::init(3));
@@ -85,6 +88,7 @@ int main(int argc, char **argv) {
   options.ptxVersion = ptxVersion;
   options.optLevel = optLevel;
   options.chunkSize = chunkSize;
+  options.stages = stages;
   std::string message;
   if (failed(kda::verifyTargetOptions(options.target(), message)))
     return fail(message);

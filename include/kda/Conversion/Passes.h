@@ -3,6 +3,7 @@
 #ifndef KDA_CONVERSION_PASSES_H
 #define KDA_CONVERSION_PASSES_H
 
+#include "kda/Conversion/KDAToNVVM/ForwardKernel.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"

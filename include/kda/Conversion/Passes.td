@@ -38,7 +38,11 @@ def ConvertKDAToNVVM : Pass<"convert-kda-to-nvvm", "::mlir::ModuleOp"> {
   let options = [
     Option<"chunkSize", "chunk-size", "int64_t", /*default=*/"0",
            "Tokens per chunk of the kernel's schedule; 0 takes each op's "
-           "chunk_size attribute">
+           "chunk_size attribute">,
+    Option<"stages", "stages", "int64_t",
+           /*default=*/"::mlir::kda::kDefaultForwardStages",
+           "Buffers in the forward kernel's TMA ring of input tiles (1 to 4): "
+           "the tiles of the next stages - 1 chunks load while one computes">
   ];
   let dependentDialects = ["::mlir::gpu::GPUDialect", "::mlir::LLVM::LLVMDialect",
                            "::mlir::NVVM::NVVMDialect", "::mlir::arith::ArithDialect",

@@ -9,6 +9,7 @@
 #ifndef KDA_PIPELINES_PIPELINES_H
 #define KDA_PIPELINES_PIPELINES_H
 
+#include "kda/Conversion/KDAToNVVM/ForwardKernel.h"
 #include "kda/Target/TargetInfo.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassOptions.h"
@@ -26,14 +27,14 @@ struct TargetOptions {
 /// struct, as PassPipelineOptions wants).
 template <typename Derived>
 struct TargetPipelineOptions : public PassPipelineOptions<Derived> {
-  detail::PassOptions::Option<std::string> chip{
+  mlir::detail::PassOptions::Option<std::string> chip{
       *this, "chip", llvm::cl::desc("target chip"),
       llvm::cl::init(kDefaultChip.str())};
-  detail::PassOptions::Option<unsigned> ptxVersion{
+  mlir::detail::PassOptions::Option<unsigned> ptxVersion{
       *this, "ptx-version",
       llvm::cl::desc("PTX ISA version times ten (80 is PTX 8.0)"),
       llvm::cl::init(kDefaultPtxVersion)};
-  detail::PassOptions::Option<unsigned> optLevel{
+  mlir::detail::PassOptions::Option<unsigned> optLevel{
       *this, "opt-level", llvm::cl::desc("LLVM optimisation level (0-3)"),
       llvm::cl::init(3)};
 
@@ -63,6 +64,11 @@ struct KDAToPTXOptions : public TargetPipelineOptions<KDAToPTXOptions> {
       llvm::cl::desc("tokens per chunk of the kernel's schedule; 0 takes each "
                      "op's chunk_size attribute"),
       llvm::cl::init(0)};
+  PassOptions::Option<int64_t> stages{
+      *this, "stages",
+      llvm::cl::desc("buffers in the forward kernel's TMA ring of input "
+                     "tiles (1 to 4)"),
+      llvm::cl::init(kDefaultForwardStages)};
 };
 
 /// kda.forward to kernels: convert-kda-to-nvvm with the schedule options

@@ -5,7 +5,9 @@
 // transposed, S^T [V x K], in fp32 registers across chunks:
 //
 //   per chunk, all 256 threads (elementwise, fp32):
-//     TMA      q, k, v, g tiles -> shared memory (one mbarrier)
+//     TMA      q, k, v, g tiles -> shared memory, a ring of `stages`
+//              buffers on one mbarrier each: chunk c + stages - 1 loads
+//              while chunk c computes
 //     l2norm   q, k (optional); q *= scale; rows past the sequence -> 0
 //     gate     G = cumsum of the log decay, per key channel
 //     A        Akk_ij = beta_i sum_d k_id k_jd exp(G_id - G_jd), j < i
@@ -47,12 +49,12 @@ static StringRef typeName(Type t) {
 }
 
 std::string ForwardKernelConfig::kernelName() const {
-  return llvm::formatv("kda_forward_k{0}_v{1}_c{2}_{3}_{4}{5}_{6}_g{7}_b{8}_s{9}_{10}",
+  return llvm::formatv("kda_forward_k{0}_v{1}_c{2}_p{11}_{3}_{4}{5}_{6}_g{7}_b{8}_s{9}_{10}",
                        headDimK, headDimV, chunkSize, stringifyGateMode(gate),
                        stringifyBetaMode(betaMode), qkL2Norm ? "_l2norm" : "",
                        stringifyStateLayout(stateLayout), typeName(gType),
                        typeName(betaType), typeName(initialStateType),
-                       typeName(finalStateType))
+                       typeName(finalStateType), stages)
       .str();
 }
 
@@ -65,6 +67,9 @@ std::string kda::checkForwardSupport(const ForwardKernelConfig &c) {
     return llvm::formatv("chunk_size = {0}: the forward kernel's schedule "
                          "uses 16-token chunks so far",
                          c.chunkSize);
+  if (c.stages < 1 || c.stages > kMaxForwardStages)
+    return llvm::formatv("stages = {0}: the TMA ring takes 1 to {1} stages",
+                         c.stages, kMaxForwardStages);
   return "";
 }
 
@@ -89,10 +94,19 @@ struct SharedLayout {
   int64_t akk;       ///< [C x C]
   int64_t g;         ///< chunk-local cumulative log decay G [C x K]
   int64_t qf, kf;    ///< scaled / normalised q and k [C x K]
+  /// The A matrices' factors about M = G_C / 2 per channel [C x K]:
+  /// k e^(G - M), q e^(G - M) and k e^(M - G).
+  int64_t kLeft, qLeft, kRight;
+  int64_t stateDecay; ///< e^(G_C) per key channel [K]
   int64_t beta;      ///< [C]
-  // TMA destinations, row-major, unswizzled.
-  int64_t qTile, kTile, vTile, gTile;
-  int64_t barrier;   ///< the tiles' mbarrier
+  /// Floats per row of g, qf and kf: K + 4, so that the 16 rows a warp
+  /// reads at one column fall in different banks (with K floats they all
+  /// hit one bank, a 16-way conflict).
+  int64_t scratchStride;
+  // TMA destinations, row-major, unswizzled, one set per pipeline stage:
+  // stage s's copy of a tile is at its offset + s * stageBytes.
+  int64_t qTile, kTile, vTile, gTile, stageBytes;
+  int64_t barriers;  ///< one mbarrier per stage, 8 bytes apart
   int64_t total;
 
   explicit SharedLayout(const ForwardKernelConfig &c) {
@@ -103,6 +117,7 @@ struct SharedLayout {
       at += bytes;
       return offset;
     };
+    scratchStride = K + 4;
     stateT = take(V * K * 2, 1024);
     qg = take(C * K * 2, 1024);
     w = take(C * K * 2, 1024);
@@ -113,15 +128,21 @@ struct SharedLayout {
     tinv = take(C * C * 2, 1024);
     aqk = take(C * C * 2, 1024);
     akk = take(C * C * 4, 16);
-    g = take(C * K * 4, 16);
-    qf = take(C * K * 4, 16);
-    kf = take(C * K * 4, 16);
+    g = take(C * scratchStride * 4, 16);
+    qf = take(C * scratchStride * 4, 16);
+    kf = take(C * scratchStride * 4, 16);
+    kLeft = take(C * scratchStride * 4, 16);
+    qLeft = take(C * scratchStride * 4, 16);
+    kRight = take(C * scratchStride * 4, 16);
+    stateDecay = take(K * 4, 16);
     beta = take(C * 4, 16);
     qTile = take(C * K * 2, 128);
     kTile = take(C * K * 2, 128);
     vTile = take(C * V * 2, 128);
     gTile = take(C * K * c.gType.getIntOrFloatBitWidth() / 8, 128);
-    barrier = take(8, 8);
+    stageBytes = (at - qTile + 127) / 128 * 128;
+    at = qTile + c.stages * stageBytes;
+    barriers = take(8 * c.stages, 8);
     total = (at + 127) / 128 * 128;
   }
 };
@@ -132,6 +153,15 @@ constexpr StringLiteral kSharedSymbol = "kda_shared";
 /// Named-barrier ids: 0 is the whole CTA (bar.sync 0); each warpgroup syncs
 /// its own 128 threads on kWarpgroupBarrier + its index.
 enum NamedBarrier : int64_t { kCtaBarrier = 0, kWarpgroupBarrier = 1 };
+
+/// Channels of the A matrices' dot products per loop step, as bytes of fp32.
+constexpr int64_t kAttentionStepBytes = 64;
+
+/// The widest spread of G over a chunk (per channel, in nats) for which the
+/// A matrices are taken as products of the factors e^(+-(G - M)): those
+/// stay within e^64 of 1, far from fp32's overflow and subnormal range.
+/// Wider chunks (an unbounded gate) take the pairwise exponents instead.
+constexpr double kMaxFactorisedSpread = 128.0;
 
 /// Bytes of one 64-column block of a 128B-swizzled K-major tile of `rows`.
 constexpr int64_t blockBytes(int64_t rows) { return rows * 128; }
@@ -156,7 +186,17 @@ private:
   /// Byte offset of element (row, col) of a bf16 K-major tile stored as
   /// 64-column blocks of `rows` rows with 128B swizzle.
   Value blockedOffset(Value row, Value col, int64_t rows);
-  Value loadF32(int64_t base, Value row, Value col, int64_t rowElements);
+  /// Byte offset of (row, col) in an fp32 scratch matrix of scratchStride.
+  Value scratchOffset(Value row, Value col) {
+    return e.mul(e.add(e.mul(row, e.i32(layout.scratchStride)), col), e.i32(4));
+  }
+  Value loadScratch(int64_t base, Value row, Value col) {
+    return e.load(e.f32(), shared(base, scratchOffset(row, col)));
+  }
+  /// Pointer to a TMA tile of the current chunk's pipeline stage.
+  Value tile(int64_t offset, Value byteOffset) {
+    return shared(offset, e.add(stageBase, byteOffset));
+  }
   /// Row and column of accumulator value v of this thread, the row within
   /// the whole tile (this warpgroup's 64 rows start at 64 * warpgroup).
   Value fragmentRow(int64_t v) {
@@ -173,11 +213,19 @@ private:
   void storeIntermediateState(Value sAcc, Value row0);
   Value loadInitialState();
   void writeStateOperand(Value sAcc);
-  void loadTiles(Value chunk, Value tokenRow);
+  Value stageOf(Value chunk) { return e.urem(chunk, e.i32(c.stages)); }
+  Value barrierOf(Value stage) {
+    return shared(layout.barriers, e.mul(stage, e.i32(8)));
+  }
+  void issueTiles(Value chunk, Value chunks);
+  void waitTiles(Value chunk);
   void normaliseQK(Value rows);
-  void computeGate(Value rows);
+  /// Returns whether this thread's channel is wider than
+  /// kMaxFactorisedSpread in this chunk (false on threads without one).
+  Value computeGate(Value rows);
   void loadBeta(Value rows, Value firstToken);
-  void computeAttention();
+  void computeAttention(Value factorised);
+  void storeAttention(Value i, Value j, Value kk, Value qk);
   void writeOperands();
   void invertTriangular();
   Value chunkProducts(Value sAcc, Value rows, Value firstToken);
@@ -188,7 +236,8 @@ private:
   SharedLayout layout;
   LLVM::LLVMFuncOp func;
 
-  Value smem, barrier;
+  Value smem;
+  Value stageBase; ///< i32: byte offset of the current chunk's stage of tiles
   Value tid, warpgroup, threadInWarpgroup, ownsRows;
   FragmentLayout frag;
   Value hv, seq, h, numValueHeads;
@@ -196,6 +245,7 @@ private:
   Value len;           ///< i32: tokens in the sequence
   Value tmaRow0, tmaBatch; ///< i32 TMA coordinates of the first token
   Value firstEntry;        ///< i64: this sequence's first intermediate state
+  Value gateCoefficient, gateBias; ///< of this thread's key channel (gate modes)
 };
 
 } // namespace
@@ -222,12 +272,6 @@ Value ForwardKernelBuilder::blockedOffset(Value row, Value col, int64_t rows) {
   return e.add(e.mul(block, e.i32(blockBytes(rows))), inBlock);
 }
 
-Value ForwardKernelBuilder::loadF32(int64_t base, Value row, Value col,
-                                    int64_t rowElements) {
-  Value offset = e.mul(e.add(e.mul(row, e.i32(rowElements)), col), e.i32(4));
-  return e.load(e.f32(), shared(base, offset));
-}
-
 //===----------------------------------------------------------------------===//
 // Prologue: who am I, which tokens are mine
 //===----------------------------------------------------------------------===//
@@ -235,7 +279,6 @@ Value ForwardKernelBuilder::loadF32(int64_t base, Value row, Value col,
 void ForwardKernelBuilder::prologue() {
   auto &b = e.builder();
   smem = LLVM::AddressOfOp::create(b, e.ptr(kSharedSpace), kSharedSymbol);
-  barrier = shared(layout.barrier);
 
   tid = e.threadIdx();
   warpgroup = e.udiv(tid, e.i32(128));
@@ -293,8 +336,28 @@ void ForwardKernelBuilder::prologue() {
   tmaRow0 = e.select(varlen, e.trunc32(bos), e.i32(0));
   tmaBatch = e.select(varlen, e.i32(0), seq);
 
+  // The gate's per-channel parameters, read once: thread t's channel is
+  // t % K (only threads below K use them).
+  gateCoefficient = e.f32(1.0);
+  gateBias = e.f32(0.0);
+  if (c.gate != GateMode::Precomputed) {
+    Value aLog = param(kParamALog), dtBias = param(kParamDtBias);
+    Value d = e.urem(tid, e.i32(c.headDimK));
+    gateCoefficient = e.ifElse(e.isNull(aLog), e.f32(), [&] { return e.f32(1.0); },
+                               [&] {
+                                 Value a = e.load(e.f32(), e.gep(aLog, e.mul(e.ext64(hv), e.i64(4))));
+                                 return e.exp(a);
+                               });
+    gateBias = e.ifElse(e.isNull(dtBias), e.f32(), [&] { return e.f32(0.0); },
+                        [&] {
+                          Value index = e.add(e.mul(e.ext64(hv), e.i64(c.headDimK)), e.ext64(d));
+                          return e.load(e.f32(), e.gep(dtBias, e.mul(index, e.i64(4))));
+                        });
+  }
+
   e.ifThen(e.eq(tid, e.i32(0)), [&] {
-    NVVM::MBarrierInitOp::create(b, barrier, e.i32(1), Value());
+    for (int64_t s = 0; s < c.stages; ++s)
+      NVVM::MBarrierInitOp::create(b, barrierOf(e.i32(s)), e.i32(1), Value());
     NVVM::FenceMbarrierInitOp::create(b);
   });
   e.syncThreads();
@@ -341,11 +404,13 @@ Value ForwardKernelBuilder::loadInitialState() {
 }
 
 void ForwardKernelBuilder::writeStateOperand(Value sAcc) {
+  // Fragment values v and v + 1 (v even) are adjacent columns of one row:
+  // one 4-byte store each pair.
   e.ifThen(ownsRows, [&] {
-    for (int64_t v = 0; v < c.headDimK / 2; ++v)
-      e.store(e.toBF16(extract(e, sAcc, v)),
-              shared(layout.stateT, blockedOffset(fragmentRow(v), fragmentCol(v),
-                                                  c.headDimV)));
+    for (int64_t v = 0; v < c.headDimK / 2; v += 2)
+      e.storeVector({e.toBF16(extract(e, sAcc, v)), e.toBF16(extract(e, sAcc, v + 1))},
+                    shared(layout.stateT, blockedOffset(fragmentRow(v), fragmentCol(v),
+                                                        c.headDimV)));
   });
 }
 
@@ -385,21 +450,26 @@ void ForwardKernelBuilder::storeIntermediateState(Value sAcc, Value row0) {
 // Per chunk: TMA, then the elementwise work of all threads
 //===----------------------------------------------------------------------===//
 
-void ForwardKernelBuilder::loadTiles(Value chunk, Value tokenRow) {
+void ForwardKernelBuilder::issueTiles(Value chunk, Value chunks) {
+  // Thread 0 starts the TMA loads of `chunk` into its stage. The stage was
+  // last read by chunk - stages (or never); the barrier that ended that
+  // chunk orders those generic-proxy reads before these async-proxy writes.
   auto &b = e.builder();
   int64_t C = c.chunkSize;
   int64_t gBytes = C * c.headDimK * c.gType.getIntOrFloatBitWidth() / 8;
   int64_t bytes = 2 * C * c.headDimK * 2 + C * c.headDimV * 2 + gBytes;
-  e.ifThen(e.eq(tid, e.i32(0)), [&] {
-    // The previous chunk's generic-proxy reads of the tiles are ordered
-    // before these async-proxy writes by the barrier that ended it.
+  e.ifThen(e.andi(e.eq(tid, e.i32(0)), e.slt(chunk, chunks)), [&] {
+    Value stage = stageOf(chunk);
+    Value barrier = barrierOf(stage);
+    Value base = e.mul(stage, e.i32(layout.stageBytes));
+    Value tokenRow = e.add(tmaRow0, e.mul(chunk, e.i32(C)));
     e.fenceProxyAsyncShared();
     NVVM::MBarrierArriveExpectTxOp::create(b, Type(), barrier, e.i32(bytes),
                                            NVVM::MemScopeKindAttr(), BoolAttr(),
                                            Value());
-    auto load = [&](ForwardParam map, int64_t tile, Value head) {
+    auto load = [&](ForwardParam map, int64_t tileOffset, Value head) {
       Value dst = LLVM::AddrSpaceCastOp::create(b, e.ptr(kSharedClusterSpace),
-                                                shared(tile));
+                                                shared(tileOffset, base));
       NVVM::CpAsyncBulkTensorGlobalToSharedClusterOp::create(
           b, dst, param(map), ValueRange{e.i32(0), head, tokenRow, tmaBatch},
           barrier, ValueRange{}, Value(), Value(),
@@ -411,8 +481,14 @@ void ForwardKernelBuilder::loadTiles(Value chunk, Value tokenRow) {
     load(kParamVMap, layout.vTile, hv);
     load(kParamGMap, layout.gTile, hv);
   });
-  NVVM::MBarrierTryWaitParityOp::create(b, barrier, e.andi(chunk, e.i32(1)),
+}
+
+void ForwardKernelBuilder::waitTiles(Value chunk) {
+  // The stage's n-th use (n = chunk / stages) completes phase n.
+  Value parity = e.andi(e.udiv(chunk, e.i32(c.stages)), e.i32(1));
+  NVVM::MBarrierTryWaitParityOp::create(e.builder(), barrierOf(stageOf(chunk)), parity,
                                         e.i32(10000000));
+  stageBase = e.mul(stageOf(chunk), e.i32(layout.stageBytes));
 }
 
 void ForwardKernelBuilder::normaliseQK(Value rows) {
@@ -431,7 +507,7 @@ void ForwardKernelBuilder::normaliseQK(Value rows) {
     for (int64_t j = 0; j < K / 32; ++j) {
       Value col = e.add(lane, e.i32(32 * j));
       Value offset = e.mul(e.add(e.mul(row, e.i32(K)), col), e.i32(2));
-      x.push_back(e.toF32(e.load(e.bf16(), e.gep(smem, e.add(tile, offset)))));
+      x.push_back(e.toF32(e.load(e.bf16(), e.gep(smem, e.add(e.add(tile, stageBase), offset)))));
       sum = e.fadd(sum, e.fmul(x.back(), x.back()));
     }
     Value factor = scale;
@@ -443,53 +519,41 @@ void ForwardKernelBuilder::normaliseQK(Value rows) {
     factor = e.select(e.slt(row, rows), factor, e.f32(0.0));
     for (int64_t j = 0; j < K / 32; ++j) {
       Value col = e.add(lane, e.i32(32 * j));
-      Value offset = e.mul(e.add(e.mul(row, e.i32(K)), col), e.i32(4));
-      e.store(e.fmul(x[j], factor), e.gep(smem, e.add(out, offset)));
+      e.store(e.fmul(x[j], factor), e.gep(smem, e.add(out, scratchOffset(row, col))));
     }
   }
 }
 
-void ForwardKernelBuilder::computeGate(Value rows) {
+Value ForwardKernelBuilder::computeGate(Value rows) {
   // Threads 0..K-1: one key channel each, a serial cumsum over the chunk.
   int64_t K = c.headDimK;
-  e.ifThen(e.ult(tid, e.i32(K)), [&] {
+  return e.ifElse(e.ult(tid, e.i32(K)), e.i1(), [&] {
     Value d = tid;
-    Value aLog = param(kParamALog), dtBias = param(kParamDtBias);
-    Value coefficient = e.f32(1.0), bias = e.f32(0.0);
-    if (c.gate != GateMode::Precomputed) {
-      coefficient = e.ifElse(e.isNull(aLog), e.f32(), [&] { return e.f32(1.0); },
-                             [&] {
-                               Value a = e.load(e.f32(), e.gep(aLog, e.mul(e.ext64(hv), e.i64(4))));
-                               return e.exp(a);
-                             });
-      bias = e.ifElse(e.isNull(dtBias), e.f32(), [&] { return e.f32(0.0); },
-                      [&] {
-                        Value index = e.add(e.mul(e.ext64(hv), e.i64(K)), e.ext64(d));
-                        return e.load(e.f32(), e.gep(dtBias, e.mul(index, e.i64(4))));
-                      });
-    }
     int64_t gBytes = c.gType.getIntOrFloatBitWidth() / 8;
     Value cumulative = e.f32(0.0);
     for (int64_t i = 0; i < c.chunkSize; ++i) {
       Value offset = e.mul(e.add(e.i32(i * K), d), e.i32(gBytes));
-      Value raw = e.toF32(e.load(c.gType, shared(layout.gTile, offset)));
+      Value raw = e.toF32(e.load(c.gType, tile(layout.gTile, offset)));
       Value logDecay = raw;
       switch (c.gate) {
       case GateMode::Precomputed:
         break;
       case GateMode::Softplus:
-        logDecay = e.fneg(e.fmul(coefficient, e.softplus(e.fadd(raw, bias))));
+        logDecay = e.fneg(e.fmul(gateCoefficient, e.softplus(e.fadd(raw, gateBias))));
         break;
       case GateMode::LowerBound:
         logDecay = e.fmul(param(kParamLowerBound),
-                          e.sigmoid(e.fmul(coefficient, e.fadd(raw, bias))));
+                          e.sigmoid(e.fmul(gateCoefficient, e.fadd(raw, gateBias))));
         break;
       }
       logDecay = e.select(e.slt(e.i32(i), rows), logDecay, e.f32(0.0));
       cumulative = e.fadd(cumulative, logDecay);
-      e.store(cumulative, shared(layout.g, e.mul(e.add(e.i32(i * K), d), e.i32(4))));
+      e.store(cumulative, shared(layout.g, scratchOffset(e.i32(i), d)));
     }
-  });
+    e.store(e.exp(cumulative), shared(layout.stateDecay, e.mul(d, e.i32(4))));
+    // G runs from 0 down to G_C: its spread is -G_C (NaN counts as wide).
+    return e.notb(e.folt(e.fneg(cumulative), e.f32(kMaxFactorisedSpread)));
+  }, [&] { return e.boolean(false); });
 }
 
 void ForwardKernelBuilder::loadBeta(Value rows, Value firstToken) {
@@ -519,50 +583,103 @@ void ForwardKernelBuilder::loadBeta(Value rows, Value firstToken) {
   });
 }
 
-void ForwardKernelBuilder::computeAttention() {
-  // Thread t computes entry (i, j) = (t / C, t % C) of Akk and Aqk. Entries
-  // with j > i are computed too (and overflow harmlessly) but replaced by 0.
-  int64_t C = c.chunkSize, K = c.headDimK;
-  Value i = e.udiv(tid, e.i32(C)), j = e.urem(tid, e.i32(C));
-  SmallVector<Value> sums = e.forLoop(
-      e.i32(0), e.i32(K), e.i32(1), ValueRange{e.f32(0.0), e.f32(0.0)},
-      [&](Value d, ValueRange carried) -> SmallVector<Value> {
-        Value decay = e.exp(e.fsub(loadF32(layout.g, i, d, K), loadF32(layout.g, j, d, K)));
-        Value kj = e.fmul(loadF32(layout.kf, j, d, K), decay);
-        return {e.fadd(carried[0], e.fmul(loadF32(layout.kf, i, d, K), kj)),
-                e.fadd(carried[1], e.fmul(loadF32(layout.qf, i, d, K), kj))};
-      });
+void ForwardKernelBuilder::storeAttention(Value i, Value j, Value kk, Value qk) {
+  // Entries above the diagonal (and Akk's diagonal) are 0; they were
+  // computed too and may have overflowed, so they are replaced, not scaled.
+  int64_t C = c.chunkSize;
   Value betaI = e.load(e.f32(), shared(layout.beta, e.mul(i, e.i32(4))));
-  Value akk = e.select(e.ult(j, i), e.fmul(betaI, sums[0]), e.f32(0.0));
-  Value aqk = e.select(e.ult(i, j), e.f32(0.0), sums[1]);
+  Value akk = e.select(e.ult(j, i), e.fmul(betaI, kk), e.f32(0.0));
+  Value aqk = e.select(e.ult(i, j), e.f32(0.0), qk);
   e.store(akk, shared(layout.akk, e.mul(e.add(e.mul(i, e.i32(C)), j), e.i32(4))));
   e.store(e.toBF16(aqk), shared(layout.aqk, swizzledOffset(e, i, j, Swizzle::B32)));
 }
 
-void ForwardKernelBuilder::writeOperands() {
-  // 2048 elements per operand, 8 per thread.
+void ForwardKernelBuilder::computeAttention(Value factorised) {
+  // Thread t computes entry (i, j) = (t / C, t % C) of Akk and Aqk, over the
+  // channels four at a time (16-byte loads), kAttentionStepBytes per loop
+  // step so that a step's loads are in flight together.
   int64_t C = c.chunkSize, K = c.headDimK;
-  Value lastG = e.i32(C - 1);
-  for (int64_t s = 0; s < C * K / kForwardThreads; ++s) {
-    Value index = e.add(tid, e.i32(s * kForwardThreads));
-    // Transposed [K x C] operands: row d (or v), column j.
-    Value d = e.udiv(index, e.i32(C)), j = e.urem(index, e.i32(C));
+  Value i = e.udiv(tid, e.i32(C)), j = e.urem(tid, e.i32(C));
+  Value rowI = scratchOffset(i, e.i32(0)), rowJ = scratchOffset(j, e.i32(0));
+  auto quad = [&](int64_t base, Value row, Value byte, int64_t step) {
+    return e.loadVector(e.f32(), 4, shared(base, e.add(row, e.add(byte, e.i32(step)))));
+  };
+  auto overChannels = [&](auto addFour) {
+    return e.forLoop(e.i32(0), e.i32(K * 4), e.i32(kAttentionStepBytes),
+                     ValueRange{e.f32(0.0), e.f32(0.0)},
+                     [&](Value byte, ValueRange carried) -> SmallVector<Value> {
+                       Value kk = carried[0], qk = carried[1];
+                       for (int64_t step = 0; step < kAttentionStepBytes; step += 16)
+                         addFour(byte, step, kk, qk);
+                       return {kk, qk};
+                     });
+  };
+  // Bounded spread: sums of products of the precomputed factors.
+  e.ifThen(factorised, [&] {
+    SmallVector<Value> sums = overChannels([&](Value byte, int64_t step, Value &kk, Value &qk) {
+      SmallVector<Value> ki = quad(layout.kLeft, rowI, byte, step);
+      SmallVector<Value> qi = quad(layout.qLeft, rowI, byte, step);
+      SmallVector<Value> kj = quad(layout.kRight, rowJ, byte, step);
+      for (int64_t x = 0; x < 4; ++x) {
+        kk = e.fadd(kk, e.fmul(ki[x], kj[x]));
+        qk = e.fadd(qk, e.fmul(qi[x], kj[x]));
+      }
+    });
+    storeAttention(i, j, sums[0], sums[1]);
+  });
+  // Any spread: every exponent taken pairwise, G_i - G_j <= 0 for j <= i.
+  e.ifThen(e.notb(factorised), [&] {
+    SmallVector<Value> sums = overChannels([&](Value byte, int64_t step, Value &kk, Value &qk) {
+      SmallVector<Value> gi = quad(layout.g, rowI, byte, step), gj = quad(layout.g, rowJ, byte, step);
+      SmallVector<Value> ki = quad(layout.kf, rowI, byte, step), kj = quad(layout.kf, rowJ, byte, step);
+      SmallVector<Value> qi = quad(layout.qf, rowI, byte, step);
+      for (int64_t x = 0; x < 4; ++x) {
+        Value kjDecayed = e.fmul(kj[x], e.exp(e.fsub(gi[x], gj[x])));
+        kk = e.fadd(kk, e.fmul(ki[x], kjDecayed));
+        qk = e.fadd(qk, e.fmul(qi[x], kjDecayed));
+      }
+    });
+    storeAttention(i, j, sums[0], sums[1]);
+  });
+}
+
+void ForwardKernelBuilder::writeOperands() {
+  // Thread t owns channel d = t % K and rows [j0, j0 + C K / 256) of the
+  // chunk: a warp reads 32 consecutive channels of a scratch row (no bank
+  // conflicts) and writes its rows of each transposed [K x C] operand as
+  // one 8- or 16-byte vector (row d of the 32B-swizzled tile).
+  int64_t C = c.chunkSize, K = c.headDimK;
+  int64_t rowsPerThread = C * K / kForwardThreads;
+  Value d = e.urem(tid, e.i32(K));
+  Value j0 = e.mul(e.udiv(tid, e.i32(K)), e.i32(rowsPerThread));
+  Value lastG = loadScratch(layout.g, e.i32(C - 1), d);
+  Value middle = e.fmul(lastG, e.f32(0.5));
+  SmallVector<Value> betaKG, kDecayed, betaV;
+  for (int64_t r = 0; r < rowsPerThread; ++r) {
+    Value j = e.add(j0, e.i32(r));
     Value betaJ = e.load(e.f32(), shared(layout.beta, e.mul(j, e.i32(4))));
-    Value kjd = loadF32(layout.kf, j, d, K);
-    Value gjd = loadF32(layout.g, j, d, K);
-    Value offsetT = swizzledOffset(e, d, j, Swizzle::B32);
-    e.store(e.toBF16(e.fmul(betaJ, e.fmul(kjd, e.exp(gjd)))),
-            shared(layout.betaKGT, offsetT));
-    e.store(e.toBF16(e.fmul(kjd, e.exp(e.fsub(loadF32(layout.g, lastG, d, K), gjd)))),
-            shared(layout.kdT, offsetT));
+    Value kjd = loadScratch(layout.kf, j, d);
+    Value gjd = loadScratch(layout.g, j, d);
+    Value decay = e.exp(gjd);
+    betaKG.push_back(e.toBF16(e.fmul(betaJ, e.fmul(kjd, decay))));
+    kDecayed.push_back(e.toBF16(e.fmul(kjd, e.exp(e.fsub(lastG, gjd)))));
     Value vOffset = e.mul(e.add(e.mul(j, e.i32(c.headDimV)), d), e.i32(2));
-    Value vjd = e.toF32(e.load(e.bf16(), shared(layout.vTile, vOffset)));
-    e.store(e.toBF16(e.fmul(betaJ, vjd)), shared(layout.betaVT, offsetT));
-    // Q e^G [C x K]: row i, column d.
-    Value qi = e.udiv(index, e.i32(K)), qd = e.urem(index, e.i32(K));
-    Value qg = e.fmul(loadF32(layout.qf, qi, qd, K), e.exp(loadF32(layout.g, qi, qd, K)));
-    e.store(e.toBF16(qg), shared(layout.qg, blockedOffset(qi, qd, C)));
+    betaV.push_back(e.toBF16(e.fmul(betaJ, e.toF32(e.load(e.bf16(), tile(layout.vTile, vOffset))))));
+    // Q e^G [C x K]: row j, column d.
+    Value qjd = loadScratch(layout.qf, j, d);
+    e.store(e.toBF16(e.fmul(qjd, decay)), shared(layout.qg, blockedOffset(j, d, C)));
+    // The A matrices' factors about M = G_C / 2 (may overflow where the
+    // spread is too wide; computeAttention does not read them then).
+    Value fromMiddle = e.fsub(gjd, middle);
+    Value left = e.exp(fromMiddle), right = e.exp(e.fneg(fromMiddle));
+    e.store(e.fmul(kjd, left), shared(layout.kLeft, scratchOffset(j, d)));
+    e.store(e.fmul(qjd, left), shared(layout.qLeft, scratchOffset(j, d)));
+    e.store(e.fmul(kjd, right), shared(layout.kRight, scratchOffset(j, d)));
   }
+  Value offsetT = swizzledOffset(e, d, j0, Swizzle::B32);
+  e.storeVector(betaKG, shared(layout.betaKGT, offsetT));
+  e.storeVector(kDecayed, shared(layout.kdT, offsetT));
+  e.storeVector(betaV, shared(layout.betaVT, offsetT));
 }
 
 void ForwardKernelBuilder::invertTriangular() {
@@ -633,10 +750,10 @@ Value ForwardKernelBuilder::chunkProducts(Value sAcc, Value rows, Value firstTok
 
   // V'^T [V x C] as the A operand of the last two products.
   e.ifThen(ownsRows, [&] {
-    for (int64_t v = 0; v < C / 2; ++v)
-      e.store(e.toBF16(extract(e, accV, v)),
-              shared(layout.vnewT,
-                     swizzledOffset(e, fragmentRow(v), fragmentCol(v), Swizzle::B32)));
+    for (int64_t v = 0; v < C / 2; v += 2)
+      e.storeVector({e.toBF16(extract(e, accV, v)), e.toBF16(extract(e, accV, v + 1))},
+                    shared(layout.vnewT,
+                           swizzledOffset(e, fragmentRow(v), fragmentCol(v), Swizzle::B32)));
   });
   e.fenceProxyAsyncShared();
   e.namedBarrier(e.add(warpgroup, e.i32(kWarpgroupBarrier)), 128);
@@ -644,7 +761,7 @@ Value ForwardKernelBuilder::chunkProducts(Value sAcc, Value rows, Value firstTok
   // O^T += V'^T Aqk^T and S^T = S^T Diag(e^G_C) + V'^T (K e^(G_C - G)).
   for (int64_t v = 0; v < K / 2; ++v) {
     Value d = fragmentCol(v);
-    Value decay = e.exp(loadF32(layout.g, e.i32(C - 1), d, K));
+    Value decay = e.load(e.f32(), shared(layout.stateDecay, e.mul(d, e.i32(4))));
     sAcc = insert(e, sAcc, e.fmul(extract(e, sAcc, v), decay), v);
   }
   wgmmaFence(e);
@@ -685,7 +802,11 @@ void ForwardKernelBuilder::build() {
   e.fenceProxyAsyncShared();
   e.syncThreads();
 
+  // The TMA ring: chunks 0 .. stages - 2 are in flight before the loop,
+  // and each chunk starts the load of the one stages - 1 ahead.
   Value chunks = e.udiv(e.add(len, e.i32(C - 1)), e.i32(C));
+  for (int64_t ahead = 0; ahead + 1 < c.stages; ++ahead)
+    issueTiles(e.i32(ahead), chunks);
   SmallVector<Value> state = e.forLoop(
       e.i32(0), chunks, e.i32(1), ValueRange{sAcc},
       [&](Value chunk, ValueRange carried) -> SmallVector<Value> {
@@ -693,13 +814,15 @@ void ForwardKernelBuilder::build() {
         Value rows = e.minsi(e.i32(C), e.sub(len, row0));
         Value firstToken = e.add(bos, e.ext64(row0));
         storeIntermediateState(carried[0], row0);
-        loadTiles(chunk, e.add(tmaRow0, row0));
+        issueTiles(e.add(chunk, e.i32(c.stages - 1)), chunks);
+        waitTiles(chunk);
         normaliseQK(rows);
-        computeGate(rows);
+        Value wideChannel = computeGate(rows);
         loadBeta(rows, firstToken);
-        e.syncThreads();
-        computeAttention();
+        Value factorised = e.notb(e.syncThreadsAny(wideChannel));
         writeOperands();
+        e.syncThreads();
+        computeAttention(factorised);
         e.syncThreads();
         invertTriangular();
         e.fenceProxyAsyncShared();

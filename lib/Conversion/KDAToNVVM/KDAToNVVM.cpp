@@ -52,11 +52,13 @@ static LogicalResult readChoices(OpT op, StringRef kernel, KernelChoices &c) {
 }
 
 /// The kernel configuration of `op`, or a diagnostic on it.
-static FailureOr<ForwardKernelConfig> configOf(ForwardOp op, int64_t chunkSize) {
+static FailureOr<ForwardKernelConfig> configOf(ForwardOp op, int64_t chunkSize,
+                                               int64_t stages) {
   ForwardKernelConfig c;
   if (failed(readChoices(op, "forward", c)))
     return failure();
   c.chunkSize = chunkSize ? chunkSize : op.getChunkSize();
+  c.stages = stages;
   Builder b(op.getContext());
   c.initialStateType = op.getInitialState()
                            ? cast<RankedTensorType>(op.getInitialState().getType()).getElementType()
@@ -123,6 +125,7 @@ static DictionaryAttr manifestOf(Builder &b, const ForwardKernelConfig &c) {
       b.getNamedAttr("threads", b.getI64IntegerAttr(kForwardThreads)),
       b.getNamedAttr("shared_bytes", b.getI64IntegerAttr(forwardSharedBytes(c))),
       b.getNamedAttr("chunk_size", b.getI64IntegerAttr(c.chunkSize)),
+      b.getNamedAttr("stages", b.getI64IntegerAttr(c.stages)),
       b.getNamedAttr("initial_state_dtype", b.getStringAttr(typeName(c.initialStateType))),
       b.getNamedAttr("final_state_dtype", b.getStringAttr(typeName(c.finalStateType))),
       b.getNamedAttr("grid", b.getStringAttr(kForwardGrid)),
@@ -169,7 +172,7 @@ struct ConvertKDAToNVVMPass
           hosts.push_back(host);
     };
     module.walk([&](ForwardOp op) {
-      lower(op, configOf(op, chunkSize), manifestOf, buildForwardKernel);
+      lower(op, configOf(op, chunkSize, stages), manifestOf, buildForwardKernel);
     });
     module.walk([&](DecodeOp op) {
       lower(op, configOf(op), decodeManifestOf, buildDecodeKernel);

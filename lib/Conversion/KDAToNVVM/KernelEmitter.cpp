@@ -20,6 +20,9 @@ Type KernelEmitter::ptr(unsigned space) {
 Value KernelEmitter::i32(int64_t v) {
   return arith::ConstantIntOp::create(b, v, 32);
 }
+Value KernelEmitter::boolean(bool v) {
+  return arith::ConstantIntOp::create(b, v, 1);
+}
 Value KernelEmitter::i64(int64_t v) {
   return arith::ConstantIntOp::create(b, v, 64);
 }
@@ -72,6 +75,9 @@ Value KernelEmitter::fdiv(Value a, Value c) { return arith::DivFOp::create(b, a,
 Value KernelEmitter::fneg(Value a) { return arith::NegFOp::create(b, a); }
 Value KernelEmitter::fmax(Value a, Value c) {
   return arith::MaximumFOp::create(b, a, c);
+}
+Value KernelEmitter::folt(Value a, Value c) {
+  return arith::CmpFOp::create(b, arith::CmpFPredicate::OLT, a, c);
 }
 Value KernelEmitter::fabs(Value a) {
   return fmax(a, fneg(a));
@@ -184,6 +190,14 @@ Value KernelEmitter::blockIdxY() { return NVVM::BlockIdYOp::create(b, i32()); }
 Value KernelEmitter::blockIdxZ() { return NVVM::BlockIdZOp::create(b, i32()); }
 
 void KernelEmitter::syncThreads() { NVVM::Barrier0Op::create(b); }
+
+Value KernelEmitter::syncThreadsAny(Value predicate) {
+  Value any = NVVM::BarrierOp::create(
+      b, i32(), Value(), Value(),
+      NVVM::BarrierReductionAttr::get(b.getContext(), NVVM::BarrierReduction::OR),
+      LLVM::ZExtOp::create(b, i32(), predicate)).getRes();
+  return ne(any, i32(0));
+}
 
 void KernelEmitter::namedBarrier(Value id, int64_t threads) {
   NVVM::BarrierOp::create(b, Type(), id, i32(threads),

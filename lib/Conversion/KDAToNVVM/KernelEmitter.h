@@ -44,6 +44,7 @@ public:
   Value i32(int64_t v);
   Value i64(int64_t v);
   Value f32(double v);
+  Value boolean(bool v);
 
   // Integer arithmetic (operands of one type).
   Value add(Value a, Value c);
@@ -76,6 +77,7 @@ public:
   Value fneg(Value a);
   Value fmax(Value a, Value c);
   Value fabs(Value a);
+  Value folt(Value a, Value c); // ordered a < c: false if either is NaN
   Value toF32(Value a);   // from bf16, f16 or f32
   Value toBF16(Value a);  // f32 to bf16, round to nearest even
 
@@ -119,6 +121,8 @@ public:
 
   // Synchronisation.
   void syncThreads();                          // bar.sync 0
+  /// bar.red.or.pred over the CTA: whether `predicate` (i1) held in any thread.
+  Value syncThreadsAny(Value predicate);
   void namedBarrier(Value id, int64_t threads);
   void fenceProxyAsyncShared();                // generic -> async proxy
   /// cp.async of 4, 8 or 16 bytes global -> shared (16 bypasses L1), its

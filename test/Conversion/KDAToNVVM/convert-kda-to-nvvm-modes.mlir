@@ -5,10 +5,10 @@
 // max(x, 0) + ln(1 + exp(-|x|)) (lg2 of 1 + ex2), and the state update is a
 // single m64 n64 k16 wgmma (the state is K = 64 wide).
 
-// CHECK-LABEL: gpu.module @kda_forward_k64_v64_c16_softplus_sigmoid_l2norm_kv_gf32_bf32_sf32_f32
+// CHECK-LABEL: gpu.module @kda_forward_k64_v64_c16_p2_softplus_sigmoid_l2norm_kv_gf32_bf32_sf32_f32
 // CHECK-SAME: gate = "softplus"
 // CHECK-SAME: head_dim_k = 64 : i64, head_dim_v = 64 : i64
-// CHECK: llvm.func @kda_forward_k64_v64_c16_softplus_sigmoid_l2norm_kv_gf32_bf32_sf32_f32(
+// CHECK: llvm.func @kda_forward_k64_v64_c16_p2_softplus_sigmoid_l2norm_kv_gf32_bf32_sf32_f32(
 // CHECK: scf.for
 // CHECK: nvvm.inline_ptx "ex2.approx.f32 $0, $1;"
 // CHECK: nvvm.inline_ptx "lg2.approx.f32 $0, $1;"

@@ -8,9 +8,9 @@
 // its own (a loop over their offsets) and stores the state entering each
 // chunk as bf16 or f32 (intermediate_is_bf16) when the pointer is not null.
 
-// CHECK-LABEL: gpu.module @kda_forward_k128_v128_c16_precomputed_plain_kv_gf32_bf32_sf32_f32
+// CHECK-LABEL: gpu.module @kda_forward_k128_v128_c16_p2_precomputed_plain_kv_gf32_bf32_sf32_f32
 // CHECK-SAME: params = "q_map k_map v_map g_map beta A_log dt_bias initial_state cu_seqlens o final_state cu_seqlens_is_int64 seq_len heads value_heads scale lower_bound intermediate_states intermediate_interval intermediate_is_bf16"
-// CHECK: llvm.func @kda_forward_k128_v128_c16_precomputed_plain_kv_gf32_bf32_sf32_f32(
+// CHECK: llvm.func @kda_forward_k128_v128_c16_p2_precomputed_plain_kv_gf32_bf32_sf32_f32(
 // The sequence's first and last offsets, each as i64 or i32.
 // CHECK: llvm.load {{.*}} : !llvm.ptr<1> -> i64
 // CHECK: llvm.load {{.*}} : !llvm.ptr<1> -> i32

@@ -6,17 +6,17 @@
 
 // CHECK: module attributes {gpu.container_module}
 // CHECK-NOT: func.func
-// CHECK-LABEL: gpu.module @kda_forward_k128_v128_c16_lower_bound_sigmoid_l2norm_vk_gbf16_bbf16_sf32_f32
+// CHECK-LABEL: gpu.module @kda_forward_k128_v128_c16_p2_lower_bound_sigmoid_l2norm_vk_gbf16_bbf16_sf32_f32
 // CHECK-SAME: kda.manifest = {beta_dtype = "bf16", beta_mode = "sigmoid", chunk_size = 16 : i64,
 // CHECK-SAME: final_state_dtype = "f32", g_dtype = "bf16", gate = "lower_bound",
 // CHECK-SAME: grid = "sequences value_heads", head_dim_k = 128 : i64,
 // CHECK-SAME: head_dim_v = 128 : i64, initial_state_dtype = "f32",
-// CHECK-SAME: kernel = "kda_forward_k128_v128_c16_lower_bound_sigmoid_l2norm_vk_gbf16_bbf16_sf32_f32",
+// CHECK-SAME: kernel = "kda_forward_k128_v128_c16_p2_lower_bound_sigmoid_l2norm_vk_gbf16_bbf16_sf32_f32",
 // CHECK-SAME: op = "forward", params = "q_map k_map v_map g_map beta A_log dt_bias initial_state cu_seqlens o final_state cu_seqlens_is_int64 seq_len heads value_heads scale lower_bound intermediate_states intermediate_interval intermediate_is_bf16",
-// CHECK-SAME: qk_l2norm = 1 : i64, qkv_dtype = "bf16", shared_bytes = 101120 : i64, state_layout = "vk",
+// CHECK-SAME: qk_l2norm = 1 : i64, qkv_dtype = "bf16", shared_bytes = 144128 : i64, stages = 2 : i64, state_layout = "vk",
 // CHECK-SAME: tensor_map_box_rows = 16 : i64, tensor_map_swizzle = 0 : i64, tensor_maps = "q k v g", threads = 256 : i64}
 // CHECK: llvm.mlir.global external @kda_shared() {addr_space = 3 : i32, alignment = 1024 : i64} : !llvm.array<0 x i8>
-// CHECK: llvm.func @kda_forward_k128_v128_c16_lower_bound_sigmoid_l2norm_vk_gbf16_bbf16_sf32_f32(
+// CHECK: llvm.func @kda_forward_k128_v128_c16_p2_lower_bound_sigmoid_l2norm_vk_gbf16_bbf16_sf32_f32(
 // CHECK-SAME: %{{.*}}: !llvm.ptr {llvm.align = 64 : i64, llvm.byval = !llvm.array<128 x i8>, nvvm.grid_constant}
 // CHECK-SAME: nvvm.kernel, nvvm.reqntid = array<i32: 256, 1, 1>
 // CHECK: nvvm.mbarrier.init
@@ -25,6 +25,19 @@
 // CHECK: scf.for
 // CHECK-COUNT-4: nvvm.cp.async.bulk.tensor.shared.cluster.global
 // CHECK: nvvm.mbarrier.try_wait.parity
+// CHECK: nvvm.inline_ptx "ex2.approx.f32 $0, $1;"
+// Whether any channel's G spans more than 128 nats in this chunk picks how
+// the A matrices are taken: from the factors e^(+-(G - G_C / 2)), or with
+// every exponent pairwise.
+// CHECK: %[[WIDE:.*]] = nvvm.barrier #nvvm.reduction<or> %{{.*}} -> i32
+// CHECK: %[[ANY:.*]] = arith.cmpi ne, %[[WIDE]], %{{.*}} : i32
+// CHECK: %[[FACTORISED:.*]] = arith.xori %[[ANY]], %{{.*}} : i1
+// CHECK: scf.if %[[FACTORISED]] {
+// CHECK: scf.for
+// CHECK-NOT: ex2.approx
+// CHECK: scf.yield
+// CHECK: scf.if %{{.*}} {
+// CHECK: scf.for
 // CHECK: nvvm.inline_ptx "ex2.approx.f32 $0, $1;"
 // CHECK: nvvm.wgmma.fence.aligned
 // CHECK-COUNT-2: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 16, k = 16>

@@ -20,8 +20,16 @@ namespace mlir::kda {
 /// The compile-time shape of one forward kernel. Everything else (B, T, H,
 /// HV, N, scale, lower_bound, which optional tensors are present) is a
 /// run-time parameter.
+/// The TMA ring's default depth and the most shared memory allows (each
+/// stage holds 16-20 KB of tiles at K = V = 128).
+inline constexpr int64_t kDefaultForwardStages = 2;
+inline constexpr int64_t kMaxForwardStages = 4;
+
 struct ForwardKernelConfig : KernelChoices {
   int64_t chunkSize = 16;
+  /// Buffers of the TMA ring of q, k, v, g tiles: the load of chunk
+  /// c + stages - 1 is in flight while chunk c computes (1: no prefetch).
+  int64_t stages = kDefaultForwardStages;
   Type initialStateType; ///< f32 or bf16 (ignored when absent at run time)
   Type finalStateType;   ///< f32 or bf16 (ignored when absent at run time)
 

@@ -1,0 +1,72 @@
+// RUN: kda-opt %s --convert-kda-to-nvvm="stages=1" | FileCheck %s --check-prefix=ONE
+// RUN: kda-opt %s --convert-kda-to-nvvm | FileCheck %s --check-prefix=TWO
+// RUN: kda-opt %s --convert-kda-to-nvvm="stages=3" | FileCheck %s --check-prefix=THREE
+// RUN: not kda-opt %s --convert-kda-to-nvvm="stages=5" 2>&1 | FileCheck %s --check-prefix=FIVE
+
+// The forward kernel's TMA ring of q, k, v, g tiles is the pass option
+// `stages`: one buffer and one mbarrier per stage, the loads of the first
+// stages - 1 chunks issued before the chunk loop (which carries the fp32
+// state), and each chunk issuing the load stages - 1 ahead before it waits
+// for its own. Each stage adds 16 KB of tiles (bf16 g) to the manifest's
+// shared_bytes.
+
+// ONE: gpu.module @kda_forward_k128_v128_c16_p1_softplus_sigmoid_kv_gbf16_bf32_sf32_f32
+// ONE-SAME: shared_bytes = 127744 : i64, stages = 1 : i64
+// ONE-COUNT-1: nvvm.mbarrier.init
+// ONE-NOT: nvvm.mbarrier.init
+// ONE: nvvm.fence.mbarrier.init
+// ONE-NOT: nvvm.cp.async.bulk.tensor
+// ONE: scf.for {{.*}} -> (!llvm.struct<(f32
+// ONE: nvvm.mbarrier.arrive.expect_tx
+// ONE-COUNT-4: nvvm.cp.async.bulk.tensor.shared.cluster.global
+// ONE-NOT: nvvm.cp.async.bulk.tensor
+// ONE: nvvm.mbarrier.try_wait.parity
+// ONE-NOT: nvvm.cp.async.bulk.tensor
+// ONE: llvm.return
+
+// TWO: gpu.module @kda_forward_k128_v128_c16_p2_softplus_sigmoid_kv_gbf16_bf32_sf32_f32
+// TWO-SAME: shared_bytes = 144128 : i64, stages = 2 : i64
+// TWO-COUNT-2: nvvm.mbarrier.init
+// TWO-NOT: nvvm.mbarrier.init
+// TWO: nvvm.fence.mbarrier.init
+// TWO: nvvm.mbarrier.arrive.expect_tx
+// TWO-COUNT-4: nvvm.cp.async.bulk.tensor.shared.cluster.global
+// TWO-NOT: nvvm.cp.async.bulk.tensor
+// TWO: scf.for {{.*}} -> (!llvm.struct<(f32
+// TWO: nvvm.mbarrier.arrive.expect_tx
+// TWO-COUNT-4: nvvm.cp.async.bulk.tensor.shared.cluster.global
+// TWO-NOT: nvvm.cp.async.bulk.tensor
+// TWO: nvvm.mbarrier.try_wait.parity
+// TWO-NOT: nvvm.cp.async.bulk.tensor
+// TWO: llvm.return
+
+// THREE: gpu.module @kda_forward_k128_v128_c16_p3_softplus_sigmoid_kv_gbf16_bf32_sf32_f32
+// THREE-SAME: shared_bytes = 160512 : i64, stages = 3 : i64
+// THREE-COUNT-3: nvvm.mbarrier.init
+// THREE-NOT: nvvm.mbarrier.init
+// THREE: nvvm.fence.mbarrier.init
+// THREE: nvvm.mbarrier.arrive.expect_tx
+// THREE-COUNT-4: nvvm.cp.async.bulk.tensor.shared.cluster.global
+// THREE: nvvm.mbarrier.arrive.expect_tx
+// THREE-COUNT-4: nvvm.cp.async.bulk.tensor.shared.cluster.global
+// THREE-NOT: nvvm.cp.async.bulk.tensor
+// THREE: scf.for {{.*}} -> (!llvm.struct<(f32
+// THREE: nvvm.mbarrier.arrive.expect_tx
+// THREE-COUNT-4: nvvm.cp.async.bulk.tensor.shared.cluster.global
+// THREE-NOT: nvvm.cp.async.bulk.tensor
+// THREE: nvvm.mbarrier.try_wait.parity
+// THREE-NOT: nvvm.cp.async.bulk.tensor
+// THREE: llvm.return
+
+// FIVE: error: 'kda.forward' op cannot be compiled yet: stages = 5: the TMA ring takes 1 to 4 stages
+func.func @forward(%q: tensor<?x?x?x128xbf16>, %v: tensor<?x?x?x128xbf16>,
+                   %g: tensor<?x?x?x128xbf16>, %beta: tensor<?x?x?xf32>,
+                   %a: tensor<?xf32>, %b: tensor<?x128xf32>)
+    -> tensor<?x?x?x128xbf16> {
+  %o = kda.forward %q, %q, %v, %g, %beta A_log(%a) dt_bias(%b)
+      {gate = #kda.gate<softplus>, beta_mode = #kda.beta<sigmoid>, chunk_size = 16}
+      : (tensor<?x?x?x128xbf16>, tensor<?x?x?x128xbf16>, tensor<?x?x?x128xbf16>,
+         tensor<?x?x?x128xbf16>, tensor<?x?x?xf32>, tensor<?xf32>, tensor<?x128xf32>)
+      -> tensor<?x?x?x128xbf16>
+  return %o : tensor<?x?x?x128xbf16>
+}
