@@ -493,47 +493,60 @@ void ForwardKernelBuilder::waitTiles(Value chunk) {
 
 void ForwardKernelBuilder::normaliseQK(Value rows) {
   // Warps 0-3 take q's 16 rows, warps 4-7 k's, four rows each; a lane holds
-  // four columns of a row and the warp reduces the sum of squares.
-  int64_t K = c.headDimK;
+  // four columns of a row and the warp reduces the sum of squares. Every
+  // load comes before every store: the compiler cannot move a shared load
+  // above a shared store it may alias, so interleaving them would expose
+  // each row's load latency in turn.
+  int64_t K = c.headDimK, rowsPerWarp = 4;
   Value warp = e.udiv(tid, e.i32(32)), lane = e.urem(tid, e.i32(32));
   Value isQ = e.ult(warp, e.i32(4));
-  Value tile = e.select(isQ, e.i32(layout.qTile), e.i32(layout.kTile));
+  Value tileOffset = e.add(e.select(isQ, e.i32(layout.qTile), e.i32(layout.kTile)), stageBase);
   Value out = e.select(isQ, e.i32(layout.qf), e.i32(layout.kf));
   Value scale = e.select(isQ, param(kParamScale), e.f32(1.0));
-  for (int64_t r = 0; r < 4; ++r) {
-    Value row = e.add(e.mul(e.urem(warp, e.i32(4)), e.i32(4)), e.i32(r));
-    SmallVector<Value> x;
-    Value sum = e.f32(0.0);
+  auto rowOf = [&](int64_t r) {
+    return e.add(e.mul(e.urem(warp, e.i32(4)), e.i32(rowsPerWarp)), e.i32(r));
+  };
+  auto colOf = [&](int64_t j) { return e.add(lane, e.i32(32 * j)); };
+  SmallVector<SmallVector<Value>> x(rowsPerWarp);
+  for (int64_t r = 0; r < rowsPerWarp; ++r)
     for (int64_t j = 0; j < K / 32; ++j) {
-      Value col = e.add(lane, e.i32(32 * j));
-      Value offset = e.mul(e.add(e.mul(row, e.i32(K)), col), e.i32(2));
-      x.push_back(e.toF32(e.load(e.bf16(), e.gep(smem, e.add(e.add(tile, stageBase), offset)))));
-      sum = e.fadd(sum, e.fmul(x.back(), x.back()));
+      Value offset = e.mul(e.add(e.mul(rowOf(r), e.i32(K)), colOf(j)), e.i32(2));
+      x[r].push_back(e.toF32(e.load(e.bf16(), e.gep(smem, e.add(tileOffset, offset)))));
     }
+  for (int64_t r = 0; r < rowsPerWarp; ++r) {
     Value factor = scale;
     if (c.qkL2Norm) {
+      Value sum = e.f32(0.0);
+      for (Value value : x[r])
+        sum = e.fadd(sum, e.fmul(value, value));
       for (int64_t m = 16; m >= 1; m /= 2)
         sum = e.fadd(sum, e.shuffleXor(sum, m));
       factor = e.fdiv(scale, e.sqrt(e.fadd(sum, e.f32(1e-6))));
     }
-    factor = e.select(e.slt(row, rows), factor, e.f32(0.0));
-    for (int64_t j = 0; j < K / 32; ++j) {
-      Value col = e.add(lane, e.i32(32 * j));
-      e.store(e.fmul(x[j], factor), e.gep(smem, e.add(out, scratchOffset(row, col))));
-    }
+    factor = e.select(e.slt(rowOf(r), rows), factor, e.f32(0.0));
+    for (Value &value : x[r])
+      value = e.fmul(value, factor);
   }
+  for (int64_t r = 0; r < rowsPerWarp; ++r)
+    for (int64_t j = 0; j < K / 32; ++j)
+      e.store(x[r][j], e.gep(smem, e.add(out, scratchOffset(rowOf(r), colOf(j)))));
 }
 
 Value ForwardKernelBuilder::computeGate(Value rows) {
   // Threads 0..K-1: one key channel each, a serial cumsum over the chunk.
   int64_t K = c.headDimK;
   return e.ifElse(e.ult(tid, e.i32(K)), e.i1(), [&] {
+    // All loads first, all stores last (see normaliseQK).
     Value d = tid;
     int64_t gBytes = c.gType.getIntOrFloatBitWidth() / 8;
-    Value cumulative = e.f32(0.0);
+    SmallVector<Value> raws, cumulatives;
     for (int64_t i = 0; i < c.chunkSize; ++i) {
       Value offset = e.mul(e.add(e.i32(i * K), d), e.i32(gBytes));
-      Value raw = e.toF32(e.load(c.gType, tile(layout.gTile, offset)));
+      raws.push_back(e.toF32(e.load(c.gType, tile(layout.gTile, offset))));
+    }
+    Value cumulative = e.f32(0.0);
+    for (int64_t i = 0; i < c.chunkSize; ++i) {
+      Value raw = raws[i];
       Value logDecay = raw;
       switch (c.gate) {
       case GateMode::Precomputed:
@@ -548,8 +561,10 @@ Value ForwardKernelBuilder::computeGate(Value rows) {
       }
       logDecay = e.select(e.slt(e.i32(i), rows), logDecay, e.f32(0.0));
       cumulative = e.fadd(cumulative, logDecay);
-      e.store(cumulative, shared(layout.g, scratchOffset(e.i32(i), d)));
+      cumulatives.push_back(cumulative);
     }
+    for (int64_t i = 0; i < c.chunkSize; ++i)
+      e.store(cumulatives[i], shared(layout.g, scratchOffset(e.i32(i), d)));
     e.store(e.exp(cumulative), shared(layout.stateDecay, e.mul(d, e.i32(4))));
     // G runs from 0 down to G_C: its spread is -G_C (NaN counts as wide).
     return e.notb(e.folt(e.fneg(cumulative), e.f32(kMaxFactorisedSpread)));
@@ -652,29 +667,36 @@ void ForwardKernelBuilder::writeOperands() {
   int64_t rowsPerThread = C * K / kForwardThreads;
   Value d = e.urem(tid, e.i32(K));
   Value j0 = e.mul(e.udiv(tid, e.i32(K)), e.i32(rowsPerThread));
+  // All loads first, then the math and the stores (see normaliseQK).
+  struct Row { Value beta, k, g, q, v; };
+  SmallVector<Row> loaded;
   Value lastG = loadScratch(layout.g, e.i32(C - 1), d);
+  for (int64_t r = 0; r < rowsPerThread; ++r) {
+    Value j = e.add(j0, e.i32(r));
+    Value vOffset = e.mul(e.add(e.mul(j, e.i32(c.headDimV)), d), e.i32(2));
+    loaded.push_back({e.load(e.f32(), shared(layout.beta, e.mul(j, e.i32(4)))),
+                      loadScratch(layout.kf, j, d), loadScratch(layout.g, j, d),
+                      loadScratch(layout.qf, j, d),
+                      e.toF32(e.load(e.bf16(), tile(layout.vTile, vOffset)))});
+  }
   Value middle = e.fmul(lastG, e.f32(0.5));
   SmallVector<Value> betaKG, kDecayed, betaV;
   for (int64_t r = 0; r < rowsPerThread; ++r) {
     Value j = e.add(j0, e.i32(r));
-    Value betaJ = e.load(e.f32(), shared(layout.beta, e.mul(j, e.i32(4))));
-    Value kjd = loadScratch(layout.kf, j, d);
-    Value gjd = loadScratch(layout.g, j, d);
-    Value decay = e.exp(gjd);
-    betaKG.push_back(e.toBF16(e.fmul(betaJ, e.fmul(kjd, decay))));
-    kDecayed.push_back(e.toBF16(e.fmul(kjd, e.exp(e.fsub(lastG, gjd)))));
-    Value vOffset = e.mul(e.add(e.mul(j, e.i32(c.headDimV)), d), e.i32(2));
-    betaV.push_back(e.toBF16(e.fmul(betaJ, e.toF32(e.load(e.bf16(), tile(layout.vTile, vOffset))))));
+    const Row &x = loaded[r];
+    Value decay = e.exp(x.g);
+    betaKG.push_back(e.toBF16(e.fmul(x.beta, e.fmul(x.k, decay))));
+    kDecayed.push_back(e.toBF16(e.fmul(x.k, e.exp(e.fsub(lastG, x.g)))));
+    betaV.push_back(e.toBF16(e.fmul(x.beta, x.v)));
     // Q e^G [C x K]: row j, column d.
-    Value qjd = loadScratch(layout.qf, j, d);
-    e.store(e.toBF16(e.fmul(qjd, decay)), shared(layout.qg, blockedOffset(j, d, C)));
+    e.store(e.toBF16(e.fmul(x.q, decay)), shared(layout.qg, blockedOffset(j, d, C)));
     // The A matrices' factors about M = G_C / 2 (may overflow where the
     // spread is too wide; computeAttention does not read them then).
-    Value fromMiddle = e.fsub(gjd, middle);
+    Value fromMiddle = e.fsub(x.g, middle);
     Value left = e.exp(fromMiddle), right = e.exp(e.fneg(fromMiddle));
-    e.store(e.fmul(kjd, left), shared(layout.kLeft, scratchOffset(j, d)));
-    e.store(e.fmul(qjd, left), shared(layout.qLeft, scratchOffset(j, d)));
-    e.store(e.fmul(kjd, right), shared(layout.kRight, scratchOffset(j, d)));
+    e.store(e.fmul(x.k, left), shared(layout.kLeft, scratchOffset(j, d)));
+    e.store(e.fmul(x.q, left), shared(layout.qLeft, scratchOffset(j, d)));
+    e.store(e.fmul(x.k, right), shared(layout.kRight, scratchOffset(j, d)));
   }
   Value offsetT = swizzledOffset(e, d, j0, Swizzle::B32);
   e.storeVector(betaKG, shared(layout.betaKGT, offsetT));
@@ -695,11 +717,12 @@ void ForwardKernelBuilder::invertTriangular() {
         Value a = e.load(e.f32(), shared(layout.akk + 4 * (i * C + j)));
         sum = e.fadd(sum, e.fmul(a, x[j]));
       }
-      Value xi = e.select(e.ult(column, e.i32(i)), e.fneg(sum),
-                          e.select(e.eq(column, e.i32(i)), e.f32(1.0), e.f32(0.0)));
-      x.push_back(xi);
-      e.store(e.toBF16(xi), shared(layout.tinv, swizzledOffset(e, e.i32(i), column, Swizzle::B32)));
+      x.push_back(e.select(e.ult(column, e.i32(i)), e.fneg(sum),
+                           e.select(e.eq(column, e.i32(i)), e.f32(1.0), e.f32(0.0))));
     }
+    // Stored last, so that no store sits between the loads of Akk.
+    for (int64_t i = 0; i < C; ++i)
+      e.store(e.toBF16(x[i]), shared(layout.tinv, swizzledOffset(e, e.i32(i), column, Swizzle::B32)));
   });
 }
 
