@@ -9,13 +9,17 @@
 //              buffers on one mbarrier each: chunk c + stages - 1 loads
 //              while chunk c computes
 //     l2norm   q, k (optional); q *= scale; rows past the sequence -> 0
-//     gate     G = cumsum of the log decay, per key channel
+//     gate     G = cumsum of the log decay, per key channel; whether any
+//              channel spans more than kMaxFactorisedSpread (bar.red.or)
+//     operands (beta V)^T, (beta K e^G)^T, (K e^(G_C - G))^T, Q e^G, bf16;
+//              the fp32 factors k e^(G - M), q e^(G - M), k e^(M - G),
+//              M = G_C / 2
 //     A        Akk_ij = beta_i sum_d k_id k_jd exp(G_id - G_jd), j < i
 //              Aqk_ij = sum_d q_id k_jd exp(G_id - G_jd),        j <= i
-//              (j <= i, so every exponent is <= 0: any gate, unbounded
-//              softplus included, stays finite)
+//              from the factors where the spread is bounded, else with
+//              every exponent pairwise (j <= i, so <= 0: any gate,
+//              unbounded softplus included, stays finite)
 //     Tinv     (I + Akk)^-1 by forward substitution in fp32
-//     operands (beta V)^T, (beta K e^G)^T, (K e^(G_C - G))^T, Q e^G, bf16
 //   per chunk, each warpgroup for its 64 value rows (wgmma, bf16 -> fp32):
 //     U^T  = (beta V)^T Tinv^T          W^T = (beta K e^G)^T Tinv^T
 //     V'^T = U^T - S^T W^T              O^T = S^T (Q e^G)^T + V'^T Aqk^T
