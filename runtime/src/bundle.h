@@ -43,6 +43,19 @@ typedef struct {
   kda_dtype qkv_dtype, g_dtype, beta_dtype;
 } kda_bundle_choices;
 
+/* The choices of a kda_forward_args or a kda_decode_args (both name the
+ * fields alike). */
+#define KDA_BUNDLE_CHOICES_OF(args)                                            \
+  ((kda_bundle_choices){.head_dim_k = (args)->head_dim_k,                      \
+                        .head_dim_v = (args)->head_dim_v,                      \
+                        .gate = (args)->gate,                                  \
+                        .beta_mode = (args)->beta_mode,                        \
+                        .qk_l2norm = (args)->qk_l2norm,                        \
+                        .state_layout = (args)->state_layout,                  \
+                        .qkv_dtype = (args)->q.dtype,                          \
+                        .g_dtype = (args)->g.dtype,                            \
+                        .beta_dtype = (args)->beta.dtype})
+
 /* kda_bundle_expect for each of `choices`, in declaration order. */
 kda_status kda_bundle_expect_choices(kda_bundle *bundle, const kda_bundle_choices *choices);
 

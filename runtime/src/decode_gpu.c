@@ -4,7 +4,6 @@
  * include/kda/Conversion/KDAToNVVM/DecodeKernel.h. */
 #include "bundle.h"
 
-#include <math.h>
 #include <stdint.h>
 
 static const char kParams[] =
@@ -21,10 +20,7 @@ kda_status kda_decode(kda_bundle *b, const kda_decode_args *a, void *stream) {
   kda_status s = kda_decode_check(a, false, &error);
   if (s != KDA_OK)
     return kda_context_fail(b->context, s, "%s", error.message);
-  const kda_bundle_choices choices = {
-      .head_dim_k = a->head_dim_k, .head_dim_v = a->head_dim_v, .gate = a->gate,
-      .beta_mode = a->beta_mode, .qk_l2norm = a->qk_l2norm, .state_layout = a->state_layout,
-      .qkv_dtype = a->q.dtype, .g_dtype = a->g.dtype, .beta_dtype = a->beta.dtype};
+  const kda_bundle_choices choices = KDA_BUNDLE_CHOICES_OF(a);
   if ((s = kda_bundle_expect(b, "op", "decode", "the op")) ||
       (s = kda_bundle_expect(b, "params", kParams, "the parameter layout")) ||
       (s = kda_bundle_expect(b, "grid", kGrid, "the grid")) ||
@@ -48,7 +44,7 @@ kda_status kda_decode(kda_bundle *b, const kda_decode_args *a, void *stream) {
   void *pool = a->state_pool.data, *o = a->o.data;
   int32_t indices64 = a->state_indices.dtype == KDA_DTYPE_INT64,
           heads = (int32_t)a->num_heads, value_heads = (int32_t)a->num_value_heads;
-  float scale = (float)(a->scale != 0.0 ? a->scale : 1.0 / sqrt((double)a->head_dim_k));
+  float scale = (float)kda_scale_or_default(a->scale, a->head_dim_k);
   float lower_bound = (float)a->lower_bound;
   void *params[] = {&q, &k, &v, &g, &beta, &a_log, &dt_bias, &pool, &indices, &o,
                     &indices64, &heads, &value_heads, &scale, &lower_bound};

@@ -87,6 +87,10 @@ kda_status kda_forward_validate(const kda_forward_args *a, kda_error *e) {
   return kda_forward_check(a, true, e);
 }
 
+double kda_scale_or_default(double scale, int64_t head_dim_k) {
+  return scale != 0.0 ? scale : 1.0 / sqrt((double)head_dim_k);
+}
+
 kda_status kda_forward_check(const kda_forward_args *a, bool read_cu_seqlens,
                              kda_error *e) {
   const kda_status bad = KDA_ERR_INVALID_ARGUMENT;

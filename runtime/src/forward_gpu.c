@@ -6,7 +6,6 @@
  * with the manifest's threads and shared-memory bytes. */
 #include "bundle.h"
 
-#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -32,10 +31,7 @@ kda_status kda_bundle_check(kda_bundle *b, const kda_forward_args *a) {
       (s = kda_bundle_expect(b, "grid", kGrid, "the grid")) ||
       (s = kda_bundle_expect(b, "tensor_maps", kTensorMaps, "the tensor maps")))
     return s;
-  const kda_bundle_choices choices = {
-      .head_dim_k = a->head_dim_k, .head_dim_v = a->head_dim_v, .gate = a->gate,
-      .beta_mode = a->beta_mode, .qk_l2norm = a->qk_l2norm, .state_layout = a->state_layout,
-      .qkv_dtype = a->q.dtype, .g_dtype = a->g.dtype, .beta_dtype = a->beta.dtype};
+  const kda_bundle_choices choices = KDA_BUNDLE_CHOICES_OF(a);
   if ((s = kda_bundle_expect_choices(b, &choices)))
     return s;
   if (a->initial_state.data &&
@@ -124,7 +120,7 @@ kda_status kda_forward(kda_bundle *b, const kda_forward_args *a, void *workspace
   void *o = a->o.data, *final = a->final_state.data;
   int32_t cu64 = a->cu_seqlens.dtype == KDA_DTYPE_INT64, seq_len = (int32_t)T,
           heads = (int32_t)H, value_heads = (int32_t)HV;
-  float scale = (float)(a->scale != 0.0 ? a->scale : 1.0 / sqrt((double)K));
+  float scale = (float)kda_scale_or_default(a->scale, K);
   float lower_bound = (float)a->lower_bound;
   void *intermediate = a->intermediate_states.data;
   int32_t interval = (int32_t)a->intermediate_interval,

@@ -28,6 +28,9 @@ kda_status kda_forward_check(const kda_forward_args *args, bool read_cu_seqlens,
 kda_status kda_decode_check(const kda_decode_args *args, bool read_indices,
                             kda_error *error);
 
+/* The query scale a call means: `scale`, or 1 / sqrt(K) when it is 0. */
+double kda_scale_or_default(double scale, int64_t head_dim_k);
+
 /* Element `index` of a float tensor of `dtype` as a double (exact). */
 double kda_load(const void *data, kda_dtype dtype, size_t index);
 

@@ -152,7 +152,7 @@ kda_status kda_reference_forward(const kda_forward_args *a, kda_error *e) {
                 V = a->head_dim_v;
   const bool varlen = a->cu_seqlens.data != NULL;
   const int64_t N = varlen ? a->num_seqs : a->batch;
-  const double scale = a->scale != 0.0 ? a->scale : 1.0 / sqrt((double)K);
+  const double scale = kda_scale_or_default(a->scale, K);
 
   double *buffer = malloc(sizeof(double) * (size_t)(K * V + 3 * K + 2 * V));
   if (!buffer)

@@ -50,35 +50,25 @@ def make_case(seed, B, T, H, HV, mode, lengths=None, state_dtype=torch.float32,
     if repeat_keys:
         k[:, 1:1 + repeat_keys] = k[:, :1]
     x = dict(q=q.bfloat16(), k=k.bfloat16(), v=v.bfloat16())
-    if mode == "softplus":
+    if mode in ("softplus", "flashkda"):
         g = torch.randn(B, T, HV, K, generator=gen) * 2
         if g_value is not None:
             g = g_value(gen, (B, T, HV, K))
         x["g"] = g.bfloat16().float()
         x["beta"] = torch.randn(B, T, HV, generator=gen).bfloat16().float()
-        x["A_log"] = torch.empty(HV).uniform_(1, 16, generator=gen).log()
-        if g_value is not None:
-            x["A_log"] = torch.zeros(HV)
+        # A_log: fla's model initialisation (softplus) or FlashKDA's recipe;
+        # zero under a stress gate, so that g alone sets the decay.
+        a_log = (torch.empty(HV).uniform_(1, 16, generator=gen).log() if mode == "softplus"
+                 else torch.rand(HV, generator=gen))
+        x["A_log"] = torch.zeros(HV) if g_value is not None else a_log
         dt = torch.rand(HV * K, generator=gen)
         if dt_value is not None:
             dt = dt_value(gen, (HV * K,))
         x["dt_bias"] = dt
         opts = dict(use_qk_l2norm_in_kernel=True, use_gate_in_kernel=True,
                     use_beta_sigmoid_in_kernel=True)
-    elif mode == "flashkda":
-        g = torch.randn(B, T, HV, K, generator=gen) * 2
-        if g_value is not None:
-            g = g_value(gen, (B, T, HV, K))
-        x["g"] = g.bfloat16().float()
-        x["beta"] = torch.randn(B, T, HV, generator=gen).bfloat16().float()
-        x["A_log"] = torch.rand(HV, generator=gen)
-        dt = torch.rand(HV * K, generator=gen)
-        if dt_value is not None:
-            dt = dt_value(gen, (HV * K,))
-        x["dt_bias"] = dt
-        x["A_log"] = torch.zeros(HV) if g_value is not None else x["A_log"]
-        opts = dict(use_qk_l2norm_in_kernel=True, use_gate_in_kernel=True,
-                    use_beta_sigmoid_in_kernel=True, lower_bound=-5.0, safe_gate=True)
+        if mode == "flashkda":
+            opts.update(lower_bound=-5.0, safe_gate=True)
     else:
         x["q"] = F.normalize(q, dim=-1).bfloat16()
         x["k"] = F.normalize(k, dim=-1).bfloat16()

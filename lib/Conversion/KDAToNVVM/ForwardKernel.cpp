@@ -221,6 +221,8 @@ private:
   Value barrierOf(Value stage) {
     return shared(layout.barriers, e.mul(stage, e.i32(8)));
   }
+  /// Byte offset of a stage's tiles from the first stage's.
+  Value stageOffset(Value stage) { return e.mul(stage, e.i32(layout.stageBytes)); }
   void issueTiles(Value chunk, Value chunks);
   void waitTiles(Value chunk);
   void normaliseQK(Value rows);
@@ -465,7 +467,7 @@ void ForwardKernelBuilder::issueTiles(Value chunk, Value chunks) {
   e.ifThen(e.andi(e.eq(tid, e.i32(0)), e.slt(chunk, chunks)), [&] {
     Value stage = stageOf(chunk);
     Value barrier = barrierOf(stage);
-    Value base = e.mul(stage, e.i32(layout.stageBytes));
+    Value base = stageOffset(stage);
     Value tokenRow = e.add(tmaRow0, e.mul(chunk, e.i32(C)));
     e.fenceProxyAsyncShared();
     NVVM::MBarrierArriveExpectTxOp::create(b, Type(), barrier, e.i32(bytes),
@@ -490,9 +492,10 @@ void ForwardKernelBuilder::issueTiles(Value chunk, Value chunks) {
 void ForwardKernelBuilder::waitTiles(Value chunk) {
   // The stage's n-th use (n = chunk / stages) completes phase n.
   Value parity = e.andi(e.udiv(chunk, e.i32(c.stages)), e.i32(1));
-  NVVM::MBarrierTryWaitParityOp::create(e.builder(), barrierOf(stageOf(chunk)), parity,
+  Value stage = stageOf(chunk);
+  NVVM::MBarrierTryWaitParityOp::create(e.builder(), barrierOf(stage), parity,
                                         e.i32(10000000));
-  stageBase = e.mul(stageOf(chunk), e.i32(layout.stageBytes));
+  stageBase = stageOffset(stage);
 }
 
 void ForwardKernelBuilder::normaliseQK(Value rows) {
@@ -672,22 +675,21 @@ void ForwardKernelBuilder::writeOperands() {
   Value d = e.urem(tid, e.i32(K));
   Value j0 = e.mul(e.udiv(tid, e.i32(K)), e.i32(rowsPerThread));
   // All loads first, then the math and the stores (see normaliseQK).
-  struct Row { Value beta, k, g, q, v; };
+  struct Row { Value j, beta, k, g, q, v; };
   SmallVector<Row> loaded;
   Value lastG = loadScratch(layout.g, e.i32(C - 1), d);
   for (int64_t r = 0; r < rowsPerThread; ++r) {
     Value j = e.add(j0, e.i32(r));
     Value vOffset = e.mul(e.add(e.mul(j, e.i32(c.headDimV)), d), e.i32(2));
-    loaded.push_back({e.load(e.f32(), shared(layout.beta, e.mul(j, e.i32(4)))),
+    loaded.push_back({j, e.load(e.f32(), shared(layout.beta, e.mul(j, e.i32(4)))),
                       loadScratch(layout.kf, j, d), loadScratch(layout.g, j, d),
                       loadScratch(layout.qf, j, d),
                       e.toF32(e.load(e.bf16(), tile(layout.vTile, vOffset)))});
   }
   Value middle = e.fmul(lastG, e.f32(0.5));
   SmallVector<Value> betaKG, kDecayed, betaV;
-  for (int64_t r = 0; r < rowsPerThread; ++r) {
-    Value j = e.add(j0, e.i32(r));
-    const Row &x = loaded[r];
+  for (const Row &x : loaded) {
+    Value j = x.j;
     Value decay = e.exp(x.g);
     betaKG.push_back(e.toBF16(e.fmul(x.beta, e.fmul(x.k, decay))));
     kDecayed.push_back(e.toBF16(e.fmul(x.k, e.exp(e.fsub(lastG, x.g)))));

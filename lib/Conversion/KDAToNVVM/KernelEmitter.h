@@ -33,7 +33,6 @@ public:
 
   ImplicitLocOpBuilder &builder() { return b; }
   Type i1() { return b.getI1Type(); }
-  Type i16() { return b.getI16Type(); }
   Type i32() { return b.getI32Type(); }
   Type i64() { return b.getI64Type(); }
   Type f32() { return b.getF32Type(); }

@@ -85,15 +85,24 @@ def find_bundle(wanted):
     raise NotImplementedError(f"kda: no kernel bundle compiled for {described}")
 
 
-def wanted_manifest(q, v, g_dtype, beta_dtype, gate, beta_mode, qk_l2norm,
-                    state_v_first, state_dtype):
-    """The manifest entries a bundle must have to run this configuration."""
+def choice_entries(K, V, g_dtype, beta_dtype, gate, beta_mode, qk_l2norm, state_v_first):
+    """The manifest entries of the choices the forward and decode kernels
+    share (kda_bundle_choices in C)."""
     return {
-        "head_dim_k": str(q.shape[3]), "head_dim_v": str(v.shape[3]),
+        "head_dim_k": str(K), "head_dim_v": str(V),
         "gate": _GATE_NAMES[gate], "beta_mode": _BETA_NAMES[beta_mode],
         "qk_l2norm": str(int(qk_l2norm)),
         "state_layout": "vk" if state_v_first else "kv", "qkv_dtype": "bf16",
         "g_dtype": _DTYPE_NAMES[g_dtype], "beta_dtype": _DTYPE_NAMES[beta_dtype],
+    }
+
+
+def wanted_manifest(q, v, g_dtype, beta_dtype, gate, beta_mode, qk_l2norm,
+                    state_v_first, state_dtype):
+    """The manifest entries a forward bundle must have to run this configuration."""
+    return {
+        **choice_entries(q.shape[3], v.shape[3], g_dtype, beta_dtype, gate, beta_mode,
+                         qk_l2norm, state_v_first),
         "initial_state_dtype": _DTYPE_NAMES[state_dtype],
         "final_state_dtype": _DTYPE_NAMES[state_dtype],
     }

@@ -100,12 +100,10 @@ def decode(q, k, v, g, beta, state_pool, state_indices, *, scale=None,
     args.beta_mode = _beta_mode(use_beta_sigmoid_in_kernel, allow_neg_eigval)
     args.state_layout = _lib.STATE_VK if state_v_first else _lib.STATE_KV
     if q.device.type == "cuda":
-        wanted = {"op": "decode", "head_dim_k": str(K), "head_dim_v": str(V),
-                  "gate": _gpu._GATE_NAMES[args.gate],
-                  "beta_mode": _gpu._BETA_NAMES[args.beta_mode],
-                  "qk_l2norm": str(int(use_qk_l2norm_in_kernel)),
-                  "state_layout": "vk" if state_v_first else "kv", "qkv_dtype": "bf16",
-                  "g_dtype": "f32", "beta_dtype": "f32", "pool_dtype": "f32"}
+        wanted = {"op": "decode", "pool_dtype": "f32",
+                  **_gpu.choice_entries(K, V, torch.float32, torch.float32, args.gate,
+                                        args.beta_mode, use_qk_l2norm_in_kernel,
+                                        state_v_first)}
         bundle = _gpu._bundle(q.device.index, _gpu.find_bundle(wanted))
         with torch.cuda.device(q.device):
             bundle.decode(args, torch.cuda.current_stream(q.device).cuda_stream)
