@@ -85,13 +85,11 @@ namespace {
 
 struct SharedLayout {
   // wgmma operands (bf16, K-major, swizzled; 1024-byte aligned).
-  int64_t stateT;    ///< S^T [V x K], two 64-column blocks, 128B swizzle
   int64_t qg;        ///< Q e^G [C x K], two 64-column blocks, 128B swizzle
   int64_t w;         ///< W [C x K], two 64-column blocks, 128B swizzle
   int64_t betaVT;    ///< (beta V)^T [V x C], 32B swizzle
   int64_t betaKGT;   ///< (beta K e^G)^T [K x C], 32B swizzle
   int64_t kdT;       ///< (K e^(G_C - G))^T [K x C], 32B swizzle
-  int64_t vnewT;     ///< V'^T [V x C], 32B swizzle
   int64_t tinv;      ///< Tinv [C x C], 32B swizzle
   int64_t aqk;       ///< Aqk [C x C], 32B swizzle
   // fp32 scratch, row-major.
@@ -122,13 +120,11 @@ struct SharedLayout {
       return offset;
     };
     scratchStride = K + 4;
-    stateT = take(V * K * 2, 1024);
     qg = take(C * K * 2, 1024);
     w = take(C * K * 2, 1024);
     betaVT = take(V * C * 2, 1024);
     betaKGT = take(K * C * 2, 1024);
     kdT = take(K * C * 2, 1024);
-    vnewT = take(V * C * 2, 1024);
     tinv = take(C * C * 2, 1024);
     aqk = take(C * C * 2, 1024);
     akk = take(C * C * 4, 16);
@@ -216,7 +212,6 @@ private:
   Value statePointer(Value tensor, Type type, int64_t v, Value slot);
   void storeIntermediateState(Value sAcc, Value row0);
   Value loadInitialState();
-  void writeStateOperand(Value sAcc);
   Value stageOf(Value chunk) { return e.urem(chunk, e.i32(c.stages)); }
   Value barrierOf(Value stage) {
     return shared(layout.barriers, e.mul(stage, e.i32(8)));
@@ -407,17 +402,6 @@ Value ForwardKernelBuilder::loadInitialState() {
                     }
                     return acc;
                   });
-}
-
-void ForwardKernelBuilder::writeStateOperand(Value sAcc) {
-  // Fragment values v and v + 1 (v even) are adjacent columns of one row:
-  // one 4-byte store each pair.
-  e.ifThen(ownsRows, [&] {
-    for (int64_t v = 0; v < c.headDimK / 2; v += 2)
-      e.storeVector({e.toBF16(extract(e, sAcc, v)), e.toBF16(extract(e, sAcc, v + 1))},
-                    shared(layout.stateT, blockedOffset(fragmentRow(v), fragmentCol(v),
-                                                        c.headDimV)));
-  });
 }
 
 void ForwardKernelBuilder::storeFinalState(Value sAcc) {
@@ -739,7 +723,6 @@ void ForwardKernelBuilder::invertTriangular() {
 Value ForwardKernelBuilder::chunkProducts(Value sAcc, Value rows, Value firstToken) {
   int64_t C = c.chunkSize, K = c.headDimK;
   Value rowBlock32 = e.mul(warpgroup, e.i32(64 * 32));   // 64 rows of 32 B
-  Value rowBlock128 = e.mul(warpgroup, e.i32(64 * 128)); // 64 rows of 128 B
   auto descAt = [&](int64_t base, Value offset, Swizzle swizzle) {
     return matrixDescriptor(e, e.address(shared(base, offset)), swizzle);
   };
@@ -763,40 +746,33 @@ Value ForwardKernelBuilder::chunkProducts(Value sAcc, Value rows, Value firstTok
   e.fenceProxyAsyncShared();
   e.syncThreads();
 
-  // V'^T = U^T - S^T W^T and O^T = S^T (Q e^G)^T, over K in k16 steps.
+  // V'^T = U^T - S^T W^T and O^T = S^T (Q e^G)^T, over K in k16 steps;
+  // S^T's bf16 copy is the A operand, straight from its accumulator.
+  SmallVector<SmallVector<Value, 4>> stateA;
+  for (int64_t s = 0; s < K / 16; ++s)
+    stateA.push_back(registerOperand(e, sAcc, s));
   wgmmaFence(e);
   Value accV = accU, accO = zeroAccumulator(e, C);
   for (int64_t s = 0; s < K / 16; ++s) {
     int64_t block = s / 4, step = (s % 4) * 32;
-    Value a = descAt(layout.stateT + block * blockBytes(c.headDimV) + step, rowBlock128,
-                     Swizzle::B128);
     Value w = descriptor(layout.w + block * blockBytes(C) + step, Swizzle::B128);
     Value qg = descriptor(layout.qg + block * blockBytes(C) + step, Swizzle::B128);
-    accV = wgmma(e, accV, a, w, C, /*accumulate=*/true, /*negateA=*/true);
-    accO = wgmma(e, accO, a, qg, C, /*accumulate=*/s > 0);
+    accV = wgmmaRegisterA(e, accV, stateA[s], w, C, /*accumulate=*/true, /*negateA=*/true);
+    accO = wgmmaRegisterA(e, accO, stateA[s], qg, C, /*accumulate=*/s > 0);
   }
   wgmmaCommitAndWait(e);
 
-  // V'^T [V x C] as the A operand of the last two products.
-  e.ifThen(ownsRows, [&] {
-    for (int64_t v = 0; v < C / 2; v += 2)
-      e.storeVector({e.toBF16(extract(e, accV, v)), e.toBF16(extract(e, accV, v + 1))},
-                    shared(layout.vnewT,
-                           swizzledOffset(e, fragmentRow(v), fragmentCol(v), Swizzle::B32)));
-  });
-  e.fenceProxyAsyncShared();
-  e.namedBarrier(e.add(warpgroup, e.i32(kWarpgroupBarrier)), 128);
-
-  // O^T += V'^T Aqk^T and S^T = S^T Diag(e^G_C) + V'^T (K e^(G_C - G)).
+  // O^T += V'^T Aqk^T and S^T = S^T Diag(e^G_C) + V'^T (K e^(G_C - G)),
+  // V'^T [V x C] the A operand from its accumulator.
   for (int64_t v = 0; v < K / 2; ++v) {
     Value d = fragmentCol(v);
     Value decay = e.load(e.f32(), shared(layout.stateDecay, e.mul(d, e.i32(4))));
     sAcc = insert(e, sAcc, e.fmul(extract(e, sAcc, v), decay), v);
   }
+  SmallVector<Value, 4> vnew = registerOperand(e, accV, 0);
   wgmmaFence(e);
-  Value vnew = descAt(layout.vnewT, rowBlock32, Swizzle::B32);
-  accO = wgmma(e, accO, vnew, descriptor(layout.aqk, Swizzle::B32), C, true);
-  sAcc = wgmma(e, sAcc, vnew, descriptor(layout.kdT, Swizzle::B32), K, true);
+  accO = wgmmaRegisterA(e, accO, vnew, descriptor(layout.aqk, Swizzle::B32), C, true);
+  sAcc = wgmmaRegisterA(e, sAcc, vnew, descriptor(layout.kdT, Swizzle::B32), K, true);
   wgmmaCommitAndWait(e);
 
   // o rows of this chunk, in q's dtype; rows past the sequence are skipped.
@@ -813,8 +789,8 @@ Value ForwardKernelBuilder::chunkProducts(Value sAcc, Value rows, Value firstTok
       e.store(e.toBF16(value), e.gep(out, e.mul(index, e.i64(2))));
     });
   }
-  writeStateOperand(sAcc);
-  e.fenceProxyAsyncShared();
+  // The next chunk's elementwise phases overwrite operands the other
+  // warpgroup may still be reading.
   e.syncThreads();
   return sAcc;
 }
@@ -827,9 +803,6 @@ void ForwardKernelBuilder::build() {
   int64_t C = c.chunkSize;
   prologue();
   Value sAcc = loadInitialState();
-  writeStateOperand(sAcc);
-  e.fenceProxyAsyncShared();
-  e.syncThreads();
 
   // The TMA ring: chunks 0 .. stages - 2 are in flight before the loop,
   // and each chunk starts the load of the one stages - 1 ahead.

@@ -131,6 +131,14 @@ SmallVector<Value> KernelEmitter::loadVector(Type element, int64_t count, Value 
   return elements;
 }
 
+Value KernelEmitter::packBF16(Value low, Value high) {
+  auto pair = VectorType::get({2}, bf16());
+  Value vector = LLVM::PoisonOp::create(b, pair);
+  vector = LLVM::InsertElementOp::create(b, vector, toBF16(low), i32(0));
+  vector = LLVM::InsertElementOp::create(b, vector, toBF16(high), i32(1));
+  return LLVM::BitcastOp::create(b, b.getI32Type(), vector);
+}
+
 void KernelEmitter::storeVector(ValueRange elements, Value p) {
   Type element = elements.front().getType();
   auto type = VectorType::get({int64_t(elements.size())}, element);

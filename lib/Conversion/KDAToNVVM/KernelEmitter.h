@@ -79,6 +79,8 @@ public:
   Value folt(Value a, Value c); // ordered a < c: false if either is NaN
   Value toF32(Value a);   // from bf16, f16 or f32
   Value toBF16(Value a);  // f32 to bf16, round to nearest even
+  /// Two f32 as a bf16 pair in an i32, `low` in bits 0-15.
+  Value packBF16(Value low, Value high);
 
   /// exp(x), ln(1 + exp(x)), sigmoid(x), 1/sqrt(x) and friends in f32.
   Value exp(Value x);

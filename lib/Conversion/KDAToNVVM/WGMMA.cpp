@@ -59,6 +59,47 @@ Value kda::wgmma(KernelEmitter &e, Value acc, Value descA, Value descB, int64_t 
                                        NVVM::MMAIntOverflowAttr());
 }
 
+SmallVector<Value, 4> kda::registerOperand(KernelEmitter &e, Value acc, int64_t step) {
+  // Pairs (8s, 8s+1), (8s+2, 8s+3), ...: the lower column in the low half.
+  SmallVector<Value, 4> packed;
+  for (int64_t pair = 0; pair < 4; ++pair)
+    packed.push_back(e.packBF16(extract(e, acc, 8 * step + 2 * pair),
+                                extract(e, acc, 8 * step + 2 * pair + 1)));
+  return packed;
+}
+
+Value kda::wgmmaRegisterA(KernelEmitter &e, Value acc, ArrayRef<Value> a, Value descB,
+                          int64_t n, bool accumulate, bool negateA) {
+  // NVVM's wgmma op takes A only as a descriptor: this one is inline PTX,
+  // the accumulator tied in and out, scale-d a predicate as PTX requires.
+  int64_t values = n / 2;
+  std::string d, constraints;
+  for (int64_t i = 0; i < values; ++i) {
+    d += (i ? ", $" : "$") + std::to_string(i);
+    constraints += "=f,";
+  }
+  auto operand = [&](int64_t i) { return "$" + std::to_string(values + i); };
+  std::string code = "{\n.reg .pred p;\nsetp.ne.b32 p, " +
+                     std::string(accumulate ? "1" : "0") +
+                     ", 0;\nwgmma.mma_async.sync.aligned.m64n" + std::to_string(n) +
+                     "k16.f32.bf16.bf16 {" + d + "}, {" + operand(0) + ", " +
+                     operand(1) + ", " + operand(2) + ", " + operand(3) + "}, " +
+                     operand(4) + ", p, " + (negateA ? "-1" : "1") + ", 1, 0;\n}";
+  constraints += "r,r,r,r,l";
+  SmallVector<Value> operands(a.begin(), a.end());
+  operands.push_back(descB);
+  for (int64_t i = 0; i < values; ++i) {
+    operands.push_back(extract(e, acc, i));
+    constraints += "," + std::to_string(i);
+  }
+  return LLVM::InlineAsmOp::create(e.builder(), acc.getType(), operands, code,
+                                   constraints, /*has_side_effects=*/true,
+                                   /*is_align_stack=*/false,
+                                   LLVM::tailcallkind::TailCallKind::None,
+                                   LLVM::AsmDialectAttr(), ArrayAttr())
+      .getResult(0);
+}
+
 void kda::wgmmaFence(KernelEmitter &e) { NVVM::WgmmaFenceAlignedOp::create(e.builder()); }
 
 void kda::wgmmaCommitAndWait(KernelEmitter &e) {

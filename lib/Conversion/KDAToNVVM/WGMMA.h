@@ -41,6 +41,19 @@ Type accumulatorType(KernelEmitter &e, int64_t n);
 Value wgmma(KernelEmitter &e, Value acc, Value descA, Value descB, int64_t n,
             bool accumulate, bool negateA = false);
 
+/// The A operand of a m64 x k16 step held in registers: accumulator values
+/// 8 * step .. 8 * step + 7 of a m64 x n tile (its columns 16 * step ..
+/// 16 * step + 15) as four bf16 pairs. The accumulator's fragment layout is
+/// the A fragment's, so one product's result feeds the next without a trip
+/// through shared memory.
+SmallVector<Value, 4> registerOperand(KernelEmitter &e, Value acc, int64_t step);
+
+/// wgmma with A from registers (registerOperand) and B a K-major n x 16
+/// tile in shared memory: acc (+)= op(A) * B^T. The registers of `a` must
+/// not change until the wgmma has been waited for.
+Value wgmmaRegisterA(KernelEmitter &e, Value acc, ArrayRef<Value> a, Value descB,
+                     int64_t n, bool accumulate, bool negateA = false);
+
 /// Issues the fence that must precede wgmma when accumulator registers were
 /// written by other instructions, and the commit/wait that completes a batch.
 void wgmmaFence(KernelEmitter &e);

@@ -13,10 +13,10 @@
 // CHECK: nvvm.inline_ptx "ex2.approx.f32 $0, $1;"
 // CHECK: nvvm.inline_ptx "lg2.approx.f32 $0, $1;"
 // CHECK-COUNT-2: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 16, k = 16>
-// CHECK-COUNT-8: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 16, k = 16>
-// CHECK: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 16, k = 16>
-// CHECK: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 64, k = 16>
-// CHECK-NOT: nvvm.wgmma.mma_async
+// CHECK-COUNT-8: llvm.inline_asm has_side_effects "{{.*}}wgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16
+// CHECK: llvm.inline_asm has_side_effects "{{.*}}wgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16
+// CHECK: llvm.inline_asm has_side_effects "{{.*}}wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16
+// CHECK-NOT: wgmma.mma_async
 func.func @kimi_linear(%q: tensor<1x?x?x64xbf16>, %v: tensor<1x?x?x64xbf16>,
                        %g: tensor<1x?x?x64xf32>, %beta: tensor<1x?x?xf32>,
                        %a: tensor<?xf32>, %b: tensor<?xf32>)

@@ -11,7 +11,7 @@
 // shared_bytes.
 
 // ONE: gpu.module @kda_forward_k128_v128_c16_p1_softplus_sigmoid_kv_gbf16_bf32_sf32_f32
-// ONE-SAME: shared_bytes = 127744 : i64, stages = 1 : i64
+// ONE-SAME: shared_bytes = 90880 : i64, stages = 1 : i64
 // ONE-COUNT-1: nvvm.mbarrier.init
 // ONE-NOT: nvvm.mbarrier.init
 // ONE: nvvm.fence.mbarrier.init
@@ -25,7 +25,7 @@
 // ONE: llvm.return
 
 // TWO: gpu.module @kda_forward_k128_v128_c16_p2_softplus_sigmoid_kv_gbf16_bf32_sf32_f32
-// TWO-SAME: shared_bytes = 144128 : i64, stages = 2 : i64
+// TWO-SAME: shared_bytes = 107264 : i64, stages = 2 : i64
 // TWO-COUNT-2: nvvm.mbarrier.init
 // TWO-NOT: nvvm.mbarrier.init
 // TWO: nvvm.fence.mbarrier.init
@@ -41,7 +41,7 @@
 // TWO: llvm.return
 
 // THREE: gpu.module @kda_forward_k128_v128_c16_p3_softplus_sigmoid_kv_gbf16_bf32_sf32_f32
-// THREE-SAME: shared_bytes = 160512 : i64, stages = 3 : i64
+// THREE-SAME: shared_bytes = 123648 : i64, stages = 3 : i64
 // THREE-COUNT-3: nvvm.mbarrier.init
 // THREE-NOT: nvvm.mbarrier.init
 // THREE: nvvm.fence.mbarrier.init

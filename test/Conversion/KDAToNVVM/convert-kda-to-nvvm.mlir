@@ -13,7 +13,7 @@
 // CHECK-SAME: head_dim_v = 128 : i64, initial_state_dtype = "f32",
 // CHECK-SAME: kernel = "kda_forward_k128_v128_c16_p2_lower_bound_sigmoid_l2norm_vk_gbf16_bbf16_sf32_f32",
 // CHECK-SAME: op = "forward", params = "q_map k_map v_map g_map beta A_log dt_bias initial_state cu_seqlens o final_state cu_seqlens_is_int64 seq_len heads value_heads scale lower_bound intermediate_states intermediate_interval intermediate_is_bf16",
-// CHECK-SAME: qk_l2norm = 1 : i64, qkv_dtype = "bf16", shared_bytes = 144128 : i64, stages = 2 : i64, state_layout = "vk",
+// CHECK-SAME: qk_l2norm = 1 : i64, qkv_dtype = "bf16", shared_bytes = 107264 : i64, stages = 2 : i64, state_layout = "vk",
 // CHECK-SAME: tensor_map_box_rows = 16 : i64, tensor_map_swizzle = 0 : i64, tensor_maps = "q k v g", threads = 256 : i64}
 // CHECK: llvm.mlir.global external @kda_shared() {addr_space = 3 : i32, alignment = 1024 : i64} : !llvm.array<0 x i8>
 // CHECK: llvm.func @kda_forward_k128_v128_c16_p2_lower_bound_sigmoid_l2norm_vk_gbf16_bbf16_sf32_f32(
@@ -22,6 +22,9 @@
 // CHECK: nvvm.mbarrier.init
 // The chunk loop: four TMA tile loads on one mbarrier, then the elementwise
 // work, then 20 wgmma per warpgroup (U, W; 8 x (V', O); O += V' Aqk; S).
+// The products that read the state or V' take their A operand from
+// registers (inline PTX, four bf16 pairs): neither goes through shared
+// memory.
 // CHECK: scf.for
 // CHECK-COUNT-4: nvvm.cp.async.bulk.tensor.shared.cluster.global
 // CHECK: nvvm.mbarrier.try_wait.parity
@@ -43,11 +46,14 @@
 // CHECK-COUNT-2: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 16, k = 16>
 // CHECK: nvvm.wgmma.commit.group.sync.aligned
 // CHECK: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
-// CHECK-COUNT-16: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 16, k = 16>
-// CHECK: nvvm.barrier id = {{.*}} number_of_threads = {{.*}}
-// CHECK: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 16, k = 16>
-// CHECK: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 128, k = 16>
-// CHECK-NOT: nvvm.wgmma.mma_async
+// CHECK: nvvm.barrier
+// CHECK: nvvm.wgmma.fence.aligned
+// CHECK-COUNT-16: llvm.inline_asm has_side_effects "{{.*}}wgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16 {$0, {{.*}}, $7}, {$8, $9, $10, $11}, $12, p, {{-?}}1, 1, 0;
+// CHECK: nvvm.wgmma.commit.group.sync.aligned
+// CHECK: nvvm.wgmma.fence.aligned
+// CHECK: llvm.inline_asm has_side_effects "{{.*}}wgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16 {{.*}}, {$8, $9, $10, $11}, $12, p, 1, 1, 0;
+// CHECK: llvm.inline_asm has_side_effects "{{.*}}wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {$0, {{.*}}, $63}, {$64, $65, $66, $67}, $68, p, 1, 1, 0;
+// CHECK-NOT: wgmma.mma_async
 // CHECK: llvm.return
 func.func @forward(%q: tensor<1x?x?x128xbf16>, %k: tensor<1x?x?x128xbf16>,
                    %v: tensor<1x?x?x128xbf16>, %g: tensor<1x?x?x128xbf16>,
