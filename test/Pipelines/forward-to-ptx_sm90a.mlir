@@ -6,26 +6,36 @@
 
 // kda.forward all the way to PTX for sm_90a: TMA tile loads on an mbarrier,
 // wgmma for every matrix product, dynamic shared memory aligned for the
-// 128-byte swizzle; and the bundle kda-compile writes for the runtime.
+// 128-byte swizzle, the two sides' register budgets (setmaxnreg); and the
+// bundle kda-compile writes for the runtime. ptxas lays the two sides' code
+// out in either order, so the body is checked without an order.
 
 // CHECK: .version 8.0
 // CHECK: .target sm_90a
 // CHECK: .extern .shared .align 1024 .b8 kda_shared[];
 // CHECK-LABEL: .entry kda_forward_k128_v128_c16_p2_precomputed_plain_kv_gf32_bf32_sf32_f32(
-// CHECK: mbarrier.init.shared.b64
-// CHECK-COUNT-4: cp.async.bulk.tensor.4d.shared::cluster.global.tile.mbarrier::complete_tx::bytes
-// CHECK: mbarrier.try_wait.parity.shared.b64
-// CHECK: ex2.approx.f32
-// CHECK: wgmma.fence.sync.aligned
-// CHECK-COUNT-18: wgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16
-// CHECK: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16
-// CHECK-NOT: wgmma.mma_async
+// CHECK: .reqntid 512, 1, 1
+// CHECK: .minnctapersm 1
+// CHECK-COUNT-6: mbarrier.init.shared.b64
+// CHECK-DAG: setmaxnreg.inc.sync.aligned.u32 160;
+// CHECK-DAG: setmaxnreg.dec.sync.aligned.u32 96;
+// CHECK-DAG: cp.async.bulk.tensor.4d.shared::cluster.global.tile.mbarrier::complete_tx::bytes
+// CHECK-DAG: mbarrier.try_wait.parity.shared.b64
+// CHECK-DAG: ex2.approx.f32
+// CHECK-DAG: bar.red.or.pred
+// CHECK-DAG: wgmma.fence.sync.aligned
+// U, W (descriptors), 8 x (V', O) and O += V' Aqk (A from registers), and
+// the state's update.
+// RUN: grep -c "wgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16" %t.ptx | FileCheck %s --check-prefix=N16
+// N16: {{^}}19{{$}}
+// RUN: grep -c "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16" %t.ptx | FileCheck %s --check-prefix=N128
+// N128: {{^}}1{{$}}
 
 // BUNDLE: kda-bundle 1
 // BUNDLE: gate precomputed
 // BUNDLE: kernel kda_forward_k128_v128_c16_p2_precomputed_plain_kv_gf32_bf32_sf32_f32
 // BUNDLE: shared_bytes {{[0-9]+}}
-// BUNDLE: threads 256
+// BUNDLE: threads 512
 // BUNDLE-NEXT: ptx {{[0-9]+}}
 // BUNDLE-NEXT: //
 func.func @forward(%q: tensor<?x?x?x128xbf16>, %v: tensor<?x?x?x128xbf16>,

@@ -83,15 +83,28 @@ std::string kda::checkForwardSupport(const ForwardKernelConfig &c) {
 
 namespace {
 
+/// Copies of the operands the chunk-local warpgroups hand to the state
+/// warpgroups: chunk c + 1's are written while chunk c's are read.
+constexpr int64_t kHandoffStages = 2;
+
 struct SharedLayout {
-  // wgmma operands (bf16, K-major, swizzled; 1024-byte aligned).
+  // Handed over per chunk, one copy per handoff stage (stage h's copy of a
+  // field is at its offset + h * handoffBytes). wgmma operands are bf16,
+  // K-major, swizzled, 1024-byte aligned.
   int64_t qg;        ///< Q e^G [C x K], two 64-column blocks, 128B swizzle
   int64_t w;         ///< W [C x K], two 64-column blocks, 128B swizzle
+  int64_t kdT;       ///< (K e^(G_C - G))^T [K x C], 32B swizzle
+  int64_t aqk;       ///< Aqk [C x C], 32B swizzle
+  /// U^T [V x C], fp32 in the order of the wgmma accumulator fragments:
+  /// value i of thread t of warpgroup w at float4 (i / 4) * 256 + 128 w + t.
+  int64_t u;
+  int64_t stateDecay; ///< e^(G_C) per key channel [K]
+  int64_t handoffBytes;
+  // Private to the chunk-local warpgroups.
   int64_t betaVT;    ///< (beta V)^T [V x C], 32B swizzle
   int64_t betaKGT;   ///< (beta K e^G)^T [K x C], 32B swizzle
-  int64_t kdT;       ///< (K e^(G_C - G))^T [K x C], 32B swizzle
   int64_t tinv;      ///< Tinv [C x C], 32B swizzle
-  int64_t aqk;       ///< Aqk [C x C], 32B swizzle
+  int64_t discard;   ///< where lanes without a column of Tinv store theirs
   // fp32 scratch, row-major.
   int64_t akk;       ///< [C x C]
   int64_t g;         ///< chunk-local cumulative log decay G [C x K]
@@ -99,7 +112,6 @@ struct SharedLayout {
   /// The A matrices' factors about M = G_C / 2 per channel [C x K]:
   /// k e^(G - M), q e^(G - M) and k e^(M - G).
   int64_t kLeft, qLeft, kRight;
-  int64_t stateDecay; ///< e^(G_C) per key channel [K]
   int64_t beta;      ///< [C]
   /// Floats per row of g, qf and kf: K + 4, so that the 16 rows a warp
   /// reads at one column fall in different banks (with K floats they all
@@ -108,7 +120,10 @@ struct SharedLayout {
   // TMA destinations, row-major, unswizzled, one set per pipeline stage:
   // stage s's copy of a tile is at its offset + s * stageBytes.
   int64_t qTile, kTile, vTile, gTile, stageBytes;
-  int64_t barriers;  ///< one mbarrier per stage, 8 bytes apart
+  /// mbarriers, 8 bytes each: one per TMA stage, then per handoff stage one
+  /// that completes when its operands are written (`ready`) and one when
+  /// the state warpgroups have read them (`free`).
+  int64_t barriers;
   int64_t total;
 
   explicit SharedLayout(const ForwardKernelConfig &c) {
@@ -122,11 +137,16 @@ struct SharedLayout {
     scratchStride = K + 4;
     qg = take(C * K * 2, 1024);
     w = take(C * K * 2, 1024);
+    kdT = take(K * C * 2, 1024);
+    aqk = take(C * C * 2, 1024);
+    u = take(2 * 64 * C * 4, 16); // both warpgroups' fragments, also at V = 64
+    stateDecay = take(K * 4, 16);
+    handoffBytes = (at + 1023) / 1024 * 1024;
+    at = kHandoffStages * handoffBytes;
     betaVT = take(V * C * 2, 1024);
     betaKGT = take(K * C * 2, 1024);
-    kdT = take(K * C * 2, 1024);
     tinv = take(C * C * 2, 1024);
-    aqk = take(C * C * 2, 1024);
+    discard = take(C * 32 * 2, 16);
     akk = take(C * C * 4, 16);
     g = take(C * scratchStride * 4, 16);
     qf = take(C * scratchStride * 4, 16);
@@ -134,7 +154,6 @@ struct SharedLayout {
     kLeft = take(C * scratchStride * 4, 16);
     qLeft = take(C * scratchStride * 4, 16);
     kRight = take(C * scratchStride * 4, 16);
-    stateDecay = take(K * 4, 16);
     beta = take(C * 4, 16);
     qTile = take(C * K * 2, 128);
     kTile = take(C * K * 2, 128);
@@ -142,7 +161,7 @@ struct SharedLayout {
     gTile = take(C * K * c.gType.getIntOrFloatBitWidth() / 8, 128);
     stageBytes = (at - qTile + 127) / 128 * 128;
     at = qTile + c.stages * stageBytes;
-    barriers = take(8 * c.stages, 8);
+    barriers = take(8 * (c.stages + 2 * kHandoffStages), 8);
     total = (at + 127) / 128 * 128;
   }
 };
@@ -150,9 +169,18 @@ struct SharedLayout {
 /// The dynamic shared memory of the kernel (an extern .shared array).
 constexpr StringLiteral kSharedSymbol = "kda_shared";
 
-/// Named-barrier ids: 0 is the whole CTA (bar.sync 0); each warpgroup syncs
-/// its own 128 threads on kWarpgroupBarrier + its index.
-enum NamedBarrier : int64_t { kCtaBarrier = 0, kWarpgroupBarrier = 1 };
+/// Named-barrier ids: 0 is the whole CTA (bar.sync 0, the prologue only);
+/// the chunk-local warpgroups sync their 256 threads on kChunkLocalBarrier
+/// and take the bar.red.or of the spread check on kSpreadBarrier. The state
+/// warpgroups never wait for each other.
+enum NamedBarrier : int64_t { kCtaBarrier = 0, kChunkLocalBarrier = 1, kSpreadBarrier = 2 };
+
+/// Registers per thread after setmaxnreg: the state warpgroups hold S^T
+/// (K / 2 fp32), its bf16 copy as an operand (K / 4) and two accumulators;
+/// the chunk-local ones give theirs up. 2 x 128 x (kStateRegisters +
+/// kChunkLocalRegisters) must not exceed the SM's 65,536.
+constexpr int64_t kStateRegisters = 160;
+constexpr int64_t kChunkLocalRegisters = 96;
 
 /// Channels of the A matrices' dot products per loop step, as bytes of fp32.
 constexpr int64_t kAttentionStepBytes = 64;
@@ -197,6 +225,14 @@ private:
   Value tile(int64_t offset, Value byteOffset) {
     return shared(offset, e.add(stageBase, byteOffset));
   }
+  /// Pointer into, and descriptor of, a field of the current chunk's
+  /// handoff stage.
+  Value handoff(int64_t offset, Value byteOffset) {
+    return shared(offset, e.add(handoffBase, byteOffset));
+  }
+  Value handoffDescriptor(int64_t offset, Swizzle swizzle) {
+    return matrixDescriptor(e, e.address(handoff(offset, e.i32(0))), swizzle);
+  }
   /// Row and column of accumulator value v of this thread, the row within
   /// the whole tile (this warpgroup's 64 rows start at 64 * warpgroup).
   Value fragmentRow(int64_t v) {
@@ -205,6 +241,11 @@ private:
   }
   Value fragmentCol(int64_t v) {
     return e.add(frag.colBase, e.i32(FragmentLayout::colOffset(v)));
+  }
+  /// Byte offset of this thread's float4 `quad` of U^T in the handoff.
+  Value uOffset(int64_t quad) {
+    return e.mul(e.add(e.i32(quad * 256), e.add(e.mul(warpgroup, e.i32(128)), threadInWarpgroup)),
+                 e.i32(16));
   }
 
   void prologue();
@@ -216,10 +257,27 @@ private:
   Value barrierOf(Value stage) {
     return shared(layout.barriers, e.mul(stage, e.i32(8)));
   }
+  Value readyBarrier(Value handoffStage) {
+    return barrierOf(e.add(e.i32(c.stages), handoffStage));
+  }
+  Value freeBarrier(Value handoffStage) {
+    return barrierOf(e.add(e.i32(c.stages + kHandoffStages), handoffStage));
+  }
   /// Byte offset of a stage's tiles from the first stage's.
   Value stageOffset(Value stage) { return e.mul(stage, e.i32(layout.stageBytes)); }
   void issueTiles(Value chunk, Value chunks);
   void waitTiles(Value chunk);
+  /// The handoff ring: the chunk-local side waits until the stage of
+  /// `chunk` is free and marks it ready; the state side waits until it is
+  /// ready and marks it free. Each sets handoffBase.
+  Value handoffStageOf(Value chunk) { return e.urem(chunk, e.i32(kHandoffStages)); }
+  void waitHandoffFree(Value chunk);
+  void markHandoffReady(Value chunk);
+  void waitHandoffReady(Value chunk);
+  void markHandoffFree(Value chunk);
+  void chunkLocalSync() { e.namedBarrier(e.i32(kChunkLocalBarrier), kChunkLocalThreads); }
+  void runChunkLocal(Value chunks);
+  void runStateChain(Value chunks);
   void normaliseQK(Value rows);
   /// Returns whether this thread's channel is wider than
   /// kMaxFactorisedSpread in this chunk (false on threads without one).
@@ -229,7 +287,10 @@ private:
   void storeAttention(Value i, Value j, Value kk, Value qk);
   void writeOperands();
   void invertTriangular();
-  Value chunkProducts(Value sAcc, Value rows, Value firstToken);
+  /// U and W of the chunk, into the handoff stage (chunk-local side).
+  void chunkLocalProducts();
+  /// V', O and the state's update (state side); returns the new state.
+  Value stateProducts(Value sAcc, Value rows, Value firstToken);
   void storeFinalState(Value sAcc);
 
   KernelEmitter &e;
@@ -239,7 +300,11 @@ private:
 
   Value smem;
   Value stageBase; ///< i32: byte offset of the current chunk's stage of tiles
+  Value handoffBase; ///< i32: byte offset of the current chunk's handoff stage
+  /// warpgroup is 0 or 1 on either side: the chunk-local warpgroup w and
+  /// the state warpgroup w handle the same 64 rows of V (and of K).
   Value tid, warpgroup, threadInWarpgroup, ownsRows;
+  Value chunkLocal; ///< i1: this thread is on the chunk-local side
   FragmentLayout frag;
   Value hv, seq, h, numValueHeads;
   Value bos;           ///< i64: first token of the sequence in [B*T]
@@ -282,7 +347,9 @@ void ForwardKernelBuilder::prologue() {
   smem = LLVM::AddressOfOp::create(b, e.ptr(kSharedSpace), kSharedSymbol);
 
   tid = e.threadIdx();
-  warpgroup = e.udiv(tid, e.i32(128));
+  Value warpgroupOfCta = e.warpUniform(e.udiv(tid, e.i32(128)));
+  chunkLocal = e.ult(warpgroupOfCta, e.i32(kChunkLocalThreads / 128));
+  warpgroup = e.urem(warpgroupOfCta, e.i32(2));
   threadInWarpgroup = e.urem(tid, e.i32(128));
   frag = fragmentLayout(e, threadInWarpgroup);
   // Each warpgroup owns 64 rows of V (and of K): with V = 64 the second
@@ -359,6 +426,12 @@ void ForwardKernelBuilder::prologue() {
   e.ifThen(e.eq(tid, e.i32(0)), [&] {
     for (int64_t s = 0; s < c.stages; ++s)
       NVVM::MBarrierInitOp::create(b, barrierOf(e.i32(s)), e.i32(1), Value());
+    // Every thread of a side arrives on the other side's barriers.
+    for (int64_t h = 0; h < kHandoffStages; ++h) {
+      NVVM::MBarrierInitOp::create(b, readyBarrier(e.i32(h)), e.i32(kChunkLocalThreads), Value());
+      NVVM::MBarrierInitOp::create(b, freeBarrier(e.i32(h)),
+                                   e.i32(kForwardThreads - kChunkLocalThreads), Value());
+    }
     NVVM::FenceMbarrierInitOp::create(b);
   });
   e.syncThreads();
@@ -368,21 +441,22 @@ void ForwardKernelBuilder::prologue() {
 // The state: fp32 fragments of S^T in registers, a bf16 copy as operand
 //===----------------------------------------------------------------------===//
 
-/// Element offset of state element (v, d) within one (sequence, head).
-static Value stateIndex(KernelEmitter &e, const ForwardKernelConfig &c, Value v,
-                        Value d) {
-  if (c.stateLayout == StateLayout::VK)
-    return e.add(e.mul(v, e.i32(c.headDimK)), d);
-  return e.add(e.mul(d, e.i32(c.headDimV)), v);
-}
-
 Value ForwardKernelBuilder::statePointer(Value tensor, Type type, int64_t v,
                                          Value slot) {
   // slot: the sequence (initial and final states) or the entry of the
-  // intermediate states, i64.
-  Value base = e.mul(e.add(e.mul(slot, e.ext64(numValueHeads)), e.ext64(hv)),
-                     e.i64(c.headDimK * c.headDimV));
-  Value index = e.add(base, e.ext64(stateIndex(e, c, fragmentRow(v), fragmentCol(v))));
+  // intermediate states, i64. Element (row, col) of S^T is at row * K + col
+  // (layout vk) or col * V + row (kv); the thread's part of that offset is
+  // computed once, v's part is a constant, so the 64 addresses of a state
+  // share one base register instead of 64 hoisted ones.
+  int64_t K = c.headDimK, V = c.headDimV;
+  int64_t rowOffset = FragmentLayout::rowOffset(v), colOffset = FragmentLayout::colOffset(v);
+  int64_t constant = c.stateLayout == StateLayout::VK ? rowOffset * K + colOffset
+                                                      : colOffset * V + rowOffset;
+  Value row = fragmentRow(0), col = frag.colBase;
+  Value thread = c.stateLayout == StateLayout::VK ? e.add(e.mul(row, e.i32(K)), col)
+                                                  : e.add(e.mul(col, e.i32(V)), row);
+  Value base = e.mul(e.add(e.mul(slot, e.ext64(numValueHeads)), e.ext64(hv)), e.i64(K * V));
+  Value index = e.add(e.add(base, e.ext64(thread)), e.i64(constant));
   return e.gep(tensor, e.mul(index, e.i64(type.getIntOrFloatBitWidth() / 8)));
 }
 
@@ -423,15 +497,14 @@ void ForwardKernelBuilder::storeIntermediateState(Value sAcc, Value row0) {
     e.ifThen(e.andi(ownsRows, e.eq(e.urem(row0, interval), e.i32(0))), [&] {
       Value entry = e.add(firstEntry, e.ext64(e.udiv(row0, interval)));
       Value bf16 = e.ne(param(kParamIntermediateBF16), e.i32(0));
-      for (int64_t v = 0; v < c.headDimK / 2; ++v) {
-        Value value = extract(e, sAcc, v);
-        e.ifThen(bf16, [&] {
-          e.store(e.toBF16(value), statePointer(out, e.bf16(), v, entry));
-        });
-        e.ifThen(e.notb(bf16), [&] {
-          e.store(value, statePointer(out, e.f32(), v, entry));
-        });
-      }
+      e.ifThen(bf16, [&] {
+        for (int64_t v = 0; v < c.headDimK / 2; ++v)
+          e.store(e.toBF16(extract(e, sAcc, v)), statePointer(out, e.bf16(), v, entry));
+      });
+      e.ifThen(e.notb(bf16), [&] {
+        for (int64_t v = 0; v < c.headDimK / 2; ++v)
+          e.store(extract(e, sAcc, v), statePointer(out, e.f32(), v, entry));
+      });
     });
   });
 }
@@ -556,7 +629,7 @@ Value ForwardKernelBuilder::computeGate(Value rows) {
     }
     for (int64_t i = 0; i < c.chunkSize; ++i)
       e.store(cumulatives[i], shared(layout.g, scratchOffset(e.i32(i), d)));
-    e.store(e.exp(cumulative), shared(layout.stateDecay, e.mul(d, e.i32(4))));
+    e.store(e.exp(cumulative), handoff(layout.stateDecay, e.mul(d, e.i32(4))));
     // G runs from 0 down to G_C: its spread is -G_C (NaN counts as wide).
     return e.notb(e.folt(e.fneg(cumulative), e.f32(kMaxFactorisedSpread)));
   }, [&] { return e.boolean(false); });
@@ -597,7 +670,7 @@ void ForwardKernelBuilder::storeAttention(Value i, Value j, Value kk, Value qk) 
   Value akk = e.select(e.ult(j, i), e.fmul(betaI, kk), e.f32(0.0));
   Value aqk = e.select(e.ult(i, j), e.f32(0.0), qk);
   e.store(akk, shared(layout.akk, e.mul(e.add(e.mul(i, e.i32(C)), j), e.i32(4))));
-  e.store(e.toBF16(aqk), shared(layout.aqk, swizzledOffset(e, i, j, Swizzle::B32)));
+  e.store(e.toBF16(aqk), handoff(layout.aqk, swizzledOffset(e, i, j, Swizzle::B32)));
 }
 
 void ForwardKernelBuilder::computeAttention(Value factorised) {
@@ -655,7 +728,7 @@ void ForwardKernelBuilder::writeOperands() {
   // conflicts) and writes its rows of each transposed [K x C] operand as
   // one 8- or 16-byte vector (row d of the 32B-swizzled tile).
   int64_t C = c.chunkSize, K = c.headDimK;
-  int64_t rowsPerThread = C * K / kForwardThreads;
+  int64_t rowsPerThread = C * K / kChunkLocalThreads;
   Value d = e.urem(tid, e.i32(K));
   Value j0 = e.mul(e.udiv(tid, e.i32(K)), e.i32(rowsPerThread));
   // All loads first, then the math and the stores (see normaliseQK).
@@ -679,7 +752,7 @@ void ForwardKernelBuilder::writeOperands() {
     kDecayed.push_back(e.toBF16(e.fmul(x.k, e.exp(e.fsub(lastG, x.g)))));
     betaV.push_back(e.toBF16(e.fmul(x.beta, x.v)));
     // Q e^G [C x K]: row j, column d.
-    e.store(e.toBF16(e.fmul(x.q, decay)), shared(layout.qg, blockedOffset(j, d, C)));
+    e.store(e.toBF16(e.fmul(x.q, decay)), handoff(layout.qg, blockedOffset(j, d, C)));
     // The A matrices' factors about M = G_C / 2 (may overflow where the
     // spread is too wide; computeAttention does not read them then).
     Value fromMiddle = e.fsub(x.g, middle);
@@ -690,16 +763,18 @@ void ForwardKernelBuilder::writeOperands() {
   }
   Value offsetT = swizzledOffset(e, d, j0, Swizzle::B32);
   e.storeVector(betaKG, shared(layout.betaKGT, offsetT));
-  e.storeVector(kDecayed, shared(layout.kdT, offsetT));
+  e.storeVector(kDecayed, handoff(layout.kdT, offsetT));
   e.storeVector(betaV, shared(layout.betaVT, offsetT));
 }
 
 void ForwardKernelBuilder::invertTriangular() {
-  // Thread c < C solves (I + Akk) x = e_c by forward substitution (fp32):
-  // x_i = 0 for i < c, x_c = 1, x_i = -sum_{j<i} Akk_ij x_j after.
+  // Lane c < C of warp 0 solves (I + Akk) x = e_c by forward substitution
+  // (fp32): x_i = 0 for i < c, x_c = 1, x_i = -sum_{j<i} Akk_ij x_j after.
+  // The other lanes run along and store into a discard area: a branch on
+  // the lane would make ptxas serialize every wgmma of the loop.
   int64_t C = c.chunkSize;
-  e.ifThen(e.ult(tid, e.i32(C)), [&] {
-    Value column = tid;
+  e.ifThen(e.eq(e.warpUniform(e.udiv(tid, e.i32(32))), e.i32(0)), [&] {
+    Value column = e.urem(tid, e.i32(32));
     SmallVector<Value> x;
     for (int64_t i = 0; i < C; ++i) {
       Value sum = e.f32(0.0);
@@ -711,8 +786,13 @@ void ForwardKernelBuilder::invertTriangular() {
                            e.select(e.eq(column, e.i32(i)), e.f32(1.0), e.f32(0.0))));
     }
     // Stored last, so that no store sits between the loads of Akk.
-    for (int64_t i = 0; i < C; ++i)
-      e.store(e.toBF16(x[i]), shared(layout.tinv, swizzledOffset(e, e.i32(i), column, Swizzle::B32)));
+    Value inTile = e.ult(column, e.i32(C));
+    for (int64_t i = 0; i < C; ++i) {
+      Value offset = e.select(
+          inTile, e.add(e.i32(layout.tinv), swizzledOffset(e, e.i32(i), column, Swizzle::B32)),
+          e.add(e.i32(layout.discard + i * 64), e.mul(column, e.i32(2))));
+      e.store(e.toBF16(x[i]), shared(0, offset));
+    }
   });
 }
 
@@ -720,59 +800,75 @@ void ForwardKernelBuilder::invertTriangular() {
 // Per chunk: the matrix products of one warpgroup
 //===----------------------------------------------------------------------===//
 
-Value ForwardKernelBuilder::chunkProducts(Value sAcc, Value rows, Value firstToken) {
-  int64_t C = c.chunkSize, K = c.headDimK;
-  Value rowBlock32 = e.mul(warpgroup, e.i32(64 * 32));   // 64 rows of 32 B
-  auto descAt = [&](int64_t base, Value offset, Swizzle swizzle) {
-    return matrixDescriptor(e, e.address(shared(base, offset)), swizzle);
+void ForwardKernelBuilder::chunkLocalProducts() {
+  // U^T = (beta V)^T Tinv^T and W^T = (beta K e^G)^T Tinv^T, this
+  // warpgroup's 64 rows of V and of K.
+  int64_t C = c.chunkSize;
+  Value rowBlock32 = e.mul(warpgroup, e.i32(64 * 32)); // 64 rows of 32 B
+  auto descAt = [&](int64_t base) {
+    return matrixDescriptor(e, e.address(shared(base, rowBlock32)), Swizzle::B32);
   };
-
-  // U^T = (beta V)^T Tinv^T and W^T = (beta K e^G)^T Tinv^T (this
-  // warpgroup's 64 rows of V and of K).
   wgmmaFence(e);
   Value tinv = descriptor(layout.tinv, Swizzle::B32);
-  Value accU = wgmma(e, zeroAccumulator(e, C), descAt(layout.betaVT, rowBlock32, Swizzle::B32),
-                     tinv, C, /*accumulate=*/false);
-  Value accW = wgmma(e, zeroAccumulator(e, C), descAt(layout.betaKGT, rowBlock32, Swizzle::B32),
-                     tinv, C, /*accumulate=*/false);
+  Value accU = wgmma(e, undefAccumulator(e, C), descAt(layout.betaVT), tinv, C,
+                     /*accumulate=*/false);
+  Value accW = wgmma(e, undefAccumulator(e, C), descAt(layout.betaKGT), tinv, C,
+                     /*accumulate=*/false);
   wgmmaCommitAndWait(e);
 
-  // W [C x K] as the B operand of S^T W^T: this warpgroup writes its block.
+  // W [C x K], the B operand of S^T W^T, and U^T in the order the state
+  // warpgroup's accumulator holds it (thread t of either side owns the
+  // same fragment positions).
   e.ifThen(ownsRows, [&] {
     for (int64_t v = 0; v < C / 2; ++v)
       e.store(e.toBF16(extract(e, accW, v)),
-              shared(layout.w, blockedOffset(fragmentCol(v), fragmentRow(v), C)));
+              handoff(layout.w, blockedOffset(fragmentCol(v), fragmentRow(v), C)));
+    for (int64_t quad = 0; quad < C / 8; ++quad) {
+      SmallVector<Value> values;
+      for (int64_t x = 0; x < 4; ++x)
+        values.push_back(extract(e, accU, 4 * quad + x));
+      e.storeVector(values, handoff(layout.u, uOffset(quad)));
+    }
   });
-  e.fenceProxyAsyncShared();
-  e.syncThreads();
+}
 
+Value ForwardKernelBuilder::stateProducts(Value sAcc, Value rows, Value firstToken) {
+  int64_t C = c.chunkSize, K = c.headDimK;
   // V'^T = U^T - S^T W^T and O^T = S^T (Q e^G)^T, over K in k16 steps;
   // S^T's bf16 copy is the A operand, straight from its accumulator.
+  Value accV = undefAccumulator(e, C);
+  for (int64_t quad = 0; quad < C / 8; ++quad) {
+    SmallVector<Value> values = e.loadVector(e.f32(), 4, handoff(layout.u, uOffset(quad)));
+    for (int64_t x = 0; x < 4; ++x)
+      accV = insert(e, accV, values[x], 4 * quad + x);
+  }
   SmallVector<SmallVector<Value, 4>> stateA;
   for (int64_t s = 0; s < K / 16; ++s)
     stateA.push_back(registerOperand(e, sAcc, s));
   wgmmaFence(e);
-  Value accV = accU, accO = zeroAccumulator(e, C);
+  Value accO = undefAccumulator(e, C);
   for (int64_t s = 0; s < K / 16; ++s) {
     int64_t block = s / 4, step = (s % 4) * 32;
-    Value w = descriptor(layout.w + block * blockBytes(C) + step, Swizzle::B128);
-    Value qg = descriptor(layout.qg + block * blockBytes(C) + step, Swizzle::B128);
+    Value w = handoffDescriptor(layout.w + block * blockBytes(C) + step, Swizzle::B128);
+    Value qg = handoffDescriptor(layout.qg + block * blockBytes(C) + step, Swizzle::B128);
     accV = wgmmaRegisterA(e, accV, stateA[s], w, C, /*accumulate=*/true, /*negateA=*/true);
     accO = wgmmaRegisterA(e, accO, stateA[s], qg, C, /*accumulate=*/s > 0);
   }
   wgmmaCommitAndWait(e);
 
   // O^T += V'^T Aqk^T and S^T = S^T Diag(e^G_C) + V'^T (K e^(G_C - G)),
-  // V'^T [V x C] the A operand from its accumulator.
-  for (int64_t v = 0; v < K / 2; ++v) {
-    Value d = fragmentCol(v);
-    Value decay = e.load(e.f32(), shared(layout.stateDecay, e.mul(d, e.i32(4))));
-    sAcc = insert(e, sAcc, e.fmul(extract(e, sAcc, v), decay), v);
+  // V'^T [V x C] the A operand from its accumulator. Values v and v + 1
+  // are adjacent key channels: one 8-byte load of their decays.
+  for (int64_t v = 0; v < K / 2; v += 2) {
+    SmallVector<Value> decay =
+        e.loadVector(e.f32(), 2, handoff(layout.stateDecay, e.mul(fragmentCol(v), e.i32(4))));
+    for (int64_t x = 0; x < 2; ++x)
+      sAcc = insert(e, sAcc, e.fmul(extract(e, sAcc, v + x), decay[x]), v + x);
   }
   SmallVector<Value, 4> vnew = registerOperand(e, accV, 0);
   wgmmaFence(e);
-  accO = wgmmaRegisterA(e, accO, vnew, descriptor(layout.aqk, Swizzle::B32), C, true);
-  sAcc = wgmmaRegisterA(e, sAcc, vnew, descriptor(layout.kdT, Swizzle::B32), K, true);
+  accO = wgmmaRegisterA(e, accO, vnew, handoffDescriptor(layout.aqk, Swizzle::B32), C, true);
+  sAcc = wgmmaRegisterA(e, sAcc, vnew, handoffDescriptor(layout.kdT, Swizzle::B32), K, true);
   wgmmaCommitAndWait(e);
 
   // o rows of this chunk, in q's dtype; rows past the sequence are skipped.
@@ -789,26 +885,89 @@ Value ForwardKernelBuilder::chunkProducts(Value sAcc, Value rows, Value firstTok
       e.store(e.toBF16(value), e.gep(out, e.mul(index, e.i64(2))));
     });
   }
-  // The next chunk's elementwise phases overwrite operands the other
-  // warpgroup may still be reading.
-  e.syncThreads();
   return sAcc;
+}
+
+//===----------------------------------------------------------------------===//
+// The handoff ring between the two sides
+//===----------------------------------------------------------------------===//
+
+void ForwardKernelBuilder::waitHandoffFree(Value chunk) {
+  // The stage's previous chunk (chunk - kHandoffStages) completed its free
+  // barrier's phase (chunk / kHandoffStages - 1); the first uses need none.
+  Value stage = handoffStageOf(chunk);
+  e.ifThen(e.sle(e.i32(kHandoffStages), chunk), [&] {
+    Value parity = e.andi(e.add(e.udiv(chunk, e.i32(kHandoffStages)), e.i32(1)), e.i32(1));
+    NVVM::MBarrierTryWaitParityOp::create(e.builder(), freeBarrier(stage), parity,
+                                          e.i32(10000000));
+  });
+  handoffBase = e.mul(stage, e.i32(layout.handoffBytes));
+}
+
+void ForwardKernelBuilder::markHandoffReady(Value chunk) {
+  // The operands written by the generic proxy are read by wgmma (the async
+  // proxy) on the other side: fence, then arrive (release).
+  e.fenceProxyAsyncShared();
+  NVVM::MBarrierArriveOp::create(e.builder(), Type(), readyBarrier(handoffStageOf(chunk)),
+                                 Value(), NVVM::MemScopeKindAttr());
+}
+
+void ForwardKernelBuilder::waitHandoffReady(Value chunk) {
+  Value stage = handoffStageOf(chunk);
+  Value parity = e.andi(e.udiv(chunk, e.i32(kHandoffStages)), e.i32(1));
+  NVVM::MBarrierTryWaitParityOp::create(e.builder(), readyBarrier(stage), parity,
+                                        e.i32(10000000));
+  handoffBase = e.mul(stage, e.i32(layout.handoffBytes));
+}
+
+void ForwardKernelBuilder::markHandoffFree(Value chunk) {
+  // Every wgmma that read the stage has been waited for.
+  NVVM::MBarrierArriveOp::create(e.builder(), Type(), freeBarrier(handoffStageOf(chunk)),
+                                 Value(), NVVM::MemScopeKindAttr());
 }
 
 //===----------------------------------------------------------------------===//
 // The kernel
 //===----------------------------------------------------------------------===//
 
-void ForwardKernelBuilder::build() {
-  int64_t C = c.chunkSize;
-  prologue();
-  Value sAcc = loadInitialState();
-
+void ForwardKernelBuilder::runChunkLocal(Value chunks) {
   // The TMA ring: chunks 0 .. stages - 2 are in flight before the loop,
   // and each chunk starts the load of the one stages - 1 ahead.
-  Value chunks = e.udiv(e.add(len, e.i32(C - 1)), e.i32(C));
+  int64_t C = c.chunkSize;
   for (int64_t ahead = 0; ahead + 1 < c.stages; ++ahead)
     issueTiles(e.i32(ahead), chunks);
+  e.forLoop(e.i32(0), chunks, e.i32(1), ValueRange{},
+            [&](Value chunk, ValueRange) -> SmallVector<Value> {
+              Value row0 = e.mul(chunk, e.i32(C));
+              Value rows = e.minsi(e.i32(C), e.sub(len, row0));
+              Value firstToken = e.add(bos, e.ext64(row0));
+              issueTiles(e.add(chunk, e.i32(c.stages - 1)), chunks);
+              waitTiles(chunk);
+              waitHandoffFree(chunk);
+              normaliseQK(rows);
+              Value wideChannel = computeGate(rows);
+              loadBeta(rows, firstToken);
+              Value factorised = e.notb(e.syncThreadsAny(wideChannel, kSpreadBarrier,
+                                                         kChunkLocalThreads));
+              writeOperands();
+              chunkLocalSync();
+              computeAttention(factorised);
+              chunkLocalSync();
+              invertTriangular();
+              e.fenceProxyAsyncShared();
+              chunkLocalSync();
+              chunkLocalProducts();
+              markHandoffReady(chunk);
+              // The next chunk overwrites the scratch, and its TMA load the
+              // tile stage, that the other warpgroup may still be reading.
+              chunkLocalSync();
+              return {};
+            });
+}
+
+void ForwardKernelBuilder::runStateChain(Value chunks) {
+  int64_t C = c.chunkSize;
+  Value sAcc = loadInitialState();
   SmallVector<Value> state = e.forLoop(
       e.i32(0), chunks, e.i32(1), ValueRange{sAcc},
       [&](Value chunk, ValueRange carried) -> SmallVector<Value> {
@@ -816,22 +975,28 @@ void ForwardKernelBuilder::build() {
         Value rows = e.minsi(e.i32(C), e.sub(len, row0));
         Value firstToken = e.add(bos, e.ext64(row0));
         storeIntermediateState(carried[0], row0);
-        issueTiles(e.add(chunk, e.i32(c.stages - 1)), chunks);
-        waitTiles(chunk);
-        normaliseQK(rows);
-        Value wideChannel = computeGate(rows);
-        loadBeta(rows, firstToken);
-        Value factorised = e.notb(e.syncThreadsAny(wideChannel));
-        writeOperands();
-        e.syncThreads();
-        computeAttention(factorised);
-        e.syncThreads();
-        invertTriangular();
-        e.fenceProxyAsyncShared();
-        e.syncThreads();
-        return {chunkProducts(carried[0], rows, firstToken)};
+        waitHandoffReady(chunk);
+        Value next = stateProducts(carried[0], rows, firstToken);
+        markHandoffFree(chunk);
+        return {next};
       });
   storeFinalState(state[0]);
+}
+
+void ForwardKernelBuilder::build() {
+  int64_t C = c.chunkSize;
+  prologue();
+  // Uniform across the CTA; the shuffle lets ptxas prove it (a chunk loop
+  // it cannot prove uniform serializes every wgmma in it).
+  Value chunks = e.warpUniform(e.udiv(e.add(len, e.i32(C - 1)), e.i32(C)));
+  e.ifThen(chunkLocal, [&] {
+    e.setMaxRegisters(kChunkLocalRegisters, /*increase=*/false);
+    runChunkLocal(chunks);
+  });
+  e.ifThen(e.notb(chunkLocal), [&] {
+    e.setMaxRegisters(kStateRegisters, /*increase=*/true);
+    runStateChain(chunks);
+  });
 }
 
 LLVM::LLVMFuncOp kda::buildForwardKernel(OpBuilder &builder, Location loc,
@@ -865,6 +1030,9 @@ LLVM::LLVMFuncOp kda::buildForwardKernel(OpBuilder &builder, Location loc,
       LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(ctx), params));
   func->setAttr("nvvm.kernel", builder.getUnitAttr());
   func->setAttr("nvvm.reqntid", builder.getDenseI32ArrayAttr({kForwardThreads, 1, 1}));
+  // One CTA per SM: ptxas honours setmaxnreg only with a known register
+  // budget at entry (65,536 / kForwardThreads).
+  func->setAttr("nvvm.minctasm", builder.getI32IntegerAttr(1));
   // Tensor maps arrive by value: 128-byte __grid_constant__ parameters.
   for (unsigned p = kParamQMap; p <= kParamGMap; ++p) {
     func.setArgAttr(p, "llvm.byval", TypeAttr::get(LLVM::LLVMArrayType::get(builder.getI8Type(), 128)));

@@ -2,6 +2,8 @@
 
 #include "KernelEmitter.h"
 
+#include "llvm/Support/FormatVariadic.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 
@@ -199,12 +201,27 @@ Value KernelEmitter::blockIdxZ() { return NVVM::BlockIdZOp::create(b, i32()); }
 
 void KernelEmitter::syncThreads() { NVVM::Barrier0Op::create(b); }
 
-Value KernelEmitter::syncThreadsAny(Value predicate) {
-  Value any = NVVM::BarrierOp::create(
-      b, i32(), Value(), Value(),
-      NVVM::BarrierReductionAttr::get(b.getContext(), NVVM::BarrierReduction::OR),
-      LLVM::ZExtOp::create(b, i32(), predicate)).getRes();
+Value KernelEmitter::syncThreadsAny(Value predicate, int64_t barrier, int64_t threads) {
+  // NVVM's barrier op reduces on barrier 0 only: inline PTX for the others.
+  std::string code = llvm::formatv("{{\n.reg .pred p, q;\nsetp.ne.b32 p, $1, 0;\n"
+                                   "bar.red.or.pred q, {0}, {1}, p;\nselp.u32 $0, 1, 0, q;\n}",
+                                   barrier, threads)
+                         .str();
+  Value any = LLVM::InlineAsmOp::create(b, i32(), ValueRange{LLVM::ZExtOp::create(b, i32(), predicate)},
+                                        code, "=r,r", /*has_side_effects=*/true,
+                                        /*is_align_stack=*/false,
+                                        LLVM::tailcallkind::TailCallKind::None,
+                                        LLVM::AsmDialectAttr(), ArrayAttr())
+                  .getResult(0);
   return ne(any, i32(0));
+}
+
+void KernelEmitter::setMaxRegisters(int64_t count, bool increase) {
+  NVVM::SetMaxRegisterOp::create(
+      b, b.getI32IntegerAttr(count),
+      NVVM::SetMaxRegisterActionAttr::get(b.getContext(), increase
+                                              ? NVVM::SetMaxRegisterAction::increase
+                                              : NVVM::SetMaxRegisterAction::decrease));
 }
 
 void KernelEmitter::namedBarrier(Value id, int64_t threads) {
@@ -229,6 +246,12 @@ void KernelEmitter::commitAsyncCopies() { NVVM::CpAsyncCommitGroupOp::create(b);
 
 void KernelEmitter::waitAsyncCopies(int64_t pending) {
   NVVM::CpAsyncWaitGroupOp::create(b, b.getI32IntegerAttr(pending));
+}
+
+Value KernelEmitter::warpUniform(Value value) {
+  return NVVM::ShflOp::create(
+      b, i32(), i32(-1), value, i32(0), i32(0x1f),
+      NVVM::ShflKindAttr::get(b.getContext(), NVVM::ShflKind::idx), UnitAttr());
 }
 
 Value KernelEmitter::shuffleXor(Value value, int64_t laneMask) {

@@ -122,8 +122,11 @@ public:
 
   // Synchronisation.
   void syncThreads();                          // bar.sync 0
-  /// bar.red.or.pred over the CTA: whether `predicate` (i1) held in any thread.
-  Value syncThreadsAny(Value predicate);
+  /// bar.red.or.pred on named barrier `barrier` of `threads` threads: whether
+  /// `predicate` (i1) held in any of them.
+  Value syncThreadsAny(Value predicate, int64_t barrier, int64_t threads);
+  /// setmaxnreg: this warpgroup's registers per thread become `count`.
+  void setMaxRegisters(int64_t count, bool increase);
   void namedBarrier(Value id, int64_t threads);
   void fenceProxyAsyncShared();                // generic -> async proxy
   /// cp.async of 4, 8 or 16 bytes global -> shared (16 bypasses L1), its
@@ -133,6 +136,10 @@ public:
   void commitAsyncCopies();
   void waitAsyncCopies(int64_t pending);
   /// butterfly shuffle within a warp
+  /// Lane 0's value of an i32 that is equal across the warp anyway: ptxas
+  /// then knows branches on it do not diverge (wgmma inside them is not
+  /// serialized).
+  Value warpUniform(Value value);
   Value shuffleXor(Value value, int64_t laneMask);
 
 private:

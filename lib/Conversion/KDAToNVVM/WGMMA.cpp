@@ -39,6 +39,10 @@ Value kda::zeroAccumulator(KernelEmitter &e, int64_t n) {
   return acc;
 }
 
+Value kda::undefAccumulator(KernelEmitter &e, int64_t n) {
+  return LLVM::UndefOp::create(e.builder(), accumulatorType(e, n));
+}
+
 Value kda::wgmma(KernelEmitter &e, Value acc, Value descA, Value descB, int64_t n,
                  bool accumulate, bool negateA) {
   MLIRContext *ctx = e.builder().getContext();

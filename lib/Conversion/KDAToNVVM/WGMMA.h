@@ -33,6 +33,9 @@ Value matrixDescriptor(KernelEmitter &e, Value address, Swizzle swizzle);
 
 /// A zero accumulator of a m64 x n tile: n / 2 f32 per thread.
 Value zeroAccumulator(KernelEmitter &e, int64_t n);
+/// An accumulator without values, for a wgmma that does not accumulate
+/// (zeros would be register copies ptxas must wait for).
+Value undefAccumulator(KernelEmitter &e, int64_t n);
 Type accumulatorType(KernelEmitter &e, int64_t n);
 
 /// acc (+)= op(A) * B^T for a m64 x n x k16 step, both operands bf16 and

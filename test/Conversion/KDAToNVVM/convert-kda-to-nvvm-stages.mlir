@@ -4,57 +4,74 @@
 // RUN: not kda-opt %s --convert-kda-to-nvvm="stages=5" 2>&1 | FileCheck %s --check-prefix=FIVE
 
 // The forward kernel's TMA ring of q, k, v, g tiles is the pass option
-// `stages`: one buffer and one mbarrier per stage, the loads of the first
-// stages - 1 chunks issued before the chunk loop (which carries the fp32
-// state), and each chunk issuing the load stages - 1 ahead before it waits
-// for its own. Each stage adds 16 KB of tiles (bf16 g) to the manifest's
-// shared_bytes.
+// `stages`: one buffer and one mbarrier (count 1) per stage, beside the
+// four (count 256) of the handoff between the chunk-local and the state
+// warpgroups. The chunk-local side issues the loads of the first
+// stages - 1 chunks before its chunk loop and, in each chunk, the load
+// stages - 1 ahead before it waits for its own; the state side's loop
+// (which carries the fp32 state) loads no tiles. Each stage adds 16 KB of
+// tiles (bf16 g) to the manifest's shared_bytes.
 
 // ONE: gpu.module @kda_forward_k128_v128_c16_p1_softplus_sigmoid_kv_gbf16_bf32_sf32_f32
-// ONE-SAME: shared_bytes = 90880 : i64, stages = 1 : i64
-// ONE-COUNT-1: nvvm.mbarrier.init
+// ONE-SAME: shared_bytes = 121088 : i64, stages = 1 : i64
+// ONE-COUNT-1: nvvm.mbarrier.init %{{.*}}, %c1_i32
+// ONE-COUNT-4: nvvm.mbarrier.init %{{.*}}, %c256_i32
 // ONE-NOT: nvvm.mbarrier.init
 // ONE: nvvm.fence.mbarrier.init
+// ONE: nvvm.setmaxregister  decrease
 // ONE-NOT: nvvm.cp.async.bulk.tensor
-// ONE: scf.for {{.*}} -> (!llvm.struct<(f32
+// ONE: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} : i32 {
 // ONE: nvvm.mbarrier.arrive.expect_tx
 // ONE-COUNT-4: nvvm.cp.async.bulk.tensor.shared.cluster.global
 // ONE-NOT: nvvm.cp.async.bulk.tensor
 // ONE: nvvm.mbarrier.try_wait.parity
 // ONE-NOT: nvvm.cp.async.bulk.tensor
+// ONE: nvvm.setmaxregister  increase
+// ONE: scf.for {{.*}} -> (!llvm.struct<(f32
+// ONE-NOT: nvvm.cp.async.bulk.tensor
 // ONE: llvm.return
 
 // TWO: gpu.module @kda_forward_k128_v128_c16_p2_softplus_sigmoid_kv_gbf16_bf32_sf32_f32
-// TWO-SAME: shared_bytes = 107264 : i64, stages = 2 : i64
-// TWO-COUNT-2: nvvm.mbarrier.init
+// TWO-SAME: shared_bytes = 137472 : i64, stages = 2 : i64
+// TWO-COUNT-2: nvvm.mbarrier.init %{{.*}}, %c1_i32
+// TWO-COUNT-4: nvvm.mbarrier.init %{{.*}}, %c256_i32
 // TWO-NOT: nvvm.mbarrier.init
 // TWO: nvvm.fence.mbarrier.init
+// TWO: nvvm.setmaxregister  decrease
 // TWO: nvvm.mbarrier.arrive.expect_tx
 // TWO-COUNT-4: nvvm.cp.async.bulk.tensor.shared.cluster.global
 // TWO-NOT: nvvm.cp.async.bulk.tensor
-// TWO: scf.for {{.*}} -> (!llvm.struct<(f32
+// TWO: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} : i32 {
 // TWO: nvvm.mbarrier.arrive.expect_tx
 // TWO-COUNT-4: nvvm.cp.async.bulk.tensor.shared.cluster.global
 // TWO-NOT: nvvm.cp.async.bulk.tensor
 // TWO: nvvm.mbarrier.try_wait.parity
 // TWO-NOT: nvvm.cp.async.bulk.tensor
+// TWO: nvvm.setmaxregister  increase
+// TWO: scf.for {{.*}} -> (!llvm.struct<(f32
+// TWO-NOT: nvvm.cp.async.bulk.tensor
 // TWO: llvm.return
 
 // THREE: gpu.module @kda_forward_k128_v128_c16_p3_softplus_sigmoid_kv_gbf16_bf32_sf32_f32
-// THREE-SAME: shared_bytes = 123648 : i64, stages = 3 : i64
-// THREE-COUNT-3: nvvm.mbarrier.init
+// THREE-SAME: shared_bytes = 153856 : i64, stages = 3 : i64
+// THREE-COUNT-3: nvvm.mbarrier.init %{{.*}}, %c1_i32
+// THREE-COUNT-4: nvvm.mbarrier.init %{{.*}}, %c256_i32
 // THREE-NOT: nvvm.mbarrier.init
 // THREE: nvvm.fence.mbarrier.init
+// THREE: nvvm.setmaxregister  decrease
 // THREE: nvvm.mbarrier.arrive.expect_tx
 // THREE-COUNT-4: nvvm.cp.async.bulk.tensor.shared.cluster.global
 // THREE: nvvm.mbarrier.arrive.expect_tx
 // THREE-COUNT-4: nvvm.cp.async.bulk.tensor.shared.cluster.global
 // THREE-NOT: nvvm.cp.async.bulk.tensor
-// THREE: scf.for {{.*}} -> (!llvm.struct<(f32
+// THREE: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} : i32 {
 // THREE: nvvm.mbarrier.arrive.expect_tx
 // THREE-COUNT-4: nvvm.cp.async.bulk.tensor.shared.cluster.global
 // THREE-NOT: nvvm.cp.async.bulk.tensor
 // THREE: nvvm.mbarrier.try_wait.parity
+// THREE-NOT: nvvm.cp.async.bulk.tensor
+// THREE: nvvm.setmaxregister  increase
+// THREE: scf.for {{.*}} -> (!llvm.struct<(f32
 // THREE-NOT: nvvm.cp.async.bulk.tensor
 // THREE: llvm.return
 

@@ -13,26 +13,32 @@
 // CHECK-SAME: head_dim_v = 128 : i64, initial_state_dtype = "f32",
 // CHECK-SAME: kernel = "kda_forward_k128_v128_c16_p2_lower_bound_sigmoid_l2norm_vk_gbf16_bbf16_sf32_f32",
 // CHECK-SAME: op = "forward", params = "q_map k_map v_map g_map beta A_log dt_bias initial_state cu_seqlens o final_state cu_seqlens_is_int64 seq_len heads value_heads scale lower_bound intermediate_states intermediate_interval intermediate_is_bf16",
-// CHECK-SAME: qk_l2norm = 1 : i64, qkv_dtype = "bf16", shared_bytes = 107264 : i64, stages = 2 : i64, state_layout = "vk",
-// CHECK-SAME: tensor_map_box_rows = 16 : i64, tensor_map_swizzle = 0 : i64, tensor_maps = "q k v g", threads = 256 : i64}
+// CHECK-SAME: qk_l2norm = 1 : i64, qkv_dtype = "bf16", shared_bytes = 137472 : i64, stages = 2 : i64, state_layout = "vk",
+// CHECK-SAME: tensor_map_box_rows = 16 : i64, tensor_map_swizzle = 0 : i64, tensor_maps = "q k v g", threads = 512 : i64}
 // CHECK: llvm.mlir.global external @kda_shared() {addr_space = 3 : i32, alignment = 1024 : i64} : !llvm.array<0 x i8>
 // CHECK: llvm.func @kda_forward_k128_v128_c16_p2_lower_bound_sigmoid_l2norm_vk_gbf16_bbf16_sf32_f32(
 // CHECK-SAME: %{{.*}}: !llvm.ptr {llvm.align = 64 : i64, llvm.byval = !llvm.array<128 x i8>, nvvm.grid_constant}
-// CHECK-SAME: nvvm.kernel, nvvm.reqntid = array<i32: 256, 1, 1>
+// CHECK-SAME: nvvm.kernel, nvvm.minctasm = 1 : i32, nvvm.reqntid = array<i32: 512, 1, 1>
+// Four warpgroups in two roles, picked on a warp-uniform (shuffled) index:
+// threads 0-255 compute each chunk's operands, threads 256-511 carry the
+// state. The chunk-local side's loop: four TMA tile loads on one mbarrier,
+// a wait until the handoff stage is free, the elementwise work, U and W
+// (2 wgmma per warpgroup), then the stage is marked ready.
+// CHECK: %[[WARPGROUP:.*]] = nvvm.shfl.sync  idx
+// CHECK: %[[LOCAL:.*]] = arith.cmpi ult, %[[WARPGROUP]], %{{.*}} : i32
 // CHECK: nvvm.mbarrier.init
-// The chunk loop: four TMA tile loads on one mbarrier, then the elementwise
-// work, then 20 wgmma per warpgroup (U, W; 8 x (V', O); O += V' Aqk; S).
-// The products that read the state or V' take their A operand from
-// registers (inline PTX, four bf16 pairs): neither goes through shared
-// memory.
+// CHECK: scf.if %[[LOCAL]] {
+// CHECK-NEXT: nvvm.setmaxregister  decrease 96
 // CHECK: scf.for
 // CHECK-COUNT-4: nvvm.cp.async.bulk.tensor.shared.cluster.global
+// CHECK: nvvm.mbarrier.try_wait.parity
 // CHECK: nvvm.mbarrier.try_wait.parity
 // CHECK: nvvm.inline_ptx "ex2.approx.f32 $0, $1;"
 // Whether any channel's G spans more than 128 nats in this chunk picks how
 // the A matrices are taken: from the factors e^(+-(G - G_C / 2)), or with
-// every exponent pairwise.
-// CHECK: %[[WIDE:.*]] = nvvm.barrier #nvvm.reduction<or> %{{.*}} -> i32
+// every exponent pairwise; the reduction runs on named barrier 2 over the
+// 256 chunk-local threads.
+// CHECK: %[[WIDE:.*]] = llvm.inline_asm has_side_effects "{{.*}}bar.red.or.pred q, 2, 256, p;{{.*}}"
 // CHECK: %[[ANY:.*]] = arith.cmpi ne, %[[WIDE]], %{{.*}} : i32
 // CHECK: %[[FACTORISED:.*]] = arith.xori %[[ANY]], %{{.*}} : i1
 // CHECK: scf.if %[[FACTORISED]] {
@@ -42,17 +48,30 @@
 // CHECK: scf.if %{{.*}} {
 // CHECK: scf.for
 // CHECK: nvvm.inline_ptx "ex2.approx.f32 $0, $1;"
+// CHECK: nvvm.barrier id = %{{.*}} number_of_threads = %{{.*}}
 // CHECK: nvvm.wgmma.fence.aligned
 // CHECK-COUNT-2: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 16, k = 16>
 // CHECK: nvvm.wgmma.commit.group.sync.aligned
 // CHECK: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
-// CHECK: nvvm.barrier
+// CHECK-NOT: nvvm.barrier
+// CHECK: nvvm.mbarrier.arrive
+// The state side's loop carries S^T (64 fp32 per thread), waits until the
+// stage is ready, and runs 18 wgmma per warpgroup (8 x (V', O);
+// O += V' Aqk; S), each taking its A operand from registers (inline PTX,
+// four bf16 pairs): neither S^T nor V' goes through shared memory. It never
+// waits for the other state warpgroup, only for the handoff.
+// CHECK: nvvm.setmaxregister  increase 160
+// CHECK: scf.for {{.*}} -> (!llvm.struct<(f32
+// CHECK: nvvm.mbarrier.try_wait.parity
+// CHECK-NOT: nvvm.barrier
 // CHECK: nvvm.wgmma.fence.aligned
 // CHECK-COUNT-16: llvm.inline_asm has_side_effects "{{.*}}wgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16 {$0, {{.*}}, $7}, {$8, $9, $10, $11}, $12, p, {{-?}}1, 1, 0;
 // CHECK: nvvm.wgmma.commit.group.sync.aligned
 // CHECK: nvvm.wgmma.fence.aligned
 // CHECK: llvm.inline_asm has_side_effects "{{.*}}wgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16 {{.*}}, {$8, $9, $10, $11}, $12, p, 1, 1, 0;
 // CHECK: llvm.inline_asm has_side_effects "{{.*}}wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {$0, {{.*}}, $63}, {$64, $65, $66, $67}, $68, p, 1, 1, 0;
+// CHECK-NOT: nvvm.barrier
+// CHECK: nvvm.mbarrier.arrive
 // CHECK-NOT: wgmma.mma_async
 // CHECK: llvm.return
 func.func @forward(%q: tensor<1x?x?x128xbf16>, %k: tensor<1x?x?x128xbf16>,

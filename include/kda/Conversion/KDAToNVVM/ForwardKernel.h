@@ -38,9 +38,11 @@ struct ForwardKernelConfig : KernelChoices {
   std::string kernelName() const;
 };
 
-/// Threads per CTA: two warpgroups, each owning half of the value columns
-/// of the state.
-inline constexpr int64_t kForwardThreads = 256;
+/// Threads per CTA: two chunk-local warpgroups (threads 0-255) compute each
+/// chunk's operands one chunk ahead of two state warpgroups (256-511), each
+/// of which owns half of the value rows of the state.
+inline constexpr int64_t kChunkLocalThreads = 256;
+inline constexpr int64_t kForwardThreads = 512;
 
 /// The kernel's parameters, in order. Tensor maps are CUtensorMap values
 /// (128 bytes, __grid_constant__); pointers are global; NULL means absent
