@@ -30,6 +30,9 @@
 // N16: {{^}}19{{$}}
 // RUN: grep -c "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16" %t.ptx | FileCheck %s --check-prefix=N128
 // N128: {{^}}1{{$}}
+// The A matrices from the factors: K / 8 tf32 steps.
+// RUN: grep -c "wgmma.mma_async.sync.aligned.m64n16k8.f32.tf32.tf32" %t.ptx | FileCheck %s --check-prefix=TF32
+// TF32: {{^}}16{{$}}
 
 // BUNDLE: kda-bundle 1
 // BUNDLE: gate precomputed

@@ -58,8 +58,11 @@ def test_bundle(path, tmp_path):
         assert int(manifest["threads"]) == 512
         assert ptx.count("setmaxnreg.dec.sync.aligned") == 1
         assert ptx.count("setmaxnreg.inc.sync.aligned") == 1
-        # U, W; K/16 k-steps of V' and of O; O += V' Aqk; the state update
-        assert ptx.count("wgmma.mma_async") == 4 + int(manifest["head_dim_k"]) // 8
+        # the A matrices (K/8 tf32 k-steps); U, W; K/16 k-steps of V' and
+        # of O; O += V' Aqk; the state update
+        K = int(manifest["head_dim_k"])
+        assert ptx.count("wgmma.mma_async") == 4 + K // 8 + K // 8
+        assert ptx.count("m64n16k8.f32.tf32.tf32") == K // 8
         # four tile loads per chunk, and per chunk of the TMA ring's
         # stages - 1 issued ahead of the loop
         assert ptx.count("cp.async.bulk.tensor") == 4 * int(manifest["stages"])

@@ -37,6 +37,7 @@
 #include "KernelEmitter.h"
 #include "WGMMA.h"
 
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/Support/FormatVariadic.h"
 
 using namespace mlir;
@@ -104,14 +105,17 @@ struct SharedLayout {
   int64_t betaVT;    ///< (beta V)^T [V x C], 32B swizzle
   int64_t betaKGT;   ///< (beta K e^G)^T [K x C], 32B swizzle
   int64_t tinv;      ///< Tinv [C x C], 32B swizzle
+  /// The A matrices' factors about M = G_C / 2 per channel, tf32 tiles
+  /// (K-major, 128B swizzle, 32-column blocks) for one wgmma chain:
+  /// factorsLeft [64 x K] holds k e^(G - M) in rows 0..C-1 and q e^(G - M)
+  /// in rows C..2C-1 (the rest is never written; its products are not
+  /// read), factorsRight [C x K] holds k e^(M - G).
+  int64_t factorsLeft, factorsRight;
   int64_t discard;   ///< where lanes without a column of Tinv store theirs
   // fp32 scratch, row-major.
   int64_t akk;       ///< [C x C]
   int64_t g;         ///< chunk-local cumulative log decay G [C x K]
   int64_t qf, kf;    ///< scaled / normalised q and k [C x K]
-  /// The A matrices' factors about M = G_C / 2 per channel [C x K]:
-  /// k e^(G - M), q e^(G - M) and k e^(M - G).
-  int64_t kLeft, qLeft, kRight;
   int64_t beta;      ///< [C]
   /// Floats per row of g, qf and kf: K + 4, so that the 16 rows a warp
   /// reads at one column fall in different banks (with K floats they all
@@ -146,14 +150,13 @@ struct SharedLayout {
     betaVT = take(V * C * 2, 1024);
     betaKGT = take(K * C * 2, 1024);
     tinv = take(C * C * 2, 1024);
+    factorsLeft = take(64 * K * 4, 1024);
+    factorsRight = take(C * K * 4, 1024);
     discard = take(C * 32 * 2, 16);
     akk = take(C * C * 4, 16);
     g = take(C * scratchStride * 4, 16);
     qf = take(C * scratchStride * 4, 16);
     kf = take(C * scratchStride * 4, 16);
-    kLeft = take(C * scratchStride * 4, 16);
-    qLeft = take(C * scratchStride * 4, 16);
-    kRight = take(C * scratchStride * 4, 16);
     beta = take(C * 4, 16);
     qTile = take(C * K * 2, 128);
     kTile = take(C * K * 2, 128);
@@ -214,6 +217,12 @@ private:
   /// Byte offset of element (row, col) of a bf16 K-major tile stored as
   /// 64-column blocks of `rows` rows with 128B swizzle.
   Value blockedOffset(Value row, Value col, int64_t rows);
+  /// Byte offset of (row, col) in a tf32 factor tile of `rows` rows.
+  Value factorOffset(Value row, Value col, int64_t rows) {
+    Value block = e.udiv(col, e.i32(32));
+    Value inBlock = swizzledOffset(e, row, e.urem(col, e.i32(32)), Swizzle::B128, 4);
+    return e.add(e.mul(block, e.i32(rows * 128)), inBlock);
+  }
   /// Byte offset of (row, col) in an fp32 scratch matrix of scratchStride.
   Value scratchOffset(Value row, Value col) {
     return e.mul(e.add(e.mul(row, e.i32(layout.scratchStride)), col), e.i32(4));
@@ -284,6 +293,7 @@ private:
   Value computeGate(Value rows);
   void loadBeta(Value rows, Value firstToken);
   void computeAttention(Value factorised);
+  void attentionOnTensorCores();
   void storeAttention(Value i, Value j, Value kk, Value qk);
   void writeOperands();
   void invertTriangular();
@@ -304,6 +314,7 @@ private:
   /// warpgroup is 0 or 1 on either side: the chunk-local warpgroup w and
   /// the state warpgroup w handle the same 64 rows of V (and of K).
   Value tid, warpgroup, threadInWarpgroup, ownsRows;
+  Value threadIndex; ///< tid as read in the prologue
   Value chunkLocal; ///< i1: this thread is on the chunk-local side
   FragmentLayout frag;
   Value hv, seq, h, numValueHeads;
@@ -346,7 +357,7 @@ void ForwardKernelBuilder::prologue() {
   auto &b = e.builder();
   smem = LLVM::AddressOfOp::create(b, e.ptr(kSharedSpace), kSharedSymbol);
 
-  tid = e.threadIdx();
+  threadIndex = tid = e.threadIdx();
   Value warpgroupOfCta = e.warpUniform(e.udiv(tid, e.i32(128)));
   chunkLocal = e.ult(warpgroupOfCta, e.i32(kChunkLocalThreads / 128));
   warpgroup = e.urem(warpgroupOfCta, e.i32(2));
@@ -693,19 +704,8 @@ void ForwardKernelBuilder::computeAttention(Value factorised) {
                        return {kk, qk};
                      });
   };
-  // Bounded spread: sums of products of the precomputed factors.
-  e.ifThen(factorised, [&] {
-    SmallVector<Value> sums = overChannels([&](Value byte, int64_t step, Value &kk, Value &qk) {
-      SmallVector<Value> ki = quad(layout.kLeft, rowI, byte, step);
-      SmallVector<Value> qi = quad(layout.qLeft, rowI, byte, step);
-      SmallVector<Value> kj = quad(layout.kRight, rowJ, byte, step);
-      for (int64_t x = 0; x < 4; ++x) {
-        kk = e.fadd(kk, e.fmul(ki[x], kj[x]));
-        qk = e.fadd(qk, e.fmul(qi[x], kj[x]));
-      }
-    });
-    storeAttention(i, j, sums[0], sums[1]);
-  });
+  // Bounded spread: products of the precomputed factors, on tensor cores.
+  e.ifThen(factorised, [&] { attentionOnTensorCores(); });
   // Any spread: every exponent taken pairwise, G_i - G_j <= 0 for j <= i.
   e.ifThen(e.notb(factorised), [&] {
     SmallVector<Value> sums = overChannels([&](Value byte, int64_t step, Value &kk, Value &qk) {
@@ -719,6 +719,50 @@ void ForwardKernelBuilder::computeAttention(Value factorised) {
       }
     });
     storeAttention(i, j, sums[0], sums[1]);
+  });
+}
+
+void ForwardKernelBuilder::attentionOnTensorCores() {
+  // Warpgroup 0: [k e^(G-M); q e^(G-M); -] [k e^(M-G)]^T, m64 n16 over K in
+  // k8 steps (tf32, fp32 sums). Rows 0..C-1 of the result are Akk before
+  // beta and the mask, rows C..2C-1 Aqk: warp 0 and warp 1 of the
+  // warpgroup hold them.
+  int64_t C = c.chunkSize, K = c.headDimK;
+  e.ifThen(e.eq(warpgroup, e.i32(0)), [&] {
+    // 32 constant descriptors hoisted out of the chunk loop would hold 64
+    // registers across it: they are computed from an opaque zero here.
+    Value here = e.opaque(e.i32(0));
+    auto at = [&](int64_t offset) {
+      return matrixDescriptor(e, e.address(shared(offset, here)), Swizzle::B128);
+    };
+    SmallVector<Value> left, right;
+    for (int64_t s = 0; s < K / 8; ++s) {
+      int64_t block = s / 4, step = (s % 4) * 32;
+      left.push_back(at(layout.factorsLeft + block * 64 * 128 + step));
+      right.push_back(at(layout.factorsRight + block * C * 128 + step));
+    }
+    Value acc = undefAccumulator(e, C);
+    wgmmaFence(e);
+    for (int64_t s = 0; s < K / 8; ++s)
+      acc = wgmmaTF32(e, acc, left[s], right[s], C, /*accumulate=*/s > 0);
+    wgmmaCommitAndWait(e);
+    Value warp = e.warpUniform(e.udiv(threadInWarpgroup, e.i32(32)));
+    e.ifThen(e.eq(warp, e.i32(0)), [&] {
+      for (int64_t v = 0; v < C / 2; ++v) {
+        Value i = e.add(frag.rowBase, e.i32(FragmentLayout::rowOffset(v))), j = fragmentCol(v);
+        Value betaI = e.load(e.f32(), shared(layout.beta, e.mul(i, e.i32(4))));
+        Value akk = e.select(e.ult(j, i), e.fmul(betaI, extract(e, acc, v)), e.f32(0.0));
+        e.store(akk, shared(layout.akk, e.mul(e.add(e.mul(i, e.i32(C)), j), e.i32(4))));
+      }
+    });
+    e.ifThen(e.eq(warp, e.i32(1)), [&] {
+      for (int64_t v = 0; v < C / 2; ++v) {
+        Value i = e.add(e.sub(frag.rowBase, e.i32(C)), e.i32(FragmentLayout::rowOffset(v)));
+        Value j = fragmentCol(v);
+        Value aqk = e.select(e.ult(i, j), e.f32(0.0), extract(e, acc, v));
+        e.store(e.toBF16(aqk), handoff(layout.aqk, swizzledOffset(e, i, j, Swizzle::B32)));
+      }
+    });
   });
 }
 
@@ -757,9 +801,10 @@ void ForwardKernelBuilder::writeOperands() {
     // spread is too wide; computeAttention does not read them then).
     Value fromMiddle = e.fsub(x.g, middle);
     Value left = e.exp(fromMiddle), right = e.exp(e.fneg(fromMiddle));
-    e.store(e.fmul(x.k, left), shared(layout.kLeft, scratchOffset(j, d)));
-    e.store(e.fmul(x.q, left), shared(layout.qLeft, scratchOffset(j, d)));
-    e.store(e.fmul(x.k, right), shared(layout.kRight, scratchOffset(j, d)));
+    e.store(roundToTF32(e, e.fmul(x.k, left)), shared(layout.factorsLeft, factorOffset(j, d, 64)));
+    e.store(roundToTF32(e, e.fmul(x.q, left)),
+            shared(layout.factorsLeft, factorOffset(e.add(j, e.i32(C)), d, 64)));
+    e.store(roundToTF32(e, e.fmul(x.k, right)), shared(layout.factorsRight, factorOffset(j, d, C)));
   }
   Value offsetT = swizzledOffset(e, d, j0, Swizzle::B32);
   e.storeVector(betaKG, shared(layout.betaKGT, offsetT));
@@ -810,10 +855,13 @@ void ForwardKernelBuilder::chunkLocalProducts() {
   };
   wgmmaFence(e);
   Value tinv = descriptor(layout.tinv, Swizzle::B32);
-  Value accU = wgmma(e, undefAccumulator(e, C), descAt(layout.betaVT), tinv, C,
-                     /*accumulate=*/false);
-  Value accW = wgmma(e, undefAccumulator(e, C), descAt(layout.betaKGT), tinv, C,
-                     /*accumulate=*/false);
+  // Accumulating onto zeros: ptxas serializes every wgmma of the kernel
+  // when these two, the first after the A matrices' chain, write without
+  // reading (C7514).
+  Value accU = wgmma(e, zeroAccumulator(e, C), descAt(layout.betaVT), tinv, C,
+                     /*accumulate=*/true);
+  Value accW = wgmma(e, zeroAccumulator(e, C), descAt(layout.betaKGT), tinv, C,
+                     /*accumulate=*/true);
   wgmmaCommitAndWait(e);
 
   // W [C x K], the B operand of S^T W^T, and U^T in the order the state
@@ -938,6 +986,19 @@ void ForwardKernelBuilder::runChunkLocal(Value chunks) {
     issueTiles(e.i32(ahead), chunks);
   e.forLoop(e.i32(0), chunks, e.i32(1), ValueRange{},
             [&](Value chunk, ValueRange) -> SmallVector<Value> {
+              // The thread index through an opaque move each chunk: the
+              // phases' per-thread addresses are then recomputed where
+              // used, not hoisted to hold registers across the loop.
+              Value savedTid = tid, savedThreadInWarpgroup = threadInWarpgroup;
+              FragmentLayout savedFrag = frag;
+              tid = e.opaque(threadIndex);
+              threadInWarpgroup = e.urem(tid, e.i32(128));
+              frag = fragmentLayout(e, threadInWarpgroup);
+              auto restore = llvm::make_scope_exit([&] {
+                tid = savedTid;
+                threadInWarpgroup = savedThreadInWarpgroup;
+                frag = savedFrag;
+              });
               Value row0 = e.mul(chunk, e.i32(C));
               Value rows = e.minsi(e.i32(C), e.sub(len, row0));
               Value firstToken = e.add(bos, e.ext64(row0));
@@ -950,6 +1011,7 @@ void ForwardKernelBuilder::runChunkLocal(Value chunks) {
               Value factorised = e.notb(e.syncThreadsAny(wideChannel, kSpreadBarrier,
                                                          kChunkLocalThreads));
               writeOperands();
+              e.fenceProxyAsyncShared(); // the factors are wgmma operands
               chunkLocalSync();
               computeAttention(factorised);
               chunkLocalSync();

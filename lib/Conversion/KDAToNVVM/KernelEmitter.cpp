@@ -213,7 +213,8 @@ Value KernelEmitter::syncThreadsAny(Value predicate, int64_t barrier, int64_t th
                                         LLVM::tailcallkind::TailCallKind::None,
                                         LLVM::AsmDialectAttr(), ArrayAttr())
                   .getResult(0);
-  return ne(any, i32(0));
+  // Uniform anyway; the shuffle lets ptxas prove it for branches on it.
+  return ne(warpUniform(any), i32(0));
 }
 
 void KernelEmitter::setMaxRegisters(int64_t count, bool increase) {
@@ -246,6 +247,14 @@ void KernelEmitter::commitAsyncCopies() { NVVM::CpAsyncCommitGroupOp::create(b);
 
 void KernelEmitter::waitAsyncCopies(int64_t pending) {
   NVVM::CpAsyncWaitGroupOp::create(b, b.getI32IntegerAttr(pending));
+}
+
+Value KernelEmitter::opaque(Value value) {
+  return LLVM::InlineAsmOp::create(b, i32(), ValueRange{value}, "mov.b32 $0, $1;", "=r,r",
+                                   /*has_side_effects=*/true, /*is_align_stack=*/false,
+                                   LLVM::tailcallkind::TailCallKind::None,
+                                   LLVM::AsmDialectAttr(), ArrayAttr())
+      .getResult(0);
 }
 
 Value KernelEmitter::warpUniform(Value value) {

@@ -136,6 +136,10 @@ public:
   void commitAsyncCopies();
   void waitAsyncCopies(int64_t pending);
   /// butterfly shuffle within a warp
+  /// `value` (i32) through a move the optimizer cannot see through: what is
+  /// computed from it stays where it is used instead of being hoisted out
+  /// of the chunk loop to occupy registers across it.
+  Value opaque(Value value);
   /// Lane 0's value of an i32 that is equal across the warp anyway: ptxas
   /// then knows branches on it do not diverge (wgmma inside them is not
   /// serialized).

@@ -5,9 +5,10 @@
 using namespace mlir;
 using namespace mlir::kda;
 
-Value kda::swizzledOffset(KernelEmitter &e, Value row, Value col, Swizzle swizzle) {
+Value kda::swizzledOffset(KernelEmitter &e, Value row, Value col, Swizzle swizzle,
+                          int64_t elementBytes) {
   int64_t span = static_cast<int64_t>(swizzle);
-  Value linear = e.add(e.mul(row, e.i32(span)), e.mul(col, e.i32(2)));
+  Value linear = e.add(e.mul(row, e.i32(span)), e.mul(col, e.i32(elementBytes)));
   // Swizzle<B,4,3>: XOR the 16-byte chunk index with address bits 7..7+B.
   Value phase = e.andi(e.lshr(linear, e.i32(7)), e.i32(span / 16 - 1));
   return e.xori(linear, e.shl(phase, e.i32(4)));
@@ -43,24 +44,66 @@ Value kda::undefAccumulator(KernelEmitter &e, int64_t n) {
   return LLVM::UndefOp::create(e.builder(), accumulatorType(e, n));
 }
 
+
+/// wgmma.mma_async as inline PTX: `shapeAndTypes` follows the opcode,
+/// `operandText` the accumulator list, with $A.. standing for `inputs` in
+/// order. An accumulating wgmma ties the accumulator in and out; one that
+/// does not only writes it: uninitialised inputs would be registers ptxas
+/// may share with another wgmma's accumulator, and it then serializes them.
+static Value inlineWgmma(KernelEmitter &e, Value acc, int64_t n, StringRef shapeAndTypes,
+                         StringRef operandText, ArrayRef<Value> inputs,
+                         StringRef inputConstraints, bool accumulate) {
+  int64_t values = n / 2;
+  std::string d, constraints;
+  for (int64_t i = 0; i < values; ++i) {
+    d += (i ? ", $" : "$") + std::to_string(i);
+    constraints += "=f,";
+  }
+  std::string operandsPtx = operandText.str();
+  for (size_t i = inputs.size(); i-- > 0;) {
+    std::string placeholder = "$" + std::string(1, char('A' + i));
+    std::string actual = "$" + std::to_string(values + i);
+    for (size_t at = operandsPtx.find(placeholder); at != std::string::npos;
+         at = operandsPtx.find(placeholder))
+      operandsPtx.replace(at, placeholder.size(), actual);
+  }
+  std::string code = "{\n.reg .pred p;\nsetp.ne.b32 p, " + std::string(accumulate ? "1" : "0") +
+                     ", 0;\nwgmma.mma_async.sync.aligned." + shapeAndTypes.str() + " {" + d +
+                     "}, " + operandsPtx + ";\n}";
+  constraints += inputConstraints.str();
+  SmallVector<Value> operands(inputs.begin(), inputs.end());
+  for (int64_t i = 0; accumulate && i < values; ++i) {
+    operands.push_back(extract(e, acc, i));
+    constraints += "," + std::to_string(i);
+  }
+  return LLVM::InlineAsmOp::create(e.builder(), accumulatorType(e, n), operands, code, constraints,
+                                   /*has_side_effects=*/true, /*is_align_stack=*/false,
+                                   LLVM::tailcallkind::TailCallKind::None,
+                                   LLVM::AsmDialectAttr(), ArrayAttr())
+      .getResult(0);
+}
+
 Value kda::wgmma(KernelEmitter &e, Value acc, Value descA, Value descB, int64_t n,
                  bool accumulate, bool negateA) {
-  MLIRContext *ctx = e.builder().getContext();
-  auto bf16 = NVVM::WGMMATypesAttr::get(ctx, NVVM::WGMMATypes::bf16);
-  auto f32 = NVVM::WGMMATypesAttr::get(ctx, NVVM::WGMMATypes::f32);
-  auto scaleD = NVVM::WGMMAScaleOutAttr::get(
-      ctx, accumulate ? NVVM::WGMMAScaleOut::one : NVVM::WGMMAScaleOut::zero);
-  auto scaleA = NVVM::WGMMAScaleInAttr::get(
-      ctx, negateA ? NVVM::WGMMAScaleIn::neg : NVVM::WGMMAScaleIn::one);
-  auto one = NVVM::WGMMAScaleInAttr::get(ctx, NVVM::WGMMAScaleIn::one);
-  // Both operands K-major: A "row" and B "col" in PTX's terms.
-  auto row = NVVM::MMALayoutAttr::get(ctx, NVVM::MMALayout::row);
-  auto col = NVVM::MMALayoutAttr::get(ctx, NVVM::MMALayout::col);
-  auto shape = NVVM::MMAShapeAttr::get(ctx, 64, n, 16);
-  return NVVM::WgmmaMmaAsyncOp::create(e.builder(), acc.getType(), acc, descA,
-                                       descB, shape, bf16, bf16, f32, scaleD,
-                                       scaleA, one, row, col,
-                                       NVVM::MMAIntOverflowAttr());
+  // Both operands K-major (no transpose).
+  return inlineWgmma(e, acc, n, "m64n" + std::to_string(n) + "k16.f32.bf16.bf16",
+                     std::string("$A, $B, p, ") + (negateA ? "-1" : "1") + ", 1, 0, 0",
+                     {descA, descB}, "l,l", accumulate);
+}
+
+Value kda::wgmmaTF32(KernelEmitter &e, Value acc, Value descA, Value descB, int64_t n,
+                     bool accumulate) {
+  return inlineWgmma(e, acc, n, "m64n" + std::to_string(n) + "k8.f32.tf32.tf32",
+                     "$A, $B, p, 1, 1", {descA, descB}, "l,l", accumulate);
+}
+
+Value kda::roundToTF32(KernelEmitter &e, Value x) {
+  // Add half of the dropped 13 bits' weight to the magnitude, then drop
+  // them: the carry rounds up, an overflow becomes infinity.
+  auto &b = e.builder();
+  Value bits = LLVM::BitcastOp::create(b, b.getI32Type(), x);
+  Value rounded = e.andi(e.add(bits, e.i32(0x1000)), e.i32(static_cast<int32_t>(0xFFFFE000u)));
+  return LLVM::BitcastOp::create(b, e.f32(), rounded);
 }
 
 SmallVector<Value, 4> kda::registerOperand(KernelEmitter &e, Value acc, int64_t step) {
@@ -74,34 +117,12 @@ SmallVector<Value, 4> kda::registerOperand(KernelEmitter &e, Value acc, int64_t 
 
 Value kda::wgmmaRegisterA(KernelEmitter &e, Value acc, ArrayRef<Value> a, Value descB,
                           int64_t n, bool accumulate, bool negateA) {
-  // NVVM's wgmma op takes A only as a descriptor: this one is inline PTX,
-  // the accumulator tied in and out, scale-d a predicate as PTX requires.
-  int64_t values = n / 2;
-  std::string d, constraints;
-  for (int64_t i = 0; i < values; ++i) {
-    d += (i ? ", $" : "$") + std::to_string(i);
-    constraints += "=f,";
-  }
-  auto operand = [&](int64_t i) { return "$" + std::to_string(values + i); };
-  std::string code = "{\n.reg .pred p;\nsetp.ne.b32 p, " +
-                     std::string(accumulate ? "1" : "0") +
-                     ", 0;\nwgmma.mma_async.sync.aligned.m64n" + std::to_string(n) +
-                     "k16.f32.bf16.bf16 {" + d + "}, {" + operand(0) + ", " +
-                     operand(1) + ", " + operand(2) + ", " + operand(3) + "}, " +
-                     operand(4) + ", p, " + (negateA ? "-1" : "1") + ", 1, 0;\n}";
-  constraints += "r,r,r,r,l";
-  SmallVector<Value> operands(a.begin(), a.end());
-  operands.push_back(descB);
-  for (int64_t i = 0; i < values; ++i) {
-    operands.push_back(extract(e, acc, i));
-    constraints += "," + std::to_string(i);
-  }
-  return LLVM::InlineAsmOp::create(e.builder(), acc.getType(), operands, code,
-                                   constraints, /*has_side_effects=*/true,
-                                   /*is_align_stack=*/false,
-                                   LLVM::tailcallkind::TailCallKind::None,
-                                   LLVM::AsmDialectAttr(), ArrayAttr())
-      .getResult(0);
+  // NVVM's wgmma op takes A only as a descriptor: this one is inline PTX.
+  SmallVector<Value> inputs(a.begin(), a.end());
+  inputs.push_back(descB);
+  return inlineWgmma(e, acc, n, "m64n" + std::to_string(n) + "k16.f32.bf16.bf16",
+                     std::string("{$A, $B, $C, $D}, $E, p, ") + (negateA ? "-1" : "1") + ", 1, 0",
+                     inputs, "r,r,r,r,l", accumulate);
 }
 
 void kda::wgmmaFence(KernelEmitter &e) { NVVM::WgmmaFenceAlignedOp::create(e.builder()); }

@@ -24,8 +24,10 @@ namespace mlir::kda {
 /// Swizzle span of a K-major operand tile, in bytes per row.
 enum class Swizzle : int64_t { B32 = 32, B128 = 128 };
 
-/// Byte offset of bf16 element (row, col) in a K-major tile (i32 values).
-Value swizzledOffset(KernelEmitter &e, Value row, Value col, Swizzle swizzle);
+/// Byte offset of element (row, col) in a K-major tile of bf16 (or, with
+/// elementBytes 4, fp32/tf32) elements (i32 values).
+Value swizzledOffset(KernelEmitter &e, Value row, Value col, Swizzle swizzle,
+                     int64_t elementBytes = 2);
 
 /// The wgmma shared-memory descriptor of a K-major tile starting at byte
 /// address `address` (i64; aligned to 8 rows of the span).
@@ -43,6 +45,15 @@ Type accumulatorType(KernelEmitter &e, int64_t n);
 /// values; `negateA` computes acc - A * B^T.
 Value wgmma(KernelEmitter &e, Value acc, Value descA, Value descB, int64_t n,
             bool accumulate, bool negateA = false);
+
+/// acc (+)= A * B^T for a m64 x n x k8 step on tf32 operands (fp32 values
+/// in shared memory, their low 13 mantissa bits ignored), both K-major.
+Value wgmmaTF32(KernelEmitter &e, Value acc, Value descA, Value descB, int64_t n,
+                bool accumulate);
+
+/// An fp32 value rounded to the nearest tf32 (ties away from zero), as
+/// wgmma would otherwise truncate it.
+Value roundToTF32(KernelEmitter &e, Value x);
 
 /// The A operand of a m64 x k16 step held in registers: accumulator values
 /// 8 * step .. 8 * step + 7 of a m64 x n tile (its columns 16 * step ..

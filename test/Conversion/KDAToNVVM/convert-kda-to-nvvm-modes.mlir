@@ -12,7 +12,10 @@
 // CHECK: scf.for
 // CHECK: nvvm.inline_ptx "ex2.approx.f32 $0, $1;"
 // CHECK: nvvm.inline_ptx "lg2.approx.f32 $0, $1;"
-// CHECK-COUNT-2: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 16, k = 16>
+// The A matrices on tensor cores where the spread allows: K / 8 = 8 tf32
+// steps.
+// CHECK-COUNT-8: llvm.inline_asm has_side_effects "{{.*}}wgmma.mma_async.sync.aligned.m64n16k8.f32.tf32.tf32
+// CHECK-COUNT-2: llvm.inline_asm has_side_effects "{{.*}}wgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16 {{.*}}, $8, $9, p, 1, 1, 0, 0;
 // CHECK-COUNT-8: llvm.inline_asm has_side_effects "{{.*}}wgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16
 // CHECK: llvm.inline_asm has_side_effects "{{.*}}wgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16
 // CHECK: llvm.inline_asm has_side_effects "{{.*}}wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16

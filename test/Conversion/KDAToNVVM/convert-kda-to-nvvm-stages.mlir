@@ -13,7 +13,7 @@
 // tiles (bf16 g) to the manifest's shared_bytes.
 
 // ONE: gpu.module @kda_forward_k128_v128_c16_p1_softplus_sigmoid_kv_gbf16_bf32_sf32_f32
-// ONE-SAME: shared_bytes = 121088 : i64, stages = 1 : i64
+// ONE-SAME: shared_bytes = 137216 : i64, stages = 1 : i64
 // ONE-COUNT-1: nvvm.mbarrier.init %{{.*}}, %c1_i32
 // ONE-COUNT-4: nvvm.mbarrier.init %{{.*}}, %c256_i32
 // ONE-NOT: nvvm.mbarrier.init
@@ -32,7 +32,7 @@
 // ONE: llvm.return
 
 // TWO: gpu.module @kda_forward_k128_v128_c16_p2_softplus_sigmoid_kv_gbf16_bf32_sf32_f32
-// TWO-SAME: shared_bytes = 137472 : i64, stages = 2 : i64
+// TWO-SAME: shared_bytes = 153600 : i64, stages = 2 : i64
 // TWO-COUNT-2: nvvm.mbarrier.init %{{.*}}, %c1_i32
 // TWO-COUNT-4: nvvm.mbarrier.init %{{.*}}, %c256_i32
 // TWO-NOT: nvvm.mbarrier.init
@@ -53,7 +53,7 @@
 // TWO: llvm.return
 
 // THREE: gpu.module @kda_forward_k128_v128_c16_p3_softplus_sigmoid_kv_gbf16_bf32_sf32_f32
-// THREE-SAME: shared_bytes = 153856 : i64, stages = 3 : i64
+// THREE-SAME: shared_bytes = 169984 : i64, stages = 3 : i64
 // THREE-COUNT-3: nvvm.mbarrier.init %{{.*}}, %c1_i32
 // THREE-COUNT-4: nvvm.mbarrier.init %{{.*}}, %c256_i32
 // THREE-NOT: nvvm.mbarrier.init

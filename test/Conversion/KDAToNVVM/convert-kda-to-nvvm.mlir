@@ -13,7 +13,7 @@
 // CHECK-SAME: head_dim_v = 128 : i64, initial_state_dtype = "f32",
 // CHECK-SAME: kernel = "kda_forward_k128_v128_c16_p2_lower_bound_sigmoid_l2norm_vk_gbf16_bbf16_sf32_f32",
 // CHECK-SAME: op = "forward", params = "q_map k_map v_map g_map beta A_log dt_bias initial_state cu_seqlens o final_state cu_seqlens_is_int64 seq_len heads value_heads scale lower_bound intermediate_states intermediate_interval intermediate_is_bf16",
-// CHECK-SAME: qk_l2norm = 1 : i64, qkv_dtype = "bf16", shared_bytes = 137472 : i64, stages = 2 : i64, state_layout = "vk",
+// CHECK-SAME: qk_l2norm = 1 : i64, qkv_dtype = "bf16", shared_bytes = 153600 : i64, stages = 2 : i64, state_layout = "vk",
 // CHECK-SAME: tensor_map_box_rows = 16 : i64, tensor_map_swizzle = 0 : i64, tensor_maps = "q k v g", threads = 512 : i64}
 // CHECK: llvm.mlir.global external @kda_shared() {addr_space = 3 : i32, alignment = 1024 : i64} : !llvm.array<0 x i8>
 // CHECK: llvm.func @kda_forward_k128_v128_c16_p2_lower_bound_sigmoid_l2norm_vk_gbf16_bbf16_sf32_f32(
@@ -39,18 +39,23 @@
 // every exponent pairwise; the reduction runs on named barrier 2 over the
 // 256 chunk-local threads.
 // CHECK: %[[WIDE:.*]] = llvm.inline_asm has_side_effects "{{.*}}bar.red.or.pred q, 2, 256, p;{{.*}}"
-// CHECK: %[[ANY:.*]] = arith.cmpi ne, %[[WIDE]], %{{.*}} : i32
+// CHECK: %[[UNIFORM:.*]] = nvvm.shfl.sync  idx %{{.*}}, %[[WIDE]]
+// CHECK: %[[ANY:.*]] = arith.cmpi ne, %[[UNIFORM]], %{{.*}} : i32
 // CHECK: %[[FACTORISED:.*]] = arith.xori %[[ANY]], %{{.*}} : i1
+// Bounded: warpgroup 0 runs one chain of K / 8 = 16 tf32 wgmma over the
+// factor tiles (fp32 sums), no exponent taken.
 // CHECK: scf.if %[[FACTORISED]] {
-// CHECK: scf.for
+// CHECK: nvvm.wgmma.fence.aligned
 // CHECK-NOT: ex2.approx
-// CHECK: scf.yield
+// CHECK-COUNT-16: llvm.inline_asm has_side_effects "{{.*}}wgmma.mma_async.sync.aligned.m64n16k8.f32.tf32.tf32 {$0, {{.*}}, $7}, $8, $9, p, 1, 1;
+// CHECK-NOT: ex2.approx
+// CHECK: nvvm.wgmma.commit.group.sync.aligned
 // CHECK: scf.if %{{.*}} {
 // CHECK: scf.for
 // CHECK: nvvm.inline_ptx "ex2.approx.f32 $0, $1;"
 // CHECK: nvvm.barrier id = %{{.*}} number_of_threads = %{{.*}}
 // CHECK: nvvm.wgmma.fence.aligned
-// CHECK-COUNT-2: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 16, k = 16>
+// CHECK-COUNT-2: llvm.inline_asm has_side_effects "{{.*}}setp.ne.b32 p, 1, 0;{{.*}}wgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16 {$0, {{.*}}, $7}, $8, $9, p, 1, 1, 0, 0;
 // CHECK: nvvm.wgmma.commit.group.sync.aligned
 // CHECK: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
 // CHECK-NOT: nvvm.barrier
