@@ -287,8 +287,8 @@ LLVM::LLVMFuncOp kda::buildDecodeKernel(OpBuilder &builder, Location loc,
         tq = e.fadd(tq, sharedLoad(layout.norms, e.i32(w)));
         tk = e.fadd(tk, sharedLoad(layout.norms, e.i32(warps + w)));
       }
-      qScale = e.fdiv(qScale, e.sqrt(e.fadd(tq, e.f32(1e-6))));
-      kScale = e.fdiv(kScale, e.sqrt(e.fadd(tk, e.f32(1e-6))));
+      qScale = e.fmul(qScale, e.rsqrt(e.fadd(tq, e.f32(1e-6))));
+      kScale = e.fmul(kScale, e.rsqrt(e.fadd(tk, e.f32(1e-6))));
     }
     e.ifThen(ownsChannel, [&] {
       e.store(e.exp(logDecay), sharedF32(layout.decay, t));

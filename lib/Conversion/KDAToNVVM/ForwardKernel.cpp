@@ -581,13 +581,15 @@ void ForwardKernelBuilder::normaliseQK(Value rows) {
   auto rowOf = [&](int64_t r) {
     return e.add(e.mul(e.urem(warp, e.i32(4)), e.i32(rowsPerWarp)), e.i32(r));
   };
-  auto colOf = [&](int64_t j) { return e.add(lane, e.i32(32 * j)); };
+  // A lane holds K / 32 adjacent columns: one 8-byte load (K = 128).
+  int64_t perLane = K / 32;
+  Value col0 = e.mul(lane, e.i32(perLane));
   SmallVector<SmallVector<Value>> x(rowsPerWarp);
-  for (int64_t r = 0; r < rowsPerWarp; ++r)
-    for (int64_t j = 0; j < K / 32; ++j) {
-      Value offset = e.mul(e.add(e.mul(rowOf(r), e.i32(K)), colOf(j)), e.i32(2));
-      x[r].push_back(e.toF32(e.load(e.bf16(), e.gep(smem, e.add(tileOffset, offset)))));
-    }
+  for (int64_t r = 0; r < rowsPerWarp; ++r) {
+    Value offset = e.mul(e.add(e.mul(rowOf(r), e.i32(K)), col0), e.i32(2));
+    for (Value value : e.loadVector(e.bf16(), perLane, e.gep(smem, e.add(tileOffset, offset))))
+      x[r].push_back(e.toF32(value));
+  }
   for (int64_t r = 0; r < rowsPerWarp; ++r) {
     Value factor = scale;
     if (c.qkL2Norm) {
@@ -596,15 +598,14 @@ void ForwardKernelBuilder::normaliseQK(Value rows) {
         sum = e.fadd(sum, e.fmul(value, value));
       for (int64_t m = 16; m >= 1; m /= 2)
         sum = e.fadd(sum, e.shuffleXor(sum, m));
-      factor = e.fdiv(scale, e.sqrt(e.fadd(sum, e.f32(1e-6))));
+      factor = e.fmul(scale, e.rsqrt(e.fadd(sum, e.f32(1e-6))));
     }
     factor = e.select(e.slt(rowOf(r), rows), factor, e.f32(0.0));
     for (Value &value : x[r])
       value = e.fmul(value, factor);
   }
   for (int64_t r = 0; r < rowsPerWarp; ++r)
-    for (int64_t j = 0; j < K / 32; ++j)
-      e.store(x[r][j], e.gep(smem, e.add(out, scratchOffset(rowOf(r), colOf(j)))));
+    e.storeVector(x[r], e.gep(smem, e.add(out, scratchOffset(rowOf(r), col0))));
 }
 
 Value ForwardKernelBuilder::computeGate(Value rows) {
@@ -820,13 +821,29 @@ void ForwardKernelBuilder::invertTriangular() {
   int64_t C = c.chunkSize;
   e.ifThen(e.eq(e.warpUniform(e.udiv(tid, e.i32(32))), e.i32(0)), [&] {
     Value column = e.urem(tid, e.i32(32));
+    // Akk's rows, 16 bytes at a time (every lane reads the same address).
+    SmallVector<SmallVector<Value>> akk(C);
+    for (int64_t i = 1; i < C; ++i)
+      for (int64_t j = 0; j < i; j += 4) {
+        SmallVector<Value> four = e.loadVector(e.f32(), 4, shared(layout.akk + 4 * (i * C + j)));
+        akk[i].append(four.begin(), four.end());
+      }
     SmallVector<Value> x;
     for (int64_t i = 0; i < C; ++i) {
-      Value sum = e.f32(0.0);
-      for (int64_t j = 0; j < i; ++j) {
-        Value a = e.load(e.f32(), shared(layout.akk + 4 * (i * C + j)));
-        sum = e.fadd(sum, e.fmul(a, x[j]));
+      // The sum as a tree: the chain through x is log2(i) deep per row,
+      // not i.
+      SmallVector<Value> terms;
+      for (int64_t j = 0; j < i; ++j)
+        terms.push_back(e.fmul(akk[i][j], x[j]));
+      while (terms.size() > 1) {
+        SmallVector<Value> halved;
+        for (size_t t = 0; t + 1 < terms.size(); t += 2)
+          halved.push_back(e.fadd(terms[t], terms[t + 1]));
+        if (terms.size() % 2)
+          halved.push_back(terms.back());
+        terms = std::move(halved);
       }
+      Value sum = terms.empty() ? e.f32(0.0) : terms.front();
       x.push_back(e.select(e.ult(column, e.i32(i)), e.fneg(sum),
                            e.select(e.eq(column, e.i32(i)), e.f32(1.0), e.f32(0.0))));
     }

@@ -73,7 +73,6 @@ Value KernelEmitter::select(Value cond, Value t, Value f) {
 Value KernelEmitter::fadd(Value a, Value c) { return arith::AddFOp::create(b, a, c); }
 Value KernelEmitter::fsub(Value a, Value c) { return arith::SubFOp::create(b, a, c); }
 Value KernelEmitter::fmul(Value a, Value c) { return arith::MulFOp::create(b, a, c); }
-Value KernelEmitter::fdiv(Value a, Value c) { return arith::DivFOp::create(b, a, c); }
 Value KernelEmitter::fneg(Value a) { return arith::NegFOp::create(b, a); }
 Value KernelEmitter::fmax(Value a, Value c) {
   return arith::MaximumFOp::create(b, a, c);
@@ -104,13 +103,14 @@ Value KernelEmitter::exp(Value x) {
 Value KernelEmitter::log1p(Value x) {
   return fmul(ptxUnary("lg2.approx.f32", fadd(f32(1.0), x)), f32(kLn2));
 }
-Value KernelEmitter::sqrt(Value x) { return ptxUnary("sqrt.rn.f32", x); }
+Value KernelEmitter::rsqrt(Value x) { return ptxUnary("rsqrt.approx.ftz.f32", x); }
+Value KernelEmitter::reciprocal(Value x) { return ptxUnary("rcp.approx.ftz.f32", x); }
 Value KernelEmitter::softplus(Value x) {
   // max(x, 0) + ln(1 + exp(-|x|)): no overflow for any x.
   return fadd(fmax(x, f32(0.0)), log1p(exp(fneg(fabs(x)))));
 }
 Value KernelEmitter::sigmoid(Value x) {
-  return fdiv(f32(1.0), fadd(f32(1.0), exp(fneg(x))));
+  return reciprocal(fadd(f32(1.0), exp(fneg(x))));
 }
 
 Value KernelEmitter::gep(Value base, Value byteOffset) {

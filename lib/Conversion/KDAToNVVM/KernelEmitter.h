@@ -3,7 +3,7 @@
 // A thin layer over ImplicitLocOpBuilder for writing kernel bodies in the
 // llvm + nvvm + arith + scf dialects: integer and float arithmetic on i32,
 // i64 and f32, shared- and global-memory pointers, structured loops and
-// conditionals, barriers and fences. Special functions (ex2, lg2, sqrt) are
+// conditionals, barriers and fences. Special functions (ex2, lg2, rsqrt, rcp) are
 // inline PTX from one place (`ptxUnary`), since convert-gpu-to-nvvm refuses
 // the LLVM intrinsics without libdevice.
 //
@@ -72,7 +72,6 @@ public:
   Value fadd(Value a, Value c);
   Value fsub(Value a, Value c);
   Value fmul(Value a, Value c);
-  Value fdiv(Value a, Value c);
   Value fneg(Value a);
   Value fmax(Value a, Value c);
   Value fabs(Value a);
@@ -85,7 +84,10 @@ public:
   /// exp(x), ln(1 + exp(x)), sigmoid(x), 1/sqrt(x) and friends in f32.
   Value exp(Value x);
   Value log1p(Value x); // for x >= 0, as ln(1 + x) through lg2
-  Value sqrt(Value x);
+  /// 1 / sqrt(x) and 1 / x to a few ulp (the MUFU approximations; the
+  /// IEEE-rounded forms are multi-instruction sequences with a slow path).
+  Value rsqrt(Value x);
+  Value reciprocal(Value x);
   Value softplus(Value x);
   Value sigmoid(Value x);
   /// One f32 -> f32 PTX instruction, e.g. "ex2.approx.f32".
