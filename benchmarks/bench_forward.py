@@ -8,8 +8,8 @@ lower_bound = -5; fp32 initial and final states in the vk layout; the
 lower_bound gate, l2norm and sigmoid beta fused in the kernel. Each
 implementation is timed with CUDA events around single calls after warm-up;
 the median of many calls is reported. Baselines are used when importable:
-FlashKDA's `flash_kda.fwd` and fla's `chunk_kda` (with FLA_FLASH_KDA=0 so fla
-does not hand the call to FlashKDA).
+FlashKDA's `flash_kda.fwd` and fla's `chunk_kda` (with FLA_FLASH_KDA=0 and
+FLA_KDA=0, so that fla hands the call neither to FlashKDA nor to kda).
 
     python3 benchmarks/bench_forward.py [--cases NAME,...] [--iters N]
 
@@ -26,6 +26,9 @@ import statistics
 import sys
 
 os.environ.setdefault("FLA_FLASH_KDA", "0")
+# `import kda` registers kda as a backend of fla's chunk_kda; the fla column
+# must time fla's own Triton kernels, not kda through that registry.
+os.environ.setdefault("FLA_KDA", "0")
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "runtime" / "python"))

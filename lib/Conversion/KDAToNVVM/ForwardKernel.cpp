@@ -291,11 +291,12 @@ private:
   /// Returns whether this thread's channel is wider than
   /// kMaxFactorisedSpread in this chunk (false on threads without one).
   Value computeGate(Value rows);
-  void loadBeta(Value rows, Value firstToken);
+  Value prefetchBeta(Value chunk);
+  void storeBeta(Value raw, Value rows);
   void computeAttention(Value factorised);
   void attentionOnTensorCores();
   void storeAttention(Value i, Value j, Value kk, Value qk);
-  void writeOperands();
+  void writeOperands(Value factorised);
   void invertTriangular();
   /// U and W of the chunk, into the handoff stage (chunk-local side).
   void chunkLocalProducts();
@@ -415,13 +416,13 @@ void ForwardKernelBuilder::prologue() {
   tmaRow0 = e.select(varlen, e.trunc32(bos), e.i32(0));
   tmaBatch = e.select(varlen, e.i32(0), seq);
 
-  // The gate's per-channel parameters, read once: thread t's channel is
-  // t % K (only threads below K use them).
+  // The gate's per-channel parameters, read once: chunk-local thread t's
+  // channel is t / (256 / K) (computeGate).
   gateCoefficient = e.f32(1.0);
   gateBias = e.f32(0.0);
   if (c.gate != GateMode::Precomputed) {
     Value aLog = param(kParamALog), dtBias = param(kParamDtBias);
-    Value d = e.urem(tid, e.i32(c.headDimK));
+    Value d = e.udiv(tid, e.i32(kChunkLocalThreads / c.headDimK));
     gateCoefficient = e.ifElse(e.isNull(aLog), e.f32(), [&] { return e.f32(1.0); },
                                [&] {
                                  Value a = e.load(e.f32(), e.gep(aLog, e.mul(e.ext64(hv), e.i64(4))));
@@ -609,67 +610,94 @@ void ForwardKernelBuilder::normaliseQK(Value rows) {
 }
 
 Value ForwardKernelBuilder::computeGate(Value rows) {
-  // Threads 0..K-1: one key channel each, a serial cumsum over the chunk.
-  int64_t K = c.headDimK;
-  return e.ifElse(e.ult(tid, e.i32(K)), e.i1(), [&] {
-    // All loads first, all stores last (see normaliseQK).
-    Value d = tid;
-    int64_t gBytes = c.gType.getIntOrFloatBitWidth() / 8;
-    SmallVector<Value> raws, cumulatives;
-    for (int64_t i = 0; i < c.chunkSize; ++i) {
-      Value offset = e.mul(e.add(e.i32(i * K), d), e.i32(gBytes));
-      raws.push_back(e.toF32(e.load(c.gType, tile(layout.gTile, offset))));
+  // Every chunk-local thread: a group of n = 256 / K adjacent lanes shares
+  // a key channel, lane g of the group taking rows [g C / n, (g + 1) C / n)
+  // of the cumulative sum; shuffles add the rows before them.
+  int64_t K = c.headDimK, C = c.chunkSize;
+  int64_t group = kChunkLocalThreads / K, rowsPerLane = C / group;
+  Value d = e.udiv(tid, e.i32(group));
+  Value lane = e.urem(tid, e.i32(32));
+  Value inGroup = e.urem(tid, e.i32(group));
+  Value firstLane = e.sub(lane, inGroup);
+  Value row0 = e.mul(inGroup, e.i32(rowsPerLane));
+  // All loads first, all stores last (see normaliseQK).
+  int64_t gBytes = c.gType.getIntOrFloatBitWidth() / 8;
+  SmallVector<Value> raws, cumulatives;
+  for (int64_t r = 0; r < rowsPerLane; ++r) {
+    Value offset = e.mul(e.add(e.mul(e.add(row0, e.i32(r)), e.i32(K)), d), e.i32(gBytes));
+    raws.push_back(e.toF32(e.load(c.gType, tile(layout.gTile, offset))));
+  }
+  Value cumulative = e.f32(0.0);
+  for (int64_t r = 0; r < rowsPerLane; ++r) {
+    Value raw = raws[r];
+    Value logDecay = raw;
+    switch (c.gate) {
+    case GateMode::Precomputed:
+      break;
+    case GateMode::Softplus:
+      logDecay = e.fneg(e.fmul(gateCoefficient, e.softplus(e.fadd(raw, gateBias))));
+      break;
+    case GateMode::LowerBound:
+      logDecay = e.fmul(param(kParamLowerBound),
+                        e.sigmoid(e.fmul(gateCoefficient, e.fadd(raw, gateBias))));
+      break;
     }
-    Value cumulative = e.f32(0.0);
-    for (int64_t i = 0; i < c.chunkSize; ++i) {
-      Value raw = raws[i];
-      Value logDecay = raw;
-      switch (c.gate) {
-      case GateMode::Precomputed:
-        break;
-      case GateMode::Softplus:
-        logDecay = e.fneg(e.fmul(gateCoefficient, e.softplus(e.fadd(raw, gateBias))));
-        break;
-      case GateMode::LowerBound:
-        logDecay = e.fmul(param(kParamLowerBound),
-                          e.sigmoid(e.fmul(gateCoefficient, e.fadd(raw, gateBias))));
-        break;
-      }
-      logDecay = e.select(e.slt(e.i32(i), rows), logDecay, e.f32(0.0));
-      cumulative = e.fadd(cumulative, logDecay);
-      cumulatives.push_back(cumulative);
-    }
-    for (int64_t i = 0; i < c.chunkSize; ++i)
-      e.store(cumulatives[i], shared(layout.g, scratchOffset(e.i32(i), d)));
-    e.store(e.exp(cumulative), handoff(layout.stateDecay, e.mul(d, e.i32(4))));
-    // G runs from 0 down to G_C: its spread is -G_C (NaN counts as wide).
-    return e.notb(e.folt(e.fneg(cumulative), e.f32(kMaxFactorisedSpread)));
-  }, [&] { return e.boolean(false); });
+    logDecay = e.select(e.slt(e.add(row0, e.i32(r)), rows), logDecay, e.f32(0.0));
+    cumulative = e.fadd(cumulative, logDecay);
+    cumulatives.push_back(cumulative);
+  }
+  // The sums of the group's lanes before this one (offset) and of all (G_C).
+  Value offset = e.f32(0.0), total = e.f32(0.0);
+  for (int64_t g = 0; g < group; ++g) {
+    Value part = e.shuffleIndex(cumulative, e.add(firstLane, e.i32(g)));
+    offset = e.fadd(offset, e.select(e.ult(e.i32(g), inGroup), part, e.f32(0.0)));
+    total = e.fadd(total, part);
+  }
+  for (int64_t r = 0; r < rowsPerLane; ++r)
+    e.store(e.fadd(cumulatives[r], offset),
+            shared(layout.g, scratchOffset(e.add(row0, e.i32(r)), d)));
+  e.ifThen(e.eq(inGroup, e.i32(0)), [&] {
+    e.store(e.exp(total), handoff(layout.stateDecay, e.mul(d, e.i32(4))));
+  });
+  // G runs from 0 down to G_C: its spread is -G_C (NaN counts as wide).
+  return e.notb(e.folt(e.fneg(total), e.f32(kMaxFactorisedSpread)));
 }
 
-void ForwardKernelBuilder::loadBeta(Value rows, Value firstToken) {
-  // Threads K..K+C-1: one row's beta each, zero past the sequence.
+Value ForwardKernelBuilder::prefetchBeta(Value chunk) {
+  // Threads K..K+C-1: one row's raw beta each (0 past the sequence), read
+  // a chunk ahead of its use so that the global load's latency is hidden.
+  int64_t K = c.headDimK, C = c.chunkSize;
+  Value i = e.sub(tid, e.i32(K));
+  Value row = e.add(e.mul(chunk, e.i32(C)), i);
+  Value valid = e.andi(e.andi(e.sle(e.i32(K), tid), e.slt(i, e.i32(C))), e.slt(row, len));
+  return e.ifElse(valid, e.f32(),
+                  [&] {
+                    Value token = e.add(bos, e.ext64(row));
+                    Value index = e.add(e.mul(token, e.ext64(numValueHeads)), e.ext64(hv));
+                    int64_t bytes = c.betaType.getIntOrFloatBitWidth() / 8;
+                    return e.toF32(e.load(c.betaType,
+                                          e.gep(param(kParamBeta), e.mul(index, e.i64(bytes)))));
+                  },
+                  [&] { return e.f32(0.0); });
+}
+
+void ForwardKernelBuilder::storeBeta(Value raw, Value rows) {
+  // The beta mode applied; rows past the sequence get 0.
   int64_t K = c.headDimK;
   Value i = e.sub(tid, e.i32(K));
   e.ifThen(e.andi(e.sle(e.i32(K), tid), e.slt(i, e.i32(c.chunkSize))), [&] {
-    Value beta = e.ifElse(e.slt(i, rows), e.f32(),
-                          [&] {
-                            Value token = e.add(firstToken, e.ext64(i));
-                            Value index = e.add(e.mul(token, e.ext64(numValueHeads)), e.ext64(hv));
-                            int64_t bytes = c.betaType.getIntOrFloatBitWidth() / 8;
-                            Value raw = e.toF32(e.load(c.betaType,
-                                                       e.gep(param(kParamBeta), e.mul(index, e.i64(bytes)))));
-                            switch (c.betaMode) {
-                            case BetaMode::Plain:
-                              return raw;
-                            case BetaMode::Sigmoid:
-                              return e.sigmoid(raw);
-                            case BetaMode::SigmoidNegEigval:
-                              return e.fmul(e.f32(2.0), e.sigmoid(raw));
-                            }
-                            return raw;
-                          },
-                          [&] { return e.f32(0.0); });
+    Value beta = raw;
+    switch (c.betaMode) {
+    case BetaMode::Plain:
+      break;
+    case BetaMode::Sigmoid:
+      beta = e.sigmoid(raw);
+      break;
+    case BetaMode::SigmoidNegEigval:
+      beta = e.fmul(e.f32(2.0), e.sigmoid(raw));
+      break;
+    }
+    beta = e.select(e.slt(i, rows), beta, e.f32(0.0));
     e.store(beta, shared(layout.beta, e.mul(i, e.i32(4))));
   });
 }
@@ -767,7 +795,7 @@ void ForwardKernelBuilder::attentionOnTensorCores() {
   });
 }
 
-void ForwardKernelBuilder::writeOperands() {
+void ForwardKernelBuilder::writeOperands(Value factorised) {
   // Thread t owns channel d = t % K and rows [j0, j0 + C K / 256) of the
   // chunk: a warp reads 32 consecutive channels of a scratch row (no bank
   // conflicts) and writes its rows of each transposed [K x C] operand as
@@ -788,29 +816,42 @@ void ForwardKernelBuilder::writeOperands() {
                       loadScratch(layout.qf, j, d),
                       e.toF32(e.load(e.bf16(), tile(layout.vTile, vOffset)))});
   }
-  Value middle = e.fmul(lastG, e.f32(0.5));
-  SmallVector<Value> betaKG, kDecayed, betaV;
-  for (const Row &x : loaded) {
-    Value j = x.j;
-    Value decay = e.exp(x.g);
-    betaKG.push_back(e.toBF16(e.fmul(x.beta, e.fmul(x.k, decay))));
-    kDecayed.push_back(e.toBF16(e.fmul(x.k, e.exp(e.fsub(lastG, x.g)))));
-    betaV.push_back(e.toBF16(e.fmul(x.beta, x.v)));
-    // Q e^G [C x K]: row j, column d.
-    e.store(e.toBF16(e.fmul(x.q, decay)), handoff(layout.qg, blockedOffset(j, d, C)));
-    // The A matrices' factors about M = G_C / 2 (may overflow where the
-    // spread is too wide; computeAttention does not read them then).
-    Value fromMiddle = e.fsub(x.g, middle);
-    Value left = e.exp(fromMiddle), right = e.exp(e.fneg(fromMiddle));
-    e.store(roundToTF32(e, e.fmul(x.k, left)), shared(layout.factorsLeft, factorOffset(j, d, 64)));
-    e.store(roundToTF32(e, e.fmul(x.q, left)),
-            shared(layout.factorsLeft, factorOffset(e.add(j, e.i32(C)), d, 64)));
-    e.store(roundToTF32(e, e.fmul(x.k, right)), shared(layout.factorsRight, factorOffset(j, d, C)));
-  }
   Value offsetT = swizzledOffset(e, d, j0, Swizzle::B32);
-  e.storeVector(betaKG, shared(layout.betaKGT, offsetT));
-  e.storeVector(kDecayed, handoff(layout.kdT, offsetT));
-  e.storeVector(betaV, shared(layout.betaVT, offsetT));
+  // Two MUFU operations per element either way. Bounded spread: e^(G - M)
+  // and its reciprocal (M = G_C / 2, both within e^64 of 1), with
+  // e^G = e^(G - M) e^M and e^(G_C - G) = e^(M - G) e^M. Wider: e^G and
+  // e^(G_C - G) directly, and no factors (the A matrices are pairwise).
+  auto rowsOfOperands = [&](bool factorised) {
+    Value middle = e.fmul(lastG, e.f32(0.5));
+    Value expMiddle = e.exp(middle);
+    SmallVector<Value> betaKG, kDecayed, betaV;
+    for (const Row &x : loaded) {
+      Value j = x.j, decay, decayToEnd;
+      if (factorised) {
+        Value left = e.exp(e.fsub(x.g, middle)), right = e.reciprocal(left);
+        decay = e.fmul(left, expMiddle);
+        decayToEnd = e.fmul(right, expMiddle);
+        e.store(roundToTF32(e, e.fmul(x.k, left)), shared(layout.factorsLeft, factorOffset(j, d, 64)));
+        e.store(roundToTF32(e, e.fmul(x.q, left)),
+                shared(layout.factorsLeft, factorOffset(e.add(j, e.i32(C)), d, 64)));
+        e.store(roundToTF32(e, e.fmul(x.k, right)),
+                shared(layout.factorsRight, factorOffset(j, d, C)));
+      } else {
+        decay = e.exp(x.g);
+        decayToEnd = e.exp(e.fsub(lastG, x.g));
+      }
+      betaKG.push_back(e.toBF16(e.fmul(x.beta, e.fmul(x.k, decay))));
+      kDecayed.push_back(e.toBF16(e.fmul(x.k, decayToEnd)));
+      betaV.push_back(e.toBF16(e.fmul(x.beta, x.v)));
+      // Q e^G [C x K]: row j, column d.
+      e.store(e.toBF16(e.fmul(x.q, decay)), handoff(layout.qg, blockedOffset(j, d, C)));
+    }
+    e.storeVector(betaKG, shared(layout.betaKGT, offsetT));
+    e.storeVector(kDecayed, handoff(layout.kdT, offsetT));
+    e.storeVector(betaV, shared(layout.betaVT, offsetT));
+  };
+  e.ifThen(factorised, [&] { rowsOfOperands(true); });
+  e.ifThen(e.notb(factorised), [&] { rowsOfOperands(false); });
 }
 
 void ForwardKernelBuilder::invertTriangular() {
@@ -1001,8 +1042,9 @@ void ForwardKernelBuilder::runChunkLocal(Value chunks) {
   int64_t C = c.chunkSize;
   for (int64_t ahead = 0; ahead + 1 < c.stages; ++ahead)
     issueTiles(e.i32(ahead), chunks);
-  e.forLoop(e.i32(0), chunks, e.i32(1), ValueRange{},
-            [&](Value chunk, ValueRange) -> SmallVector<Value> {
+  Value firstBeta = prefetchBeta(e.i32(0));
+  e.forLoop(e.i32(0), chunks, e.i32(1), ValueRange{firstBeta},
+            [&](Value chunk, ValueRange carried) -> SmallVector<Value> {
               // The thread index through an opaque move each chunk: the
               // phases' per-thread addresses are then recomputed where
               // used, not hoisted to hold registers across the loop.
@@ -1018,16 +1060,16 @@ void ForwardKernelBuilder::runChunkLocal(Value chunks) {
               });
               Value row0 = e.mul(chunk, e.i32(C));
               Value rows = e.minsi(e.i32(C), e.sub(len, row0));
-              Value firstToken = e.add(bos, e.ext64(row0));
               issueTiles(e.add(chunk, e.i32(c.stages - 1)), chunks);
+              Value nextBeta = prefetchBeta(e.add(chunk, e.i32(1)));
               waitTiles(chunk);
               waitHandoffFree(chunk);
               normaliseQK(rows);
               Value wideChannel = computeGate(rows);
-              loadBeta(rows, firstToken);
+              storeBeta(carried[0], rows);
               Value factorised = e.notb(e.syncThreadsAny(wideChannel, kSpreadBarrier,
                                                          kChunkLocalThreads));
-              writeOperands();
+              writeOperands(factorised);
               e.fenceProxyAsyncShared(); // the factors are wgmma operands
               chunkLocalSync();
               computeAttention(factorised);
@@ -1040,7 +1082,7 @@ void ForwardKernelBuilder::runChunkLocal(Value chunks) {
               // The next chunk overwrites the scratch, and its TMA load the
               // tile stage, that the other warpgroup may still be reading.
               chunkLocalSync();
-              return {};
+              return {nextBeta};
             });
 }
 

@@ -263,6 +263,12 @@ Value KernelEmitter::warpUniform(Value value) {
       NVVM::ShflKindAttr::get(b.getContext(), NVVM::ShflKind::idx), UnitAttr());
 }
 
+Value KernelEmitter::shuffleIndex(Value value, Value lane) {
+  return NVVM::ShflOp::create(
+      b, f32(), i32(-1), value, lane, i32(0x1f),
+      NVVM::ShflKindAttr::get(b.getContext(), NVVM::ShflKind::idx), UnitAttr());
+}
+
 Value KernelEmitter::shuffleXor(Value value, int64_t laneMask) {
   return NVVM::ShflOp::create(
       b, f32(), i32(-1), value, i32(laneMask), i32(0x1f),

@@ -147,6 +147,8 @@ public:
   /// serialized).
   Value warpUniform(Value value);
   Value shuffleXor(Value value, int64_t laneMask);
+  /// The f32 `value` of lane `lane` (i32) of the warp.
+  Value shuffleIndex(Value value, Value lane);
 
 private:
   ImplicitLocOpBuilder &b;
