@@ -2,33 +2,35 @@
 //
 // One CTA per (value head, sequence) walks the sequence in chunks of C = 16
 // tokens, the chunked form of the kda spec (§4) with the state kept
-// transposed, S^T [V x K], in fp32 registers across chunks:
+// transposed, S^T [V x K], in fp32 registers across chunks. Its four
+// warpgroups take two roles (docs/design/forward-kernel.md):
 //
-//   per chunk, all 256 threads (elementwise, fp32):
+//   chunk-local side, warpgroups 0-1, one chunk ahead of the state side:
 //     TMA      q, k, v, g tiles -> shared memory, a ring of `stages`
-//              buffers on one mbarrier each: chunk c + stages - 1 loads
-//              while chunk c computes
+//              buffers on one mbarrier each
 //     l2norm   q, k (optional); q *= scale; rows past the sequence -> 0
 //     gate     G = cumsum of the log decay, per key channel; whether any
 //              channel spans more than kMaxFactorisedSpread (bar.red.or)
 //     operands (beta V)^T, (beta K e^G)^T, (K e^(G_C - G))^T, Q e^G, bf16;
-//              the fp32 factors k e^(G - M), q e^(G - M), k e^(M - G),
-//              M = G_C / 2
+//              the tf32 factors k e^(G - M), q e^(G - M), k e^(M - G),
+//              M = G_C / 2, where the spread is bounded
 //     A        Akk_ij = beta_i sum_d k_id k_jd exp(G_id - G_jd), j < i
 //              Aqk_ij = sum_d q_id k_jd exp(G_id - G_jd),        j <= i
-//              from the factors where the spread is bounded, else with
-//              every exponent pairwise (j <= i, so <= 0: any gate,
-//              unbounded softplus included, stays finite)
+//              one tf32 wgmma chain over the factors where the spread is
+//              bounded, else every exponent pairwise on CUDA cores (j <= i,
+//              so <= 0: any gate, unbounded softplus included, stays finite)
 //     Tinv     (I + Akk)^-1 by forward substitution in fp32
-//   per chunk, each warpgroup for its 64 value rows (wgmma, bf16 -> fp32):
 //     U^T  = (beta V)^T Tinv^T          W^T = (beta K e^G)^T Tinv^T
+//     -> a handoff stage (two, on ready / free mbarriers)
+//   state side, warpgroups 2-3, each for its 64 value rows:
 //     V'^T = U^T - S^T W^T              O^T = S^T (Q e^G)^T + V'^T Aqk^T
 //     S^T  = S^T Diag(e^G_C) + V'^T (K e^(G_C - G))
 //
-// Every matrix product is a wgmma whose operands are K-major bf16 tiles in
-// shared memory (WGMMA.h); the state is rounded to bf16 only as an operand
-// and accumulates in fp32. Rows past the end of a sequence get beta = 0,
-// k = 0 and a zero log decay, so they change nothing, and are never stored.
+// Every matrix product is a wgmma (WGMMA.h); S^T and V'^T are A operands
+// straight from their accumulators, rounded to bf16 only as operands, and
+// the state accumulates in fp32. Rows past the end of a sequence get
+// beta = 0, k = 0 and a zero log decay, so they change nothing, and are
+// never stored.
 //
 //===----------------------------------------------------------------------===//
 

@@ -1,4 +1,4 @@
-//===- WGMMA.cpp - Warpgroup matrix products from shared memory -*- C++ -*-===//
+//===- WGMMA.cpp - Warpgroup matrix products -------------------*- C++ -*-===//
 
 #include "WGMMA.h"
 

@@ -1,9 +1,11 @@
-//===- WGMMA.h - Warpgroup matrix products from shared memory ---*- C++ -*-===//
+//===- WGMMA.h - Warpgroup matrix products ---------------------*- C++ -*-===//
 //
-// Everything kda's kernels need to run wgmma.mma_async on bf16 operands kept
-// K-major in shared memory: the swizzled layout those operands are written
-// in, the 64-bit matrix descriptors, the instruction itself, and where each
-// accumulator value of a thread sits in the result tile.
+// Everything kda's kernels need to run wgmma.mma_async on bf16 (or tf32)
+// operands kept K-major in shared memory, or with A in registers: the
+// swizzled layout those operands are written in, the 64-bit matrix
+// descriptors, the instruction itself (inline PTX: NVVM's op takes A only
+// from shared memory), and where each accumulator value of a thread sits in
+// the result tile.
 //
 // Layout (K-major, one row = one swizzle span of 32 or 128 bytes): element
 // (row, col) of a bf16 tile lives at byte `row * span + 2 * col`, with the
