@@ -92,6 +92,7 @@ void kda::buildKDAKernelPipeline(OpPassManager &pm, const KDAToPTXOptions &optio
   ConvertKDAToNVVMOptions kernels;
   kernels.chunkSize = options.chunkSize;
   kernels.stages = options.stages;
+  kernels.valueBlocks = options.valueBlocks;
   pm.addPass(createConvertKDAToNVVM(kernels));
 }
 

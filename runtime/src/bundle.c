@@ -126,7 +126,7 @@ kda_status kda_bundle_load_data(kda_context *context, const char *data, size_t s
       if (s == KDA_OK)
         s = read_integer(b, "tensor_map_swizzle", &b->tensor_map_swizzle);
     }
-    if (s == KDA_OK && strcmp(op, "decode") == 0) {
+    if (s == KDA_OK) {
       s = read_integer(b, "value_blocks", &b->value_blocks);
       if (s == KDA_OK && (b->value_blocks < 1 || b->value_blocks > KDA_MAX_GRID_YZ))
         s = kda_context_fail(context, KDA_ERR_INVALID_ARGUMENT,

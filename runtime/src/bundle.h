@@ -17,7 +17,7 @@ struct kda_bundle {
   /* The manifest's launch facts. */
   int64_t threads, shared_bytes, chunk_size, head_dim_k, head_dim_v;
   int64_t tensor_map_box_rows, tensor_map_swizzle;
-  int64_t value_blocks; /* decode: CTAs per (sequence, value head) */
+  int64_t value_blocks; /* CTAs per (sequence, value head): the grid's z */
 };
 
 /* The most CTAs a launch grid may have along y or z (x allows 2^31 - 1). */

@@ -2,8 +2,8 @@
  * tensor maps and launches the forward kernel on the caller's stream.
  *
  * The kernel's parameter list is the ForwardParam enum of
- * include/kda/Conversion/KDAToNVVM/ForwardKernel.h; its grid is (N, HV)
- * with the manifest's threads and shared-memory bytes. */
+ * include/kda/Conversion/KDAToNVVM/ForwardKernel.h; its grid is (N, HV,
+ * value_blocks) with the manifest's threads and shared-memory bytes. */
 #include "bundle.h"
 
 #include <stdint.h>
@@ -16,7 +16,7 @@ static const char kParams[] =
     "q_map k_map v_map g_map beta A_log dt_bias initial_state cu_seqlens o "
     "final_state cu_seqlens_is_int64 seq_len heads value_heads scale lower_bound "
     "intermediate_states intermediate_interval intermediate_is_bf16";
-static const char kGrid[] = "sequences value_heads";
+static const char kGrid[] = "sequences value_heads value_blocks";
 static const char kTensorMaps[] = "q k v g";
 
 kda_status kda_bundle_check(kda_bundle *b, const kda_forward_args *a) {
@@ -128,7 +128,7 @@ kda_status kda_forward(kda_bundle *b, const kda_forward_args *a, void *workspace
   void *params[] = {&maps[0], &maps[1], &maps[2], &maps[3], &beta, &a_log, &dt_bias,
                     &initial, &cu, &o, &final, &cu64, &seq_len, &heads, &value_heads,
                     &scale, &lower_bound, &intermediate, &interval, &intermediate_bf16};
-  const unsigned grid[3] = {(unsigned)N, (unsigned)HV, 1};
+  const unsigned grid[3] = {(unsigned)N, (unsigned)HV, (unsigned)b->value_blocks};
   return kda_launch(b->context, b->kernel, grid, (unsigned)b->threads,
                     (size_t)b->shared_bytes, stream, params);
 }

@@ -39,6 +39,7 @@
 // BUNDLE: kernel kda_forward_k128_v128_c16_p2_precomputed_plain_kv_gf32_bf32_sf32_f32
 // BUNDLE: shared_bytes {{[0-9]+}}
 // BUNDLE: threads 512
+// BUNDLE-NEXT: value_blocks 1
 // BUNDLE-NEXT: ptx {{[0-9]+}}
 // BUNDLE-NEXT: //
 func.func @forward(%q: tensor<?x?x?x128xbf16>, %v: tensor<?x?x?x128xbf16>,

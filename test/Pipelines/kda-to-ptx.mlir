@@ -9,12 +9,18 @@
 // RUN: FileCheck %s --check-prefix=BUNDLE --input-file=%t.kdab
 // RUN: kda-compile %s --chunk-size=16 --stages=1 -o %t.1.kdab
 // RUN: FileCheck %s --check-prefix=BUNDLE1 --input-file=%t.1.kdab
+// RUN: kda-opt %s --kda-to-ptx="chunk-size=16 value-blocks=2" | FileCheck %s --check-prefix=SPLIT
+// RUN: not kda-opt %s --kda-to-ptx="chunk-size=16 value-blocks=4" 2>&1 | FileCheck %s --check-prefix=SPLIT4
+// RUN: kda-compile %s --chunk-size=16 --value-blocks=2 -o %t.vb2.kdab
+// RUN: FileCheck %s --check-prefix=BUNDLEVB2 --input-file=%t.vb2.kdab
 
 // kda-to-ptx: kda.forward to PTX in one pipeline. The schedule's chunk size
 // is a pipeline option: 0 (the default) takes the op's chunk_size (the
 // default 64 here, which the schedule does not have yet: an error on the
 // op), a value overrides it. So is the depth of the TMA ring (`stages`,
-// default 2; convert-kda-to-nvvm-stages.mlir checks what it emits).
+// default 2; convert-kda-to-nvvm-stages.mlir checks what it emits), and
+// the split of the value rows across CTAs (`value-blocks`, default 1;
+// convert-kda-to-nvvm-value-blocks.mlir).
 
 // DEFAULT: error: 'kda.forward' op cannot be compiled yet: chunk_size = 64
 
@@ -34,11 +40,20 @@
 // CHIP: kda-to-ptx: option 'chip' must be sm_90a (wgmma and setmaxnreg need it), got 'sm_80'
 
 // BUNDLE: chunk_size 16
+// BUNDLE: grid sequences value_heads value_blocks
 // BUNDLE: stages 2
 // BUNDLE: tensor_map_box_rows 16
+// BUNDLE: value_blocks 1
 
 // BUNDLE1: kernel kda_forward_k128_v128_c16_p1_precomputed_plain_kv_gf32_bf32_sf32_f32
 // BUNDLE1: stages 1
+
+// SPLIT: gpu.binary @kda_forward_k128_v128_c16_p2_vb2_precomputed_plain_kv_gf32_bf32_sf32_f32
+
+// SPLIT4: error: 'kda.forward' op cannot be compiled yet: value_blocks = 4: V = 128 splits only into blocks of a multiple of 64 value rows (1 to 2 blocks)
+
+// BUNDLEVB2: kernel kda_forward_k128_v128_c16_p2_vb2_precomputed_plain_kv_gf32_bf32_sf32_f32
+// BUNDLEVB2: value_blocks 2
 func.func @forward(%q: tensor<?x?x?x128xbf16>, %v: tensor<?x?x?x128xbf16>,
                    %g: tensor<?x?x?x128xf32>, %beta: tensor<?x?x?xf32>)
     -> tensor<?x?x?x128xbf16> {

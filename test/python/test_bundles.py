@@ -14,10 +14,10 @@ BUILD = pathlib.Path(os.environ.get("KDA_BUILD_DIR", ROOT / "build"))
 BUNDLES = sorted((BUILD / "bundles").glob("*.kdab"))
 REQUIRED = {"op", "kernel", "threads", "shared_bytes", "head_dim_k", "head_dim_v",
             "gate", "beta_mode", "qk_l2norm", "state_layout", "qkv_dtype", "g_dtype",
-            "beta_dtype", "grid", "params"}
+            "beta_dtype", "grid", "params", "value_blocks"}
 REQUIRED_BY_OP = {"forward": {"chunk_size", "stages", "initial_state_dtype", "final_state_dtype",
                               "tensor_maps", "tensor_map_box_rows", "tensor_map_swizzle"},
-                  "decode": {"pool_dtype", "value_blocks"}}
+                  "decode": {"pool_dtype"}}
 
 
 def ptxas():

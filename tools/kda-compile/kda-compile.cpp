@@ -56,6 +56,11 @@ static llvm::cl::opt<int64_t> chunkSize(
 static llvm::cl::opt<int64_t> stages(
     "stages", llvm::cl::desc("buffers in the forward kernel's TMA ring (1 to 4)"),
     llvm::cl::init(kda::kDefaultForwardStages));
+static llvm::cl::opt<int64_t> valueBlocks(
+    "value-blocks",
+    llvm::cl::desc("CTAs per (sequence, value head) of the forward kernel, each "
+                   "owning V / value-blocks rows of the state"),
+    llvm::cl::init(1));
 static llvm::cl::opt<unsigned> optLevel("opt-level",
                                         llvm::cl::desc("LLVM optimisation level"),
                                         llvm::cl::init(3));
@@ -89,6 +94,7 @@ int main(int argc, char **argv) {
   options.optLevel = optLevel;
   options.chunkSize = chunkSize;
   options.stages = stages;
+  options.valueBlocks = valueBlocks;
   std::string message;
   if (failed(kda::verifyTargetOptions(options.target(), message)))
     return fail(message);

@@ -42,7 +42,11 @@ def ConvertKDAToNVVM : Pass<"convert-kda-to-nvvm", "::mlir::ModuleOp"> {
     Option<"stages", "stages", "int64_t",
            /*default=*/"::mlir::kda::kDefaultForwardStages",
            "Buffers in the forward kernel's TMA ring of input tiles (1 to 4): "
-           "the tiles of the next stages - 1 chunks load while one computes">
+           "the tiles of the next stages - 1 chunks load while one computes">,
+    Option<"valueBlocks", "value-blocks", "int64_t", /*default=*/"1",
+           "CTAs per (sequence, value head) of the forward kernel, each owning "
+           "V / value-blocks rows of the state (blocks of a multiple of 64 "
+           "rows) and repeating the chunk-local work: the grid's z">
   ];
   let dependentDialects = ["::mlir::gpu::GPUDialect", "::mlir::LLVM::LLVMDialect",
                            "::mlir::NVVM::NVVMDialect", "::mlir::arith::ArithDialect",

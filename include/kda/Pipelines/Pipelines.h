@@ -69,6 +69,11 @@ struct KDAToPTXOptions : public TargetPipelineOptions<KDAToPTXOptions> {
       llvm::cl::desc("buffers in the forward kernel's TMA ring of input "
                      "tiles (1 to 4)"),
       llvm::cl::init(kDefaultForwardStages)};
+  PassOptions::Option<int64_t> valueBlocks{
+      *this, "value-blocks",
+      llvm::cl::desc("CTAs per (sequence, value head) of the forward kernel, "
+                     "each owning V / value-blocks rows of the state"),
+      llvm::cl::init(1)};
 };
 
 /// kda.forward to kernels: convert-kda-to-nvvm with the schedule options

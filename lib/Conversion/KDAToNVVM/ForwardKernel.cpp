@@ -56,12 +56,14 @@ static StringRef typeName(Type t) {
 }
 
 std::string ForwardKernelConfig::kernelName() const {
-  return llvm::formatv("kda_forward_k{0}_v{1}_c{2}_p{11}_{3}_{4}{5}_{6}_g{7}_b{8}_s{9}_{10}",
+  // The value split, when there is one, after the stages.
+  std::string split = valueBlocks > 1 ? llvm::formatv("_vb{0}", valueBlocks).str() : "";
+  return llvm::formatv("kda_forward_k{0}_v{1}_c{2}_p{11}{12}_{3}_{4}{5}_{6}_g{7}_b{8}_s{9}_{10}",
                        headDimK, headDimV, chunkSize, stringifyGateMode(gate),
                        stringifyBetaMode(betaMode), qkL2Norm ? "_l2norm" : "",
                        stringifyStateLayout(stateLayout), typeName(gType),
                        typeName(betaType), typeName(initialStateType),
-                       typeName(finalStateType), stages)
+                       typeName(finalStateType), stages, split)
       .str();
 }
 
@@ -77,6 +79,11 @@ std::string kda::checkForwardSupport(const ForwardKernelConfig &c) {
   if (c.stages < 1 || c.stages > kMaxForwardStages)
     return llvm::formatv("stages = {0}: the TMA ring takes 1 to {1} stages",
                          c.stages, kMaxForwardStages);
+  if (c.valueBlocks < 1 || c.headDimV % c.valueBlocks != 0 ||
+      (c.headDimV / c.valueBlocks) % 64 != 0)
+    return llvm::formatv("value_blocks = {0}: V = {1} splits only into blocks of a "
+                         "multiple of 64 value rows (1 to {2} blocks)",
+                         c.valueBlocks, c.headDimV, c.headDimV / 64);
   return "";
 }
 
@@ -253,6 +260,9 @@ private:
   Value fragmentCol(int64_t v) {
     return e.add(frag.colBase, e.i32(FragmentLayout::colOffset(v)));
   }
+  /// The value row (of all V) of a state or output fragment value: this
+  /// CTA's block of rows starts at valueRow0.
+  Value valueRow(int64_t v) { return e.add(valueRow0, fragmentRow(v)); }
   /// Byte offset of this thread's float4 `quad` of U^T in the handoff.
   Value uOffset(int64_t quad) {
     return e.mul(e.add(e.i32(quad * 256), e.add(e.mul(warpgroup, e.i32(128)), threadInWarpgroup)),
@@ -316,7 +326,11 @@ private:
   Value handoffBase; ///< i32: byte offset of the current chunk's handoff stage
   /// warpgroup is 0 or 1 on either side: the chunk-local warpgroup w and
   /// the state warpgroup w handle the same 64 rows of V (and of K).
-  Value tid, warpgroup, threadInWarpgroup, ownsRows;
+  Value tid, warpgroup, threadInWarpgroup;
+  /// Whether this warpgroup has rows of the state in this CTA's value block
+  /// (not the second one when the block is 64 rows) and rows of K.
+  Value ownsValueRows, ownsKeyRows;
+  Value valueRow0; ///< i32: this CTA's first value row
   Value threadIndex; ///< tid as read in the prologue
   Value chunkLocal; ///< i1: this thread is on the chunk-local side
   FragmentLayout frag;
@@ -366,9 +380,12 @@ void ForwardKernelBuilder::prologue() {
   warpgroup = e.urem(warpgroupOfCta, e.i32(2));
   threadInWarpgroup = e.urem(tid, e.i32(128));
   frag = fragmentLayout(e, threadInWarpgroup);
-  // Each warpgroup owns 64 rows of V (and of K): with V = 64 the second
-  // one computes alongside but stores nothing.
-  ownsRows = e.ult(warpgroup, e.i32(c.headDimV / 64));
+  // Each warpgroup owns 64 rows of this CTA's block of V (and of K): with a
+  // 64-row block the second one computes alongside but stores nothing.
+  int64_t blockRows = c.headDimV / c.valueBlocks;
+  ownsValueRows = e.ult(warpgroup, e.i32(blockRows / 64));
+  ownsKeyRows = e.ult(warpgroup, e.i32(c.headDimK / 64));
+  valueRow0 = e.mul(e.blockIdxZ(), e.i32(blockRows));
 
   seq = e.blockIdxX();
   hv = e.blockIdxY();
@@ -466,7 +483,7 @@ Value ForwardKernelBuilder::statePointer(Value tensor, Type type, int64_t v,
   int64_t rowOffset = FragmentLayout::rowOffset(v), colOffset = FragmentLayout::colOffset(v);
   int64_t constant = c.stateLayout == StateLayout::VK ? rowOffset * K + colOffset
                                                       : colOffset * V + rowOffset;
-  Value row = fragmentRow(0), col = frag.colBase;
+  Value row = valueRow(0), col = frag.colBase;
   Value thread = c.stateLayout == StateLayout::VK ? e.add(e.mul(row, e.i32(K)), col)
                                                   : e.add(e.mul(col, e.i32(V)), row);
   Value base = e.mul(e.add(e.mul(slot, e.ext64(numValueHeads)), e.ext64(hv)), e.i64(K * V));
@@ -478,7 +495,7 @@ Value ForwardKernelBuilder::loadInitialState() {
   Value initial = param(kParamInitialState);
   Type accType = accumulatorType(e, c.headDimK);
   // A warpgroup without value rows (V = 64) keeps a zero state it never stores.
-  Value none = e.ori(e.isNull(initial), e.notb(ownsRows));
+  Value none = e.ori(e.isNull(initial), e.notb(ownsValueRows));
   return e.ifElse(none, accType,
                   [&] { return zeroAccumulator(e, c.headDimK); },
                   [&] {
@@ -494,7 +511,7 @@ Value ForwardKernelBuilder::loadInitialState() {
 
 void ForwardKernelBuilder::storeFinalState(Value sAcc) {
   Value out = param(kParamFinalState);
-  e.ifThen(e.andi(e.isNotNull(out), ownsRows), [&] {
+  e.ifThen(e.andi(e.isNotNull(out), ownsValueRows), [&] {
     for (int64_t v = 0; v < c.headDimK / 2; ++v) {
       Value value = extract(e, sAcc, v);
       if (c.finalStateType.isBF16())
@@ -508,7 +525,7 @@ void ForwardKernelBuilder::storeIntermediateState(Value sAcc, Value row0) {
   Value out = param(kParamIntermediate);
   Value interval = param(kParamIntermediateInterval);
   e.ifThen(e.isNotNull(out), [&] {
-    e.ifThen(e.andi(ownsRows, e.eq(e.urem(row0, interval), e.i32(0))), [&] {
+    e.ifThen(e.andi(ownsValueRows, e.eq(e.urem(row0, interval), e.i32(0))), [&] {
       Value entry = e.add(firstEntry, e.ext64(e.udiv(row0, interval)));
       Value bf16 = e.ne(param(kParamIntermediateBF16), e.i32(0));
       e.ifThen(bf16, [&] {
@@ -907,30 +924,33 @@ void ForwardKernelBuilder::invertTriangular() {
 
 void ForwardKernelBuilder::chunkLocalProducts() {
   // U^T = (beta V)^T Tinv^T and W^T = (beta K e^G)^T Tinv^T, this
-  // warpgroup's 64 rows of V and of K.
+  // warpgroup's 64 rows of the CTA's value block and of K.
   int64_t C = c.chunkSize;
-  Value rowBlock32 = e.mul(warpgroup, e.i32(64 * 32)); // 64 rows of 32 B
-  auto descAt = [&](int64_t base) {
-    return matrixDescriptor(e, e.address(shared(base, rowBlock32)), Swizzle::B32);
+  auto descAt = [&](int64_t base, Value firstRow) { // rows of 32 B
+    return matrixDescriptor(e, e.address(shared(base, e.mul(firstRow, e.i32(32)))),
+                            Swizzle::B32);
   };
+  Value keyRow = e.mul(warpgroup, e.i32(64));
   wgmmaFence(e);
   Value tinv = descriptor(layout.tinv, Swizzle::B32);
   // Accumulating onto zeros: ptxas serializes every wgmma of the kernel
   // when these two, the first after the A matrices' chain, write without
   // reading (C7514).
-  Value accU = wgmma(e, zeroAccumulator(e, C), descAt(layout.betaVT), tinv, C,
-                     /*accumulate=*/true);
-  Value accW = wgmma(e, zeroAccumulator(e, C), descAt(layout.betaKGT), tinv, C,
+  Value accU = wgmma(e, zeroAccumulator(e, C), descAt(layout.betaVT, e.add(valueRow0, keyRow)),
+                     tinv, C, /*accumulate=*/true);
+  Value accW = wgmma(e, zeroAccumulator(e, C), descAt(layout.betaKGT, keyRow), tinv, C,
                      /*accumulate=*/true);
   wgmmaCommitAndWait(e);
 
   // W [C x K], the B operand of S^T W^T, and U^T in the order the state
   // warpgroup's accumulator holds it (thread t of either side owns the
   // same fragment positions).
-  e.ifThen(ownsRows, [&] {
+  e.ifThen(ownsKeyRows, [&] {
     for (int64_t v = 0; v < C / 2; ++v)
       e.store(e.toBF16(extract(e, accW, v)),
               handoff(layout.w, blockedOffset(fragmentCol(v), fragmentRow(v), C)));
+  });
+  e.ifThen(ownsValueRows, [&] {
     for (int64_t quad = 0; quad < C / 8; ++quad) {
       SmallVector<Value> values;
       for (int64_t x = 0; x < 4; ++x)
@@ -982,10 +1002,10 @@ Value ForwardKernelBuilder::stateProducts(Value sAcc, Value rows, Value firstTok
   // o rows of this chunk, in q's dtype; rows past the sequence are skipped.
   Value out = param(kParamO);
   for (int64_t v = 0; v < C / 2; ++v) {
-    Value row = fragmentRow(v);
+    Value row = valueRow(v);
     Value i = fragmentCol(v);
     Value value = extract(e, accO, v);
-    e.ifThen(e.andi(ownsRows, e.slt(i, rows)), [&] {
+    e.ifThen(e.andi(ownsValueRows, e.slt(i, rows)), [&] {
       Value token = e.add(firstToken, e.ext64(i));
       Value index = e.add(e.mul(e.add(e.mul(token, e.ext64(numValueHeads)), e.ext64(hv)),
                                 e.i64(c.headDimV)),

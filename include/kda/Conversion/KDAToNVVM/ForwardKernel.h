@@ -30,6 +30,10 @@ struct ForwardKernelConfig : KernelChoices {
   /// Buffers of the TMA ring of q, k, v, g tiles: the load of chunk
   /// c + stages - 1 is in flight while chunk c computes (1: no prefetch).
   int64_t stages = kDefaultForwardStages;
+  /// CTAs per (sequence, value head), each owning V / valueBlocks rows of
+  /// the state (a multiple of a state warpgroup's 64); each repeats the
+  /// chunk-local work. The grid's z.
+  int64_t valueBlocks = 1;
   Type initialStateType; ///< f32 or bf16 (ignored when absent at run time)
   Type finalStateType;   ///< f32 or bf16 (ignored when absent at run time)
 
@@ -68,10 +72,11 @@ enum ForwardParam : unsigned {
 /// entry, which the runtime compares with the layout it launches.
 std::string forwardParamNames();
 
-/// The manifest's launch rules: the grid's axes, and the four tensor maps
+/// The manifest's launch rules: the grid's axes (z is the manifest's
+/// `value_blocks`), and the four tensor maps
 /// (each [dim, heads, T, B], innermost first, read in boxes of
 /// [dim, 1, tensor_map_box_rows, 1]).
-inline constexpr const char *kForwardGrid = "sequences value_heads";
+inline constexpr const char *kForwardGrid = "sequences value_heads value_blocks";
 inline constexpr const char *kForwardTensorMaps = "q k v g";
 
 /// Bytes of dynamic shared memory the kernel uses.
@@ -82,7 +87,8 @@ int64_t forwardSharedBytes(const ForwardKernelConfig &config);
 std::string checkForwardSupport(const ForwardKernelConfig &config);
 
 /// Emits the kernel as an llvm.func at the builder's insertion point (inside
-/// a gpu.module). The grid is (N, HV): one CTA per (sequence, value head).
+/// a gpu.module). The grid is (N, HV, valueBlocks): one CTA per (sequence,
+/// value head, block of value rows).
 LLVM::LLVMFuncOp buildForwardKernel(OpBuilder &builder, Location loc,
                                     const ForwardKernelConfig &config);
 
