@@ -1101,9 +1101,12 @@ void ForwardKernelBuilder::runChunkLocal(Value chunks) {
               chunkLocalSync();
               chunkLocalProducts();
               markHandoffReady(chunk);
-              // The next chunk overwrites the scratch, and its TMA load the
-              // tile stage, that the other warpgroup may still be reading.
-              chunkLocalSync();
+              // No barrier here: every shared array the next chunk writes
+              // before its first barrier (q, k, G, beta scratch; the TMA
+              // stage of chunk + stages) was last read before this chunk's
+              // second or third one, and what this chunk's U, W and A
+              // wgmma read (Tinv, the operands, the factors) is rewritten
+              // only after the next chunk's bar.red.or.
               return {nextBeta};
             });
 }
