@@ -22,9 +22,6 @@ Type KernelEmitter::ptr(unsigned space) {
 Value KernelEmitter::i32(int64_t v) {
   return arith::ConstantIntOp::create(b, v, 32);
 }
-Value KernelEmitter::boolean(bool v) {
-  return arith::ConstantIntOp::create(b, v, 1);
-}
 Value KernelEmitter::i64(int64_t v) {
   return arith::ConstantIntOp::create(b, v, 64);
 }

@@ -43,7 +43,6 @@ public:
   Value i32(int64_t v);
   Value i64(int64_t v);
   Value f32(double v);
-  Value boolean(bool v);
 
   // Integer arithmetic (operands of one type).
   Value add(Value a, Value c);
