@@ -1132,8 +1132,9 @@ void ForwardKernelBuilder::runStateChain(Value chunks) {
 void ForwardKernelBuilder::build() {
   int64_t C = c.chunkSize;
   prologue();
-  // Uniform across the CTA; the shuffle lets ptxas prove it (a chunk loop
-  // it cannot prove uniform serializes every wgmma in it).
+  // Uniform across the CTA; the shuffle lets ptxas prove it for the chunk
+  // loops' branches (a branch it cannot prove uniform around wgmma makes it
+  // serialize them).
   Value chunks = e.warpUniform(e.udiv(e.add(len, e.i32(C - 1)), e.i32(C)));
   e.ifThen(chunkLocal, [&] {
     e.setMaxRegisters(kChunkLocalRegisters, /*increase=*/false);
