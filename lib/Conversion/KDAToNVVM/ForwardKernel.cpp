@@ -275,6 +275,13 @@ private:
   void storeIntermediateState(Value sAcc, Value row0);
   Value loadInitialState();
   Value stageOf(Value chunk) { return e.urem(chunk, e.i32(c.stages)); }
+  /// The phase of its ring's mbarrier that `chunk` waits for: a stage's
+  /// n-th use (n = chunk / depth) completes phase n.
+  Value useParity(Value chunk, int64_t depth) {
+    return e.andi(e.udiv(chunk, e.i32(depth)), e.i32(1));
+  }
+  /// Tokens of the chunk starting at row0 that lie in the sequence.
+  Value rowsFrom(Value row0) { return e.minsi(e.i32(c.chunkSize), e.sub(len, row0)); }
   Value barrierOf(Value stage) {
     return shared(layout.barriers, e.mul(stage, e.i32(8)));
   }
@@ -331,7 +338,6 @@ private:
   /// (not the second one when the block is 64 rows) and rows of K.
   Value ownsValueRows, ownsKeyRows;
   Value valueRow0; ///< i32: this CTA's first value row
-  Value threadIndex; ///< tid as read in the prologue
   Value chunkLocal; ///< i1: this thread is on the chunk-local side
   FragmentLayout frag;
   Value hv, seq, h, numValueHeads;
@@ -374,7 +380,7 @@ void ForwardKernelBuilder::prologue() {
   auto &b = e.builder();
   smem = LLVM::AddressOfOp::create(b, e.ptr(kSharedSpace), kSharedSymbol);
 
-  threadIndex = tid = e.threadIdx();
+  tid = e.threadIdx();
   Value warpgroupOfCta = e.warpUniform(e.udiv(tid, e.i32(128)));
   chunkLocal = e.ult(warpgroupOfCta, e.i32(kChunkLocalThreads / 128));
   warpgroup = e.urem(warpgroupOfCta, e.i32(2));
@@ -578,11 +584,9 @@ void ForwardKernelBuilder::issueTiles(Value chunk, Value chunks) {
 }
 
 void ForwardKernelBuilder::waitTiles(Value chunk) {
-  // The stage's n-th use (n = chunk / stages) completes phase n.
-  Value parity = e.andi(e.udiv(chunk, e.i32(c.stages)), e.i32(1));
+  Value parity = useParity(chunk, c.stages);
   Value stage = stageOf(chunk);
-  NVVM::MBarrierTryWaitParityOp::create(e.builder(), barrierOf(stage), parity,
-                                        e.i32(10000000));
+  e.waitParity(barrierOf(stage), parity);
   stageBase = stageOffset(stage);
 }
 
@@ -1025,9 +1029,8 @@ void ForwardKernelBuilder::waitHandoffFree(Value chunk) {
   // barrier's phase (chunk / kHandoffStages - 1); the first uses need none.
   Value stage = handoffStageOf(chunk);
   e.ifThen(e.sle(e.i32(kHandoffStages), chunk), [&] {
-    Value parity = e.andi(e.add(e.udiv(chunk, e.i32(kHandoffStages)), e.i32(1)), e.i32(1));
-    NVVM::MBarrierTryWaitParityOp::create(e.builder(), freeBarrier(stage), parity,
-                                          e.i32(10000000));
+    Value previousUse = e.add(e.udiv(chunk, e.i32(kHandoffStages)), e.i32(1));
+    e.waitParity(freeBarrier(stage), e.andi(previousUse, e.i32(1)));
   });
   handoffBase = e.mul(stage, e.i32(layout.handoffBytes));
 }
@@ -1036,22 +1039,19 @@ void ForwardKernelBuilder::markHandoffReady(Value chunk) {
   // The operands written by the generic proxy are read by wgmma (the async
   // proxy) on the other side: fence, then arrive (release).
   e.fenceProxyAsyncShared();
-  NVVM::MBarrierArriveOp::create(e.builder(), Type(), readyBarrier(handoffStageOf(chunk)),
-                                 Value(), NVVM::MemScopeKindAttr());
+  e.arriveOn(readyBarrier(handoffStageOf(chunk)));
 }
 
 void ForwardKernelBuilder::waitHandoffReady(Value chunk) {
   Value stage = handoffStageOf(chunk);
-  Value parity = e.andi(e.udiv(chunk, e.i32(kHandoffStages)), e.i32(1));
-  NVVM::MBarrierTryWaitParityOp::create(e.builder(), readyBarrier(stage), parity,
-                                        e.i32(10000000));
+  Value parity = useParity(chunk, kHandoffStages);
+  e.waitParity(readyBarrier(stage), parity);
   handoffBase = e.mul(stage, e.i32(layout.handoffBytes));
 }
 
 void ForwardKernelBuilder::markHandoffFree(Value chunk) {
   // Every wgmma that read the stage has been waited for.
-  NVVM::MBarrierArriveOp::create(e.builder(), Type(), freeBarrier(handoffStageOf(chunk)),
-                                 Value(), NVVM::MemScopeKindAttr());
+  e.arriveOn(freeBarrier(handoffStageOf(chunk)));
 }
 
 //===----------------------------------------------------------------------===//
@@ -1072,7 +1072,7 @@ void ForwardKernelBuilder::runChunkLocal(Value chunks) {
               // used, not hoisted to hold registers across the loop.
               Value savedTid = tid, savedThreadInWarpgroup = threadInWarpgroup;
               FragmentLayout savedFrag = frag;
-              tid = e.opaque(threadIndex);
+              tid = e.opaque(savedTid);
               threadInWarpgroup = e.urem(tid, e.i32(128));
               frag = fragmentLayout(e, threadInWarpgroup);
               auto restore = llvm::make_scope_exit([&] {
@@ -1080,8 +1080,7 @@ void ForwardKernelBuilder::runChunkLocal(Value chunks) {
                 threadInWarpgroup = savedThreadInWarpgroup;
                 frag = savedFrag;
               });
-              Value row0 = e.mul(chunk, e.i32(C));
-              Value rows = e.minsi(e.i32(C), e.sub(len, row0));
+              Value rows = rowsFrom(e.mul(chunk, e.i32(C)));
               issueTiles(e.add(chunk, e.i32(c.stages - 1)), chunks);
               Value nextBeta = prefetchBeta(e.add(chunk, e.i32(1)));
               waitTiles(chunk);
@@ -1118,7 +1117,7 @@ void ForwardKernelBuilder::runStateChain(Value chunks) {
       e.i32(0), chunks, e.i32(1), ValueRange{sAcc},
       [&](Value chunk, ValueRange carried) -> SmallVector<Value> {
         Value row0 = e.mul(chunk, e.i32(C));
-        Value rows = e.minsi(e.i32(C), e.sub(len, row0));
+        Value rows = rowsFrom(row0);
         Value firstToken = e.add(bos, e.ext64(row0));
         storeIntermediateState(carried[0], row0);
         waitHandoffReady(chunk);

@@ -87,6 +87,15 @@ Value KernelEmitter::toF32(Value a) {
 }
 Value KernelEmitter::toBF16(Value a) { return arith::TruncFOp::create(b, bf16(), a); }
 
+Value KernelEmitter::inlinePtx(Type result, ValueRange operands, StringRef code,
+                               StringRef constraints) {
+  return LLVM::InlineAsmOp::create(b, result, operands, code, constraints,
+                                   /*has_side_effects=*/true, /*is_align_stack=*/false,
+                                   LLVM::tailcallkind::TailCallKind::None,
+                                   LLVM::AsmDialectAttr(), ArrayAttr())
+      .getResult(0);
+}
+
 Value KernelEmitter::ptxUnary(StringRef instruction, Value x) {
   std::string code = (instruction + " $0, $1;").str();
   return NVVM::InlinePtxOp::create(b, TypeRange{f32()}, ValueRange{x},
@@ -204,12 +213,7 @@ Value KernelEmitter::syncThreadsAny(Value predicate, int64_t barrier, int64_t th
                                    "bar.red.or.pred q, {0}, {1}, p;\nselp.u32 $0, 1, 0, q;\n}",
                                    barrier, threads)
                          .str();
-  Value any = LLVM::InlineAsmOp::create(b, i32(), ValueRange{LLVM::ZExtOp::create(b, i32(), predicate)},
-                                        code, "=r,r", /*has_side_effects=*/true,
-                                        /*is_align_stack=*/false,
-                                        LLVM::tailcallkind::TailCallKind::None,
-                                        LLVM::AsmDialectAttr(), ArrayAttr())
-                  .getResult(0);
+  Value any = inlinePtx(i32(), ValueRange{LLVM::ZExtOp::create(b, i32(), predicate)}, code, "=r,r");
   // Uniform anyway; the shuffle lets ptxas prove it for branches on it.
   return ne(warpUniform(any), i32(0));
 }
@@ -220,6 +224,14 @@ void KernelEmitter::setMaxRegisters(int64_t count, bool increase) {
       NVVM::SetMaxRegisterActionAttr::get(b.getContext(), increase
                                               ? NVVM::SetMaxRegisterAction::increase
                                               : NVVM::SetMaxRegisterAction::decrease));
+}
+
+void KernelEmitter::arriveOn(Value mbarrier) {
+  NVVM::MBarrierArriveOp::create(b, Type(), mbarrier, Value(), NVVM::MemScopeKindAttr());
+}
+
+void KernelEmitter::waitParity(Value mbarrier, Value parity) {
+  NVVM::MBarrierTryWaitParityOp::create(b, mbarrier, parity, i32(10000000));
 }
 
 void KernelEmitter::namedBarrier(Value id, int64_t threads) {
@@ -247,27 +259,22 @@ void KernelEmitter::waitAsyncCopies(int64_t pending) {
 }
 
 Value KernelEmitter::opaque(Value value) {
-  return LLVM::InlineAsmOp::create(b, i32(), ValueRange{value}, "mov.b32 $0, $1;", "=r,r",
-                                   /*has_side_effects=*/true, /*is_align_stack=*/false,
-                                   LLVM::tailcallkind::TailCallKind::None,
-                                   LLVM::AsmDialectAttr(), ArrayAttr())
-      .getResult(0);
+  return inlinePtx(i32(), ValueRange{value}, "mov.b32 $0, $1;", "=r,r");
+}
+
+Value KernelEmitter::shuffle(Type type, Value value, Value lane, NVVM::ShflKind kind) {
+  return NVVM::ShflOp::create(b, type, i32(-1), value, lane, i32(0x1f),
+                              NVVM::ShflKindAttr::get(b.getContext(), kind), UnitAttr());
 }
 
 Value KernelEmitter::warpUniform(Value value) {
-  return NVVM::ShflOp::create(
-      b, i32(), i32(-1), value, i32(0), i32(0x1f),
-      NVVM::ShflKindAttr::get(b.getContext(), NVVM::ShflKind::idx), UnitAttr());
+  return shuffle(i32(), value, i32(0), NVVM::ShflKind::idx);
 }
 
 Value KernelEmitter::shuffleIndex(Value value, Value lane) {
-  return NVVM::ShflOp::create(
-      b, f32(), i32(-1), value, lane, i32(0x1f),
-      NVVM::ShflKindAttr::get(b.getContext(), NVVM::ShflKind::idx), UnitAttr());
+  return shuffle(f32(), value, lane, NVVM::ShflKind::idx);
 }
 
 Value KernelEmitter::shuffleXor(Value value, int64_t laneMask) {
-  return NVVM::ShflOp::create(
-      b, f32(), i32(-1), value, i32(laneMask), i32(0x1f),
-      NVVM::ShflKindAttr::get(b.getContext(), NVVM::ShflKind::bfly), UnitAttr());
+  return shuffle(f32(), value, i32(laneMask), NVVM::ShflKind::bfly);
 }

@@ -89,6 +89,9 @@ public:
   Value reciprocal(Value x);
   Value softplus(Value x);
   Value sigmoid(Value x);
+  /// Side-effecting inline PTX (LLVM's inline asm: `constraints` lists the
+  /// result's, then each operand's), for what NVVM has no op for.
+  Value inlinePtx(Type result, ValueRange operands, StringRef code, StringRef constraints);
   /// One f32 -> f32 PTX instruction, e.g. "ex2.approx.f32".
   Value ptxUnary(StringRef instruction, Value x);
 
@@ -129,6 +132,10 @@ public:
   /// setmaxnreg: this warpgroup's registers per thread become `count`.
   void setMaxRegisters(int64_t count, bool increase);
   void namedBarrier(Value id, int64_t threads);
+  /// An mbarrier's plain arrive, and the wait until its phase of `parity`
+  /// (i32) has completed.
+  void arriveOn(Value mbarrier);
+  void waitParity(Value mbarrier, Value parity);
   void fenceProxyAsyncShared();                // generic -> async proxy
   /// cp.async of 4, 8 or 16 bytes global -> shared (16 bypasses L1), its
   /// group commit, and the wait until at most `pending` groups are in
@@ -136,7 +143,6 @@ public:
   void copyAsync(Value sharedDst, Value globalSrc, int64_t bytes);
   void commitAsyncCopies();
   void waitAsyncCopies(int64_t pending);
-  /// butterfly shuffle within a warp
   /// `value` (i32) through a move the optimizer cannot see through: what is
   /// computed from it stays where it is used instead of being hoisted out
   /// of the chunk loop to occupy registers across it.
@@ -145,11 +151,14 @@ public:
   /// then knows branches on it do not diverge (wgmma inside them is not
   /// serialized).
   Value warpUniform(Value value);
+  /// butterfly shuffle within a warp
   Value shuffleXor(Value value, int64_t laneMask);
   /// The f32 `value` of lane `lane` (i32) of the warp.
   Value shuffleIndex(Value value, Value lane);
 
 private:
+  Value shuffle(Type type, Value value, Value lane, NVVM::ShflKind kind);
+
   ImplicitLocOpBuilder &b;
 };
 

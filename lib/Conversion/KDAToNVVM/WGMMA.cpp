@@ -44,7 +44,6 @@ Value kda::undefAccumulator(KernelEmitter &e, int64_t n) {
   return LLVM::UndefOp::create(e.builder(), accumulatorType(e, n));
 }
 
-
 /// wgmma.mma_async as inline PTX: `shapeAndTypes` follows the opcode,
 /// `operandText` the accumulator list, with $A.. standing for `inputs` in
 /// order. An accumulating wgmma ties the accumulator in and out; one that
@@ -76,11 +75,7 @@ static Value inlineWgmma(KernelEmitter &e, Value acc, int64_t n, StringRef shape
     operands.push_back(extract(e, acc, i));
     constraints += "," + std::to_string(i);
   }
-  return LLVM::InlineAsmOp::create(e.builder(), accumulatorType(e, n), operands, code, constraints,
-                                   /*has_side_effects=*/true, /*is_align_stack=*/false,
-                                   LLVM::tailcallkind::TailCallKind::None,
-                                   LLVM::AsmDialectAttr(), ArrayAttr())
-      .getResult(0);
+  return e.inlinePtx(accumulatorType(e, n), operands, code, constraints);
 }
 
 Value kda::wgmma(KernelEmitter &e, Value acc, Value descA, Value descB, int64_t n,

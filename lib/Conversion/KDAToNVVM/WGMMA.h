@@ -37,8 +37,8 @@ Value matrixDescriptor(KernelEmitter &e, Value address, Swizzle swizzle);
 
 /// A zero accumulator of a m64 x n tile: n / 2 f32 per thread.
 Value zeroAccumulator(KernelEmitter &e, int64_t n);
-/// An accumulator without values, for a wgmma that does not accumulate
-/// (zeros would be register copies ptxas must wait for).
+/// An accumulator without values: one to be filled by `insert`, or the
+/// unread input of a wgmma that does not accumulate.
 Value undefAccumulator(KernelEmitter &e, int64_t n);
 Type accumulatorType(KernelEmitter &e, int64_t n);
 
