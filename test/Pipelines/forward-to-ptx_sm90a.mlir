@@ -16,18 +16,19 @@
 // CHECK-LABEL: .entry kda_forward_k128_v128_c16_p2_precomputed_plain_kv_gf32_bf32_sf32_f32(
 // CHECK: .reqntid 512, 1, 1
 // CHECK: .minnctapersm 1
-// CHECK-COUNT-6: mbarrier.init.shared.b64
+// Two TMA stages per chunk-local warpgroup, ready and free per handoff stage.
+// CHECK-COUNT-8: mbarrier.init.shared.b64
 // CHECK-DAG: setmaxnreg.inc.sync.aligned.u32 160;
 // CHECK-DAG: setmaxnreg.dec.sync.aligned.u32 96;
 // CHECK-DAG: cp.async.bulk.tensor.4d.shared::cluster.global.tile.mbarrier::complete_tx::bytes
 // CHECK-DAG: mbarrier.try_wait.parity.shared.b64
-// CHECK-DAG: ex2.approx.f32
+// CHECK-DAG: ex2.approx.ftz.f32
 // CHECK-DAG: bar.red.or.pred
 // CHECK-DAG: wgmma.fence.sync.aligned
-// U, W (descriptors), 8 x (V', O) and O += V' Aqk (A from registers), and
-// the state's update.
+// U and W (descriptors, two m64 tiles each on one chunk-local warpgroup),
+// 8 x (V', O) and O += V' Aqk (A from registers), and the state's update.
 // RUN: grep -c "wgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16" %t.ptx | FileCheck %s --check-prefix=N16
-// N16: {{^}}19{{$}}
+// N16: {{^}}21{{$}}
 // RUN: grep -c "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16" %t.ptx | FileCheck %s --check-prefix=N128
 // N128: {{^}}1{{$}}
 // The A matrices from the factors: K / 8 tf32 steps.

@@ -3,7 +3,8 @@
 // RUN: kda-opt %s --kda-to-ptx="chunk-size=16 ptx-version=85" | FileCheck %s --check-prefix=OPTIONS
 // RUN: not kda-opt %s --kda-to-ptx="chunk-size=32" 2>&1 | FileCheck %s --check-prefix=CHUNK32
 // RUN: not kda-opt %s --kda-to-ptx="chip=sm_80" 2>&1 | FileCheck %s --check-prefix=CHIP
-// RUN: kda-opt %s --kda-to-ptx="chunk-size=16 stages=3" | FileCheck %s --check-prefix=STAGES
+// RUN: kda-opt %s --kda-to-ptx="chunk-size=16 stages=1" | FileCheck %s --check-prefix=STAGES
+// RUN: not kda-opt %s --kda-to-ptx="chunk-size=16 stages=3" 2>&1 | FileCheck %s --check-prefix=STAGES3
 // RUN: not kda-opt %s --kda-to-ptx="chunk-size=16 stages=0" 2>&1 | FileCheck %s --check-prefix=STAGES0
 // RUN: kda-compile %s --chunk-size=16 -o %t.kdab
 // RUN: FileCheck %s --check-prefix=BUNDLE --input-file=%t.kdab
@@ -17,7 +18,7 @@
 // kda-to-ptx: kda.forward to PTX in one pipeline. The schedule's chunk size
 // is a pipeline option: 0 (the default) takes the op's chunk_size (the
 // default 64 here, which the schedule does not have yet: an error on the
-// op), a value overrides it. So is the depth of the TMA ring (`stages`,
+// op), a value overrides it. So is the depth of the TMA rings (`stages`,
 // default 2; convert-kda-to-nvvm-stages.mlir checks what it emits), and
 // the split of the value rows across CTAs (`value-blocks`, default 1;
 // convert-kda-to-nvvm-value-blocks.mlir).
@@ -31,7 +32,10 @@
 // OPTIONS: gpu.binary @kda_forward_k128_v128_c16_p2_precomputed_plain_kv_gf32_bf32_sf32_f32
 // OPTIONS-SAME: features = "+ptx85"
 
-// STAGES: gpu.binary @kda_forward_k128_v128_c16_p3_precomputed_plain_kv_gf32_bf32_sf32_f32
+// STAGES: gpu.binary @kda_forward_k128_v128_c16_p1_precomputed_plain_kv_gf32_bf32_sf32_f32
+
+// Three stages of fp32 g tiles in each of the two rings do not fit.
+// STAGES3: error: 'kda.forward' op cannot be compiled yet: stages = 3: the kernel would take 256128 bytes of shared memory, more than the 232448 a CTA can have; take fewer stages
 
 // STAGES0: error: 'kda.forward' op cannot be compiled yet: stages = 0: the TMA ring takes 1 to 4 stages
 

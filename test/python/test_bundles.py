@@ -58,16 +58,20 @@ def test_bundle(path, tmp_path):
         assert int(manifest["threads"]) == 512
         assert ptx.count("setmaxnreg.dec.sync.aligned") == 1
         assert ptx.count("setmaxnreg.inc.sync.aligned") == 1
-        # the A matrices (K/8 tf32 k-steps); U, W; K/16 k-steps of V' and
-        # of O; O += V' Aqk; the state update
-        K = int(manifest["head_dim_k"])
-        assert ptx.count("wgmma.mma_async") == 4 + K // 8 + K // 8
+        # the A matrices (K/8 tf32 k-steps); U and W (a wgmma per 64 rows of
+        # V and of K); K/16 k-steps of V' and of O; O += V' Aqk; the state
+        # update
+        K, V = int(manifest["head_dim_k"]), int(manifest["head_dim_v"])
+        assert ptx.count("wgmma.mma_async") == K // 8 + (V + K) // 64 + 2 * (K // 16) + 2
         assert ptx.count("m64n16k8.f32.tf32.tf32") == K // 8
-        # four tile loads per chunk, and per chunk of the TMA ring's
-        # stages - 1 issued ahead of the loop
-        assert ptx.count("cp.async.bulk.tensor") == 4 * int(manifest["stages"])
-        # one per TMA stage, and `ready` and `free` per handoff stage (two)
-        assert ptx.count("mbarrier.init") == int(manifest["stages"]) + 4
+        # four tile loads per chunk: each chunk-local warpgroup's first
+        # `stages` chunks ahead of its loop (one copy of the code, run by
+        # both), and one chunk in it
+        stages = int(manifest["stages"])
+        assert ptx.count("cp.async.bulk.tensor") == 4 * (stages + 1)
+        # one per TMA stage of the two rings, and `ready` and `free` per
+        # handoff stage (two)
+        assert ptx.count("mbarrier.init") == 2 * stages + 4
     else:  # a rank-one update: 64-float tiles of the state, copied into
         # shared memory and written back in 16-byte pieces
         K, V = int(manifest["head_dim_k"]), int(manifest["head_dim_v"])

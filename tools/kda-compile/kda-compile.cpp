@@ -54,7 +54,9 @@ static llvm::cl::opt<int64_t> chunkSize(
     "chunk-size", llvm::cl::desc("tokens per chunk; 0 takes the op's chunk_size"),
     llvm::cl::init(0));
 static llvm::cl::opt<int64_t> stages(
-    "stages", llvm::cl::desc("buffers in the forward kernel's TMA ring (1 to 4)"),
+    "stages",
+    llvm::cl::desc("buffers in each chunk-local warpgroup's TMA ring of the "
+                   "forward kernel (1 to 4, as shared memory allows)"),
     llvm::cl::init(kda::kDefaultForwardStages));
 static llvm::cl::opt<int64_t> valueBlocks(
     "value-blocks",

@@ -41,8 +41,10 @@ def ConvertKDAToNVVM : Pass<"convert-kda-to-nvvm", "::mlir::ModuleOp"> {
            "chunk_size attribute">,
     Option<"stages", "stages", "int64_t",
            /*default=*/"::mlir::kda::kDefaultForwardStages",
-           "Buffers in the forward kernel's TMA ring of input tiles (1 to 4): "
-           "the tiles of the next stages - 1 chunks load while one computes">,
+           "Buffers in each TMA ring of input tiles of the forward kernel "
+           "(one ring per chunk-local warpgroup; 1 to 4, as shared memory "
+           "allows): a warpgroup's next stages - 1 chunks load while it "
+           "computes one">,
     Option<"valueBlocks", "value-blocks", "int64_t", /*default=*/"1",
            "CTAs per (sequence, value head) of the forward kernel, each owning "
            "V / value-blocks rows of the state (blocks of a multiple of 64 "

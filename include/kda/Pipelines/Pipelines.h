@@ -66,8 +66,9 @@ struct KDAToPTXOptions : public TargetPipelineOptions<KDAToPTXOptions> {
       llvm::cl::init(0)};
   PassOptions::Option<int64_t> stages{
       *this, "stages",
-      llvm::cl::desc("buffers in the forward kernel's TMA ring of input "
-                     "tiles (1 to 4)"),
+      llvm::cl::desc("buffers in each chunk-local warpgroup's TMA ring of "
+                     "input tiles of the forward kernel (1 to 4, as shared "
+                     "memory allows)"),
       llvm::cl::init(kDefaultForwardStages)};
   PassOptions::Option<int64_t> valueBlocks{
       *this, "value-blocks",

@@ -84,6 +84,10 @@ std::string kda::checkForwardSupport(const ForwardKernelConfig &c) {
     return llvm::formatv("value_blocks = {0}: V = {1} splits only into blocks of a "
                          "multiple of 64 value rows (1 to {2} blocks)",
                          c.valueBlocks, c.headDimV, c.headDimV / 64);
+  if (int64_t bytes = forwardSharedBytes(c); bytes > kMaxSharedBytes)
+    return llvm::formatv("stages = {0}: the kernel would take {1} bytes of shared memory, "
+                         "more than the {2} a CTA can have; take fewer stages",
+                         c.stages, bytes, kMaxSharedBytes);
   return "";
 }
 
@@ -93,9 +97,14 @@ std::string kda::checkForwardSupport(const ForwardKernelConfig &c) {
 
 namespace {
 
+/// The chunk-local warpgroups, each with its own workspace: warpgroup w
+/// computes the chunks c with c % 2 == w, so two chunks are in flight.
+constexpr int64_t kChunkLocalWarpgroups = kChunkLocalThreads / 128;
+
 /// Copies of the operands the chunk-local warpgroups hand to the state
-/// warpgroups: chunk c + 1's are written while chunk c's are read.
-constexpr int64_t kHandoffStages = 2;
+/// warpgroups, one per chunk-local warpgroup: chunk c + 1's are written
+/// while chunk c's are read.
+constexpr int64_t kHandoffStages = kChunkLocalWarpgroups;
 
 struct SharedLayout {
   // Handed over per chunk, one copy per handoff stage (stage h's copy of a
@@ -110,32 +119,39 @@ struct SharedLayout {
   int64_t u;
   int64_t stateDecay; ///< e^(G_C) per key channel [K]
   int64_t handoffBytes;
-  // Private to the chunk-local warpgroups.
+  // Each chunk-local warpgroup's workspace: warpgroup w's copy of a field
+  // is at its offset + w * workspaceBytes.
   int64_t betaVT;    ///< (beta V)^T [V x C], 32B swizzle
   int64_t betaKGT;   ///< (beta K e^G)^T [K x C], 32B swizzle
   int64_t tinv;      ///< Tinv [C x C], 32B swizzle
   /// The A matrices' factors about M = G_C / 2 per channel, tf32 tiles
   /// (K-major, 128B swizzle, 32-column blocks) for one wgmma chain:
-  /// factorsLeft [64 x K] holds k e^(G - M) in rows 0..C-1 and q e^(G - M)
-  /// in rows C..2C-1 (the rest is never written; its products are not
-  /// read), factorsRight [C x K] holds k e^(M - G).
+  /// factorsLeft [2C x K] holds k e^(G - M) in rows 0..C-1 and q e^(G - M)
+  /// in rows C..2C-1, factorsRight [C x K] k e^(M - G). The chain's m64
+  /// tiles read 64 rows from each block's start: rows 2C..63 fall on the
+  /// next block (the last one's on factorsRight), and the products of
+  /// those rows are never read.
   int64_t factorsLeft, factorsRight;
   int64_t discard;   ///< where lanes without a column of Tinv store theirs
   // fp32 scratch, row-major.
   int64_t akk;       ///< [C x C]
   int64_t g;         ///< chunk-local cumulative log decay G [C x K]
-  int64_t qf, kf;    ///< scaled / normalised q and k [C x K]
+  /// Per row, q's scale (times its l2 norm's reciprocal) and k's [2C]:
+  /// the operands read q and k from their tiles and scale them there.
+  int64_t rowScale;
   int64_t beta;      ///< [C]
-  /// Floats per row of g, qf and kf: K + 4, so that the 16 rows a warp
-  /// reads at one column fall in different banks (with K floats they all
-  /// hit one bank, a 16-way conflict).
+  /// Floats per row of g: K + 4, so that the 16 rows a warp reads at one
+  /// column fall in different banks (with K floats they all hit one bank,
+  /// a 16-way conflict).
   int64_t scratchStride;
-  // TMA destinations, row-major, unswizzled, one set per pipeline stage:
-  // stage s's copy of a tile is at its offset + s * stageBytes.
+  int64_t workspaceBytes;
+  // TMA destinations, row-major, unswizzled, `stages` sets per chunk-local
+  // warpgroup: stage s of warpgroup w holds a tile at its offset +
+  // (w * stages + s) * stageBytes.
   int64_t qTile, kTile, vTile, gTile, stageBytes;
-  /// mbarriers, 8 bytes each: one per TMA stage, then per handoff stage one
-  /// that completes when its operands are written (`ready`) and one when
-  /// the state warpgroups have read them (`free`).
+  /// mbarriers, 8 bytes each: one per TMA stage (2 x stages), then per
+  /// handoff stage one that completes when its operands are written
+  /// (`ready`) and one when the state warpgroups have read them (`free`).
   int64_t barriers;
   int64_t total;
 
@@ -156,24 +172,28 @@ struct SharedLayout {
     stateDecay = take(K * 4, 16);
     handoffBytes = (at + 1023) / 1024 * 1024;
     at = kHandoffStages * handoffBytes;
+    int64_t workspace = at;
     betaVT = take(V * C * 2, 1024);
     betaKGT = take(K * C * 2, 1024);
     tinv = take(C * C * 2, 1024);
-    factorsLeft = take(64 * K * 4, 1024);
+    factorsLeft = take(2 * C * K * 4, 1024);
+    // Holds the 64 - 2C rows of 128 bytes the last block's m64 tile reads
+    // past factorsLeft (C * K * 4 >= (64 - 2C) * 128 for C = 16).
     factorsRight = take(C * K * 4, 1024);
     discard = take(C * 32 * 2, 16);
     akk = take(C * C * 4, 16);
     g = take(C * scratchStride * 4, 16);
-    qf = take(C * scratchStride * 4, 16);
-    kf = take(C * scratchStride * 4, 16);
+    rowScale = take(2 * C * 4, 16);
     beta = take(C * 4, 16);
+    workspaceBytes = (at - workspace + 1023) / 1024 * 1024;
+    at = workspace + kChunkLocalWarpgroups * workspaceBytes;
     qTile = take(C * K * 2, 128);
     kTile = take(C * K * 2, 128);
     vTile = take(C * V * 2, 128);
     gTile = take(C * K * c.gType.getIntOrFloatBitWidth() / 8, 128);
     stageBytes = (at - qTile + 127) / 128 * 128;
-    at = qTile + c.stages * stageBytes;
-    barriers = take(8 * (c.stages + 2 * kHandoffStages), 8);
+    at = qTile + kChunkLocalWarpgroups * c.stages * stageBytes;
+    barriers = take(8 * (kChunkLocalWarpgroups * c.stages + 2 * kHandoffStages), 8);
     total = (at + 127) / 128 * 128;
   }
 };
@@ -182,10 +202,10 @@ struct SharedLayout {
 constexpr StringLiteral kSharedSymbol = "kda_shared";
 
 /// Named-barrier ids: 0 is the whole CTA (bar.sync 0, the prologue only);
-/// the chunk-local warpgroups sync their 256 threads on kChunkLocalBarrier
-/// and take the bar.red.or of the spread check on kSpreadBarrier. The state
-/// warpgroups never wait for each other.
-enum NamedBarrier : int64_t { kCtaBarrier = 0, kChunkLocalBarrier = 1, kSpreadBarrier = 2 };
+/// chunk-local warpgroup w syncs its 128 threads on kChunkLocalBarrier + w
+/// and takes the bar.red.or of the spread check on kSpreadBarrier + w. The
+/// state warpgroups never wait for each other.
+enum NamedBarrier : int64_t { kCtaBarrier = 0, kChunkLocalBarrier = 1, kSpreadBarrier = 3 };
 
 /// Registers per thread after setmaxnreg: the state warpgroups hold S^T
 /// (K / 2 fp32), its bf16 copy as an operand (K / 4) and two accumulators;
@@ -196,6 +216,8 @@ constexpr int64_t kChunkLocalRegisters = 96;
 
 /// Channels of the A matrices' dot products per loop step, as bytes of fp32.
 constexpr int64_t kAttentionStepBytes = 64;
+
+constexpr double kLog2E = 1.4426950408889634074;
 
 /// The widest spread of G over a chunk (per channel, in nats) for which the
 /// A matrices are taken as products of the factors e^(+-(G - M)): those
@@ -226,18 +248,13 @@ private:
   /// Byte offset of element (row, col) of a bf16 K-major tile stored as
   /// 64-column blocks of `rows` rows with 128B swizzle.
   Value blockedOffset(Value row, Value col, int64_t rows);
-  /// Byte offset of (row, col) in a tf32 factor tile of `rows` rows.
-  Value factorOffset(Value row, Value col, int64_t rows) {
-    Value block = e.udiv(col, e.i32(32));
-    Value inBlock = swizzledOffset(e, row, e.urem(col, e.i32(32)), Swizzle::B128, 4);
-    return e.add(e.mul(block, e.i32(rows * 128)), inBlock);
-  }
   /// Byte offset of (row, col) in an fp32 scratch matrix of scratchStride.
   Value scratchOffset(Value row, Value col) {
     return e.mul(e.add(e.mul(row, e.i32(layout.scratchStride)), col), e.i32(4));
   }
-  Value loadScratch(int64_t base, Value row, Value col) {
-    return e.load(e.f32(), shared(base, scratchOffset(row, col)));
+  /// Pointer into this chunk-local warpgroup's workspace.
+  Value mine(int64_t offset, Value byteOffset) {
+    return shared(offset, e.add(workspaceBase, byteOffset));
   }
   /// Pointer to a TMA tile of the current chunk's pipeline stage.
   Value tile(int64_t offset, Value byteOffset) {
@@ -249,7 +266,7 @@ private:
     return shared(offset, e.add(handoffBase, byteOffset));
   }
   Value handoffDescriptor(int64_t offset, Swizzle swizzle) {
-    return matrixDescriptor(e, e.address(handoff(offset, e.i32(0))), swizzle);
+    return matrixDescriptor(e, handoffDescriptors, offset, swizzle);
   }
   /// Row and column of accumulator value v of this thread, the row within
   /// the whole tile (this warpgroup's 64 rows start at 64 * warpgroup).
@@ -263,9 +280,11 @@ private:
   /// The value row (of all V) of a state or output fragment value: this
   /// CTA's block of rows starts at valueRow0.
   Value valueRow(int64_t v) { return e.add(valueRow0, fragmentRow(v)); }
-  /// Byte offset of this thread's float4 `quad` of U^T in the handoff.
-  Value uOffset(int64_t quad) {
-    return e.mul(e.add(e.i32(quad * 256), e.add(e.mul(warpgroup, e.i32(128)), threadInWarpgroup)),
+  /// Byte offset of float4 `quad` of U^T in the handoff that thread
+  /// threadInWarpgroup of state warpgroup `stateWarpgroup` reads.
+  Value uOffset(int64_t quad, Value stateWarpgroup) {
+    return e.mul(e.add(e.i32(quad * 256),
+                       e.add(e.mul(stateWarpgroup, e.i32(128)), threadInWarpgroup)),
                  e.i32(16));
   }
 
@@ -274,7 +293,13 @@ private:
   Value statePointer(Value tensor, Type type, int64_t v, Value slot);
   void storeIntermediateState(Value sAcc, Value row0);
   Value loadInitialState();
-  Value stageOf(Value chunk) { return e.urem(chunk, e.i32(c.stages)); }
+  /// The TMA stage of `chunk`: chunk-local warpgroup w = chunk % 2 loads
+  /// its n-th chunk (n = chunk / 2) into stage n % stages of its ring.
+  Value stageOf(Value chunk) {
+    Value ring = e.urem(chunk, e.i32(kChunkLocalWarpgroups));
+    Value n = e.udiv(chunk, e.i32(kChunkLocalWarpgroups));
+    return e.add(e.mul(ring, e.i32(c.stages)), e.urem(n, e.i32(c.stages)));
+  }
   /// The phase of its ring's mbarrier that `chunk` waits for: a stage's
   /// n-th use (n = chunk / depth) completes phase n.
   Value useParity(Value chunk, int64_t depth) {
@@ -282,14 +307,15 @@ private:
   }
   /// Tokens of the chunk starting at row0 that lie in the sequence.
   Value rowsFrom(Value row0) { return e.minsi(e.i32(c.chunkSize), e.sub(len, row0)); }
+  int64_t kTmaBarriers() const { return kChunkLocalWarpgroups * c.stages; }
   Value barrierOf(Value stage) {
     return shared(layout.barriers, e.mul(stage, e.i32(8)));
   }
   Value readyBarrier(Value handoffStage) {
-    return barrierOf(e.add(e.i32(c.stages), handoffStage));
+    return barrierOf(e.add(e.i32(kTmaBarriers()), handoffStage));
   }
   Value freeBarrier(Value handoffStage) {
-    return barrierOf(e.add(e.i32(c.stages + kHandoffStages), handoffStage));
+    return barrierOf(e.add(e.i32(kTmaBarriers() + kHandoffStages), handoffStage));
   }
   /// Byte offset of a stage's tiles from the first stage's.
   Value stageOffset(Value stage) { return e.mul(stage, e.i32(layout.stageBytes)); }
@@ -303,10 +329,11 @@ private:
   void markHandoffReady(Value chunk);
   void waitHandoffReady(Value chunk);
   void markHandoffFree(Value chunk);
-  void chunkLocalSync() { e.namedBarrier(e.i32(kChunkLocalBarrier), kChunkLocalThreads); }
+  /// The barrier of this chunk-local warpgroup's 128 threads.
+  void chunkLocalSync() { e.namedBarrier(e.add(e.i32(kChunkLocalBarrier), warpgroup), 128); }
   void runChunkLocal(Value chunks);
   void runStateChain(Value chunks);
-  void normaliseQK(Value rows);
+  void scaleRows(Value rows);
   /// Returns whether this thread's channel is wider than
   /// kMaxFactorisedSpread in this chunk (false on threads without one).
   Value computeGate(Value rows);
@@ -331,6 +358,8 @@ private:
   Value smem;
   Value stageBase; ///< i32: byte offset of the current chunk's stage of tiles
   Value handoffBase; ///< i32: byte offset of the current chunk's handoff stage
+  /// The descriptor base (descriptorBase) of the current handoff stage.
+  Value handoffDescriptors;
   /// warpgroup is 0 or 1 on either side: the chunk-local warpgroup w and
   /// the state warpgroup w handle the same 64 rows of V (and of K).
   Value tid, warpgroup, threadInWarpgroup;
@@ -338,6 +367,8 @@ private:
   /// (not the second one when the block is 64 rows) and rows of K.
   Value ownsValueRows, ownsKeyRows;
   Value valueRow0; ///< i32: this CTA's first value row
+  /// i32: byte offset of this chunk-local warpgroup's workspace copy.
+  Value workspaceBase;
   Value chunkLocal; ///< i1: this thread is on the chunk-local side
   FragmentLayout frag;
   Value hv, seq, h, numValueHeads;
@@ -346,6 +377,8 @@ private:
   Value tmaRow0, tmaBatch; ///< i32 TMA coordinates of the first token
   Value firstEntry;        ///< i64: this sequence's first intermediate state
   Value gateCoefficient, gateBias; ///< of this thread's key channel (gate modes)
+  /// The lower_bound gate's exponent raw s + t: s = -a log2(e), t = s b.
+  Value sigmoidScale, sigmoidShift;
 };
 
 } // namespace
@@ -392,6 +425,7 @@ void ForwardKernelBuilder::prologue() {
   ownsValueRows = e.ult(warpgroup, e.i32(blockRows / 64));
   ownsKeyRows = e.ult(warpgroup, e.i32(c.headDimK / 64));
   valueRow0 = e.mul(e.blockIdxZ(), e.i32(blockRows));
+  workspaceBase = e.mul(warpgroup, e.i32(layout.workspaceBytes));
 
   seq = e.blockIdxX();
   hv = e.blockIdxY();
@@ -441,13 +475,13 @@ void ForwardKernelBuilder::prologue() {
   tmaRow0 = e.select(varlen, e.trunc32(bos), e.i32(0));
   tmaBatch = e.select(varlen, e.i32(0), seq);
 
-  // The gate's per-channel parameters, read once: chunk-local thread t's
-  // channel is t / (256 / K) (computeGate).
+  // The gate's per-channel parameters, read once: thread t of a chunk-local
+  // warpgroup has channel t / (128 / K) (computeGate).
   gateCoefficient = e.f32(1.0);
   gateBias = e.f32(0.0);
   if (c.gate != GateMode::Precomputed) {
     Value aLog = param(kParamALog), dtBias = param(kParamDtBias);
-    Value d = e.udiv(tid, e.i32(kChunkLocalThreads / c.headDimK));
+    Value d = e.udiv(threadInWarpgroup, e.i32(128 / c.headDimK));
     gateCoefficient = e.ifElse(e.isNull(aLog), e.f32(), [&] { return e.f32(1.0); },
                                [&] {
                                  Value a = e.load(e.f32(), e.gep(aLog, e.mul(e.ext64(hv), e.i64(4))));
@@ -459,13 +493,16 @@ void ForwardKernelBuilder::prologue() {
                           return e.load(e.f32(), e.gep(dtBias, e.mul(index, e.i64(4))));
                         });
   }
+  sigmoidScale = e.fmul(gateCoefficient, e.f32(-kLog2E));
+  sigmoidShift = e.fmul(sigmoidScale, gateBias);
 
   e.ifThen(e.eq(tid, e.i32(0)), [&] {
-    for (int64_t s = 0; s < c.stages; ++s)
+    for (int64_t s = 0; s < kTmaBarriers(); ++s)
       NVVM::MBarrierInitOp::create(b, barrierOf(e.i32(s)), e.i32(1), Value());
-    // Every thread of a side arrives on the other side's barriers.
+    // Every thread of the stage's chunk-local warpgroup arrives on `ready`,
+    // every state thread on `free`.
     for (int64_t h = 0; h < kHandoffStages; ++h) {
-      NVVM::MBarrierInitOp::create(b, readyBarrier(e.i32(h)), e.i32(kChunkLocalThreads), Value());
+      NVVM::MBarrierInitOp::create(b, readyBarrier(e.i32(h)), e.i32(128), Value());
       NVVM::MBarrierInitOp::create(b, freeBarrier(e.i32(h)),
                                    e.i32(kForwardThreads - kChunkLocalThreads), Value());
     }
@@ -551,14 +588,16 @@ void ForwardKernelBuilder::storeIntermediateState(Value sAcc, Value row0) {
 //===----------------------------------------------------------------------===//
 
 void ForwardKernelBuilder::issueTiles(Value chunk, Value chunks) {
-  // Thread 0 starts the TMA loads of `chunk` into its stage. The stage was
-  // last read by chunk - stages (or never); the barrier that ended that
-  // chunk orders those generic-proxy reads before these async-proxy writes.
+  // Thread 0 of the chunk-local warpgroup starts the TMA loads of its
+  // `chunk` into the chunk's stage of its ring. The stage was last read by
+  // the warpgroup's chunk `stages` before (or never); the barrier after
+  // that chunk's last read orders those generic-proxy reads before these
+  // async-proxy writes.
   auto &b = e.builder();
   int64_t C = c.chunkSize;
   int64_t gBytes = C * c.headDimK * c.gType.getIntOrFloatBitWidth() / 8;
   int64_t bytes = 2 * C * c.headDimK * 2 + C * c.headDimV * 2 + gBytes;
-  e.ifThen(e.andi(e.eq(tid, e.i32(0)), e.slt(chunk, chunks)), [&] {
+  e.ifThen(e.andi(e.eq(threadInWarpgroup, e.i32(0)), e.slt(chunk, chunks)), [&] {
     Value stage = stageOf(chunk);
     Value barrier = barrierOf(stage);
     Value base = stageOffset(stage);
@@ -584,66 +623,70 @@ void ForwardKernelBuilder::issueTiles(Value chunk, Value chunks) {
 }
 
 void ForwardKernelBuilder::waitTiles(Value chunk) {
-  Value parity = useParity(chunk, c.stages);
+  Value parity = useParity(e.udiv(chunk, e.i32(kChunkLocalWarpgroups)), c.stages);
   Value stage = stageOf(chunk);
   e.waitParity(barrierOf(stage), parity);
   stageBase = stageOffset(stage);
 }
 
-void ForwardKernelBuilder::normaliseQK(Value rows) {
-  // Warps 0-3 take q's 16 rows, warps 4-7 k's, four rows each; a lane holds
-  // four columns of a row and the warp reduces the sum of squares. Every
-  // load comes before every store: the compiler cannot move a shared load
-  // above a shared store it may alias, so interleaving them would expose
-  // each row's load latency in turn.
-  int64_t K = c.headDimK, rowsPerWarp = 4;
-  Value warp = e.udiv(tid, e.i32(32)), lane = e.urem(tid, e.i32(32));
-  Value isQ = e.ult(warp, e.i32(4));
+void ForwardKernelBuilder::scaleRows(Value rows) {
+  // The factor each row of q and k is scaled by: q's scale (times the
+  // reciprocal of the row's l2 norm), k's norm's reciprocal; 0 past the
+  // sequence. Warps 0-1 take q's 16 rows, warps 2-3 k's, eight each; a
+  // lane holds K / 32 adjacent columns of a row (one 8-byte load at
+  // K = 128) and the warp reduces the sum of squares. Every load comes
+  // before the first store: the compiler cannot move a shared load above
+  // a shared store it may alias.
+  int64_t K = c.headDimK, C = c.chunkSize, rowsPerWarp = 2 * C / 4;
+  Value warp = e.udiv(threadInWarpgroup, e.i32(32)), lane = e.urem(threadInWarpgroup, e.i32(32));
+  Value isQ = e.ult(warp, e.i32(2));
   Value tileOffset = e.add(e.select(isQ, e.i32(layout.qTile), e.i32(layout.kTile)), stageBase);
-  Value out = e.select(isQ, e.i32(layout.qf), e.i32(layout.kf));
   Value scale = e.select(isQ, param(kParamScale), e.f32(1.0));
   auto rowOf = [&](int64_t r) {
-    return e.add(e.mul(e.urem(warp, e.i32(4)), e.i32(rowsPerWarp)), e.i32(r));
+    return e.add(e.mul(e.urem(warp, e.i32(2)), e.i32(rowsPerWarp)), e.i32(r));
   };
-  // A lane holds K / 32 adjacent columns: one 8-byte load (K = 128).
-  int64_t perLane = K / 32;
-  Value col0 = e.mul(lane, e.i32(perLane));
-  SmallVector<SmallVector<Value>> x(rowsPerWarp);
-  for (int64_t r = 0; r < rowsPerWarp; ++r) {
-    Value offset = e.mul(e.add(e.mul(rowOf(r), e.i32(K)), col0), e.i32(2));
-    for (Value value : e.loadVector(e.bf16(), perLane, e.gep(smem, e.add(tileOffset, offset))))
-      x[r].push_back(e.toF32(value));
-  }
-  for (int64_t r = 0; r < rowsPerWarp; ++r) {
-    Value factor = scale;
-    if (c.qkL2Norm) {
+  SmallVector<Value> factors;
+  if (c.qkL2Norm) {
+    int64_t perLane = K / 32;
+    Value col0 = e.mul(lane, e.i32(perLane));
+    SmallVector<SmallVector<Value>> x(rowsPerWarp);
+    for (int64_t r = 0; r < rowsPerWarp; ++r) {
+      Value offset = e.mul(e.add(e.mul(rowOf(r), e.i32(K)), col0), e.i32(2));
+      for (Value value : e.loadVector(e.bf16(), perLane, e.gep(smem, e.add(tileOffset, offset))))
+        x[r].push_back(e.toF32(value));
+    }
+    for (int64_t r = 0; r < rowsPerWarp; ++r) {
       Value sum = e.f32(0.0);
       for (Value value : x[r])
         sum = e.fadd(sum, e.fmul(value, value));
       for (int64_t m = 16; m >= 1; m /= 2)
         sum = e.fadd(sum, e.shuffleXor(sum, m));
-      factor = e.fmul(scale, e.rsqrt(e.fadd(sum, e.f32(1e-6))));
+      factors.push_back(e.fmul(scale, e.rsqrt(e.fadd(sum, e.f32(1e-6)))));
     }
-    factor = e.select(e.slt(rowOf(r), rows), factor, e.f32(0.0));
-    for (Value &value : x[r])
-      value = e.fmul(value, factor);
+  } else {
+    factors.assign(rowsPerWarp, scale);
   }
-  for (int64_t r = 0; r < rowsPerWarp; ++r)
-    e.storeVector(x[r], e.gep(smem, e.add(out, scratchOffset(rowOf(r), col0))));
+  // Every lane of the warp holds the row's factor and stores it: a branch
+  // on the lane here would make ptxas serialize the loop's wgmma.
+  Value q0 = e.select(isQ, e.i32(0), e.i32(C));
+  for (int64_t r = 0; r < rowsPerWarp; ++r) {
+    Value factor = e.select(e.slt(rowOf(r), rows), factors[r], e.f32(0.0));
+    e.store(factor, mine(layout.rowScale, e.mul(e.add(q0, rowOf(r)), e.i32(4))));
+  }
 }
 
 Value ForwardKernelBuilder::computeGate(Value rows) {
-  // Every chunk-local thread: a group of n = 256 / K adjacent lanes shares
-  // a key channel, lane g of the group taking rows [g C / n, (g + 1) C / n)
-  // of the cumulative sum; shuffles add the rows before them.
+  // A group of n = 128 / K adjacent lanes shares a key channel (n = 1 at
+  // K = 128), lane g of the group taking rows [g C / n, (g + 1) C / n) of
+  // the cumulative sum; shuffles add the rows before them.
   int64_t K = c.headDimK, C = c.chunkSize;
-  int64_t group = kChunkLocalThreads / K, rowsPerLane = C / group;
-  Value d = e.udiv(tid, e.i32(group));
-  Value lane = e.urem(tid, e.i32(32));
-  Value inGroup = e.urem(tid, e.i32(group));
+  int64_t group = 128 / K, rowsPerLane = C / group;
+  Value d = e.udiv(threadInWarpgroup, e.i32(group));
+  Value lane = e.urem(threadInWarpgroup, e.i32(32));
+  Value inGroup = e.urem(threadInWarpgroup, e.i32(group));
   Value firstLane = e.sub(lane, inGroup);
   Value row0 = e.mul(inGroup, e.i32(rowsPerLane));
-  // All loads first, all stores last (see normaliseQK).
+  // All loads first, all stores last (see scaleRows).
   int64_t gBytes = c.gType.getIntOrFloatBitWidth() / 8;
   SmallVector<Value> raws, cumulatives;
   for (int64_t r = 0; r < rowsPerLane; ++r) {
@@ -661,8 +704,10 @@ Value ForwardKernelBuilder::computeGate(Value rows) {
       logDecay = e.fneg(e.fmul(gateCoefficient, e.softplus(e.fadd(raw, gateBias))));
       break;
     case GateMode::LowerBound:
+      // lower_bound sigmoid(a (raw + b)) = lower_bound / (1 + 2^(raw s + t)).
       logDecay = e.fmul(param(kParamLowerBound),
-                        e.sigmoid(e.fmul(gateCoefficient, e.fadd(raw, gateBias))));
+                        e.reciprocal(e.fadd(e.f32(1.0), e.exp2(e.fadd(e.fmul(raw, sigmoidScale),
+                                                                      sigmoidShift)))));
       break;
     }
     logDecay = e.select(e.slt(e.add(row0, e.i32(r)), rows), logDecay, e.f32(0.0));
@@ -670,29 +715,32 @@ Value ForwardKernelBuilder::computeGate(Value rows) {
     cumulatives.push_back(cumulative);
   }
   // The sums of the group's lanes before this one (offset) and of all (G_C).
-  Value offset = e.f32(0.0), total = e.f32(0.0);
-  for (int64_t g = 0; g < group; ++g) {
-    Value part = e.shuffleIndex(cumulative, e.add(firstLane, e.i32(g)));
-    offset = e.fadd(offset, e.select(e.ult(e.i32(g), inGroup), part, e.f32(0.0)));
-    total = e.fadd(total, part);
+  Value offset = e.f32(0.0), total = cumulative;
+  if (group > 1) {
+    total = e.f32(0.0);
+    for (int64_t g = 0; g < group; ++g) {
+      Value part = e.shuffleIndex(cumulative, e.add(firstLane, e.i32(g)));
+      offset = e.fadd(offset, e.select(e.ult(e.i32(g), inGroup), part, e.f32(0.0)));
+      total = e.fadd(total, part);
+    }
   }
   for (int64_t r = 0; r < rowsPerLane; ++r)
     e.store(e.fadd(cumulatives[r], offset),
-            shared(layout.g, scratchOffset(e.add(row0, e.i32(r)), d)));
-  e.ifThen(e.eq(inGroup, e.i32(0)), [&] {
-    e.store(e.exp(total), handoff(layout.stateDecay, e.mul(d, e.i32(4))));
-  });
+            mine(layout.g, scratchOffset(e.add(row0, e.i32(r)), d)));
+  // Every lane of a group stores the same e^(G_C) (no branch on the lane).
+  e.store(e.exp(total), handoff(layout.stateDecay, e.mul(d, e.i32(4))));
   // G runs from 0 down to G_C: its spread is -G_C (NaN counts as wide).
   return e.notb(e.folt(e.fneg(total), e.f32(kMaxFactorisedSpread)));
 }
 
 Value ForwardKernelBuilder::prefetchBeta(Value chunk) {
-  // Threads K..K+C-1: one row's raw beta each (0 past the sequence), read
-  // a chunk ahead of its use so that the global load's latency is hidden.
-  int64_t K = c.headDimK, C = c.chunkSize;
-  Value i = e.sub(tid, e.i32(K));
+  // Threads 0..C-1 of the warpgroup: one row's raw beta each (0 past the
+  // sequence), read a chunk ahead of its use so that the global load's
+  // latency is hidden.
+  int64_t C = c.chunkSize;
+  Value i = threadInWarpgroup;
   Value row = e.add(e.mul(chunk, e.i32(C)), i);
-  Value valid = e.andi(e.andi(e.sle(e.i32(K), tid), e.slt(i, e.i32(C))), e.slt(row, len));
+  Value valid = e.andi(e.slt(i, e.i32(C)), e.slt(row, len));
   return e.ifElse(valid, e.f32(),
                   [&] {
                     Value token = e.add(bos, e.ext64(row));
@@ -706,9 +754,8 @@ Value ForwardKernelBuilder::prefetchBeta(Value chunk) {
 
 void ForwardKernelBuilder::storeBeta(Value raw, Value rows) {
   // The beta mode applied; rows past the sequence get 0.
-  int64_t K = c.headDimK;
-  Value i = e.sub(tid, e.i32(K));
-  e.ifThen(e.andi(e.sle(e.i32(K), tid), e.slt(i, e.i32(c.chunkSize))), [&] {
+  Value i = threadInWarpgroup;
+  e.ifThen(e.slt(i, e.i32(c.chunkSize)), [&] {
     Value beta = raw;
     switch (c.betaMode) {
     case BetaMode::Plain:
@@ -721,7 +768,7 @@ void ForwardKernelBuilder::storeBeta(Value raw, Value rows) {
       break;
     }
     beta = e.select(e.slt(i, rows), beta, e.f32(0.0));
-    e.store(beta, shared(layout.beta, e.mul(i, e.i32(4))));
+    e.store(beta, mine(layout.beta, e.mul(i, e.i32(4))));
   });
 }
 
@@ -729,117 +776,139 @@ void ForwardKernelBuilder::storeAttention(Value i, Value j, Value kk, Value qk) 
   // Entries above the diagonal (and Akk's diagonal) are 0; they were
   // computed too and may have overflowed, so they are replaced, not scaled.
   int64_t C = c.chunkSize;
-  Value betaI = e.load(e.f32(), shared(layout.beta, e.mul(i, e.i32(4))));
+  Value betaI = e.load(e.f32(), mine(layout.beta, e.mul(i, e.i32(4))));
   Value akk = e.select(e.ult(j, i), e.fmul(betaI, kk), e.f32(0.0));
   Value aqk = e.select(e.ult(i, j), e.f32(0.0), qk);
-  e.store(akk, shared(layout.akk, e.mul(e.add(e.mul(i, e.i32(C)), j), e.i32(4))));
+  e.store(akk, mine(layout.akk, e.mul(e.add(e.mul(i, e.i32(C)), j), e.i32(4))));
   e.store(e.toBF16(aqk), handoff(layout.aqk, swizzledOffset(e, i, j, Swizzle::B32)));
 }
 
 void ForwardKernelBuilder::computeAttention(Value factorised) {
-  // Thread t computes entry (i, j) = (t / C, t % C) of Akk and Aqk, over the
-  // channels four at a time (16-byte loads), kAttentionStepBytes per loop
-  // step so that a step's loads are in flight together.
-  int64_t C = c.chunkSize, K = c.headDimK;
-  Value i = e.udiv(tid, e.i32(C)), j = e.urem(tid, e.i32(C));
-  Value rowI = scratchOffset(i, e.i32(0)), rowJ = scratchOffset(j, e.i32(0));
-  auto quad = [&](int64_t base, Value row, Value byte, int64_t step) {
-    return e.loadVector(e.f32(), 4, shared(base, e.add(row, e.add(byte, e.i32(step)))));
-  };
-  auto overChannels = [&](auto addFour) {
-    return e.forLoop(e.i32(0), e.i32(K * 4), e.i32(kAttentionStepBytes),
-                     ValueRange{e.f32(0.0), e.f32(0.0)},
-                     [&](Value byte, ValueRange carried) -> SmallVector<Value> {
-                       Value kk = carried[0], qk = carried[1];
-                       for (int64_t step = 0; step < kAttentionStepBytes; step += 16)
-                         addFour(byte, step, kk, qk);
-                       return {kk, qk};
-                     });
-  };
   // Bounded spread: products of the precomputed factors, on tensor cores.
   e.ifThen(factorised, [&] { attentionOnTensorCores(); });
   // Any spread: every exponent taken pairwise, G_i - G_j <= 0 for j <= i.
+  // Thread t computes entries (i, j) = (e / C, e % C), e = t + 128 p, over
+  // the channels four at a time, kAttentionStepBytes of G per loop step so
+  // that a step's loads are in flight together; q and k come from their
+  // tiles (bf16) times their rows' scales.
   e.ifThen(e.notb(factorised), [&] {
-    SmallVector<Value> sums = overChannels([&](Value byte, int64_t step, Value &kk, Value &qk) {
-      SmallVector<Value> gi = quad(layout.g, rowI, byte, step), gj = quad(layout.g, rowJ, byte, step);
-      SmallVector<Value> ki = quad(layout.kf, rowI, byte, step), kj = quad(layout.kf, rowJ, byte, step);
-      SmallVector<Value> qi = quad(layout.qf, rowI, byte, step);
-      for (int64_t x = 0; x < 4; ++x) {
-        Value kjDecayed = e.fmul(kj[x], e.exp(e.fsub(gi[x], gj[x])));
-        kk = e.fadd(kk, e.fmul(ki[x], kjDecayed));
-        qk = e.fadd(qk, e.fmul(qi[x], kjDecayed));
-      }
-    });
-    storeAttention(i, j, sums[0], sums[1]);
+    int64_t C = c.chunkSize, K = c.headDimK;
+    for (int64_t p = 0; p < C * C / 128; ++p) {
+      Value entry = e.add(threadInWarpgroup, e.i32(128 * p));
+      Value i = e.udiv(entry, e.i32(C)), j = e.urem(entry, e.i32(C));
+      Value rowI = scratchOffset(i, e.i32(0)), rowJ = scratchOffset(j, e.i32(0));
+      Value scaleQI = e.load(e.f32(), mine(layout.rowScale, e.mul(i, e.i32(4))));
+      Value scaleKI = e.load(e.f32(), mine(layout.rowScale, e.mul(e.add(i, e.i32(C)), e.i32(4))));
+      Value scaleKJ = e.load(e.f32(), mine(layout.rowScale, e.mul(e.add(j, e.i32(C)), e.i32(4))));
+      auto fourG = [&](Value row, Value byte, int64_t step) {
+        return e.loadVector(e.f32(), 4, mine(layout.g, e.add(row, e.add(byte, e.i32(step)))));
+      };
+      auto fourOf = [&](int64_t tileOffset, Value row, Value byte, int64_t step) {
+        // Channel byte / 4 of the G scratch is element byte / 2 of the tile row.
+        Value offset = e.add(e.mul(row, e.i32(2 * K)), e.udiv(e.add(byte, e.i32(step)), e.i32(2)));
+        SmallVector<Value> four;
+        for (Value value : e.loadVector(e.bf16(), 4, tile(tileOffset, offset)))
+          four.push_back(e.toF32(value));
+        return four;
+      };
+      SmallVector<Value> sums = e.forLoop(
+          e.i32(0), e.i32(K * 4), e.i32(kAttentionStepBytes), ValueRange{e.f32(0.0), e.f32(0.0)},
+          [&](Value byte, ValueRange carried) -> SmallVector<Value> {
+            Value kk = carried[0], qk = carried[1];
+            for (int64_t step = 0; step < kAttentionStepBytes; step += 16) {
+              SmallVector<Value> gi = fourG(rowI, byte, step), gj = fourG(rowJ, byte, step);
+              SmallVector<Value> ki = fourOf(layout.kTile, i, byte, step);
+              SmallVector<Value> kj = fourOf(layout.kTile, j, byte, step);
+              SmallVector<Value> qi = fourOf(layout.qTile, i, byte, step);
+              for (int64_t x = 0; x < 4; ++x) {
+                Value kjDecayed = e.fmul(kj[x], e.exp(e.fsub(gi[x], gj[x])));
+                kk = e.fadd(kk, e.fmul(ki[x], kjDecayed));
+                qk = e.fadd(qk, e.fmul(qi[x], kjDecayed));
+              }
+            }
+            return {kk, qk};
+          });
+      storeAttention(i, j, e.fmul(sums[0], e.fmul(scaleKI, scaleKJ)),
+                     e.fmul(sums[1], e.fmul(scaleQI, scaleKJ)));
+    }
   });
 }
 
 void ForwardKernelBuilder::attentionOnTensorCores() {
-  // Warpgroup 0: [k e^(G-M); q e^(G-M); -] [k e^(M-G)]^T, m64 n16 over K in
-  // k8 steps (tf32, fp32 sums). Rows 0..C-1 of the result are Akk before
-  // beta and the mask, rows C..2C-1 Aqk: warp 0 and warp 1 of the
-  // warpgroup hold them.
+  // [k e^(G-M); q e^(G-M); -] [k e^(M-G)]^T, m64 n16 over K in k8 steps
+  // (tf32, fp32 sums). Rows 0..C-1 of the result are Akk before beta and
+  // the mask, rows C..2C-1 Aqk: warp 0 and warp 1 hold them.
   int64_t C = c.chunkSize, K = c.headDimK;
-  e.ifThen(e.eq(warpgroup, e.i32(0)), [&] {
-    // 32 constant descriptors hoisted out of the chunk loop would hold 64
-    // registers across it: they are computed from an opaque zero here.
-    Value here = e.opaque(e.i32(0));
-    auto at = [&](int64_t offset) {
-      return matrixDescriptor(e, e.address(shared(offset, here)), Swizzle::B128);
-    };
-    SmallVector<Value> left, right;
-    for (int64_t s = 0; s < K / 8; ++s) {
-      int64_t block = s / 4, step = (s % 4) * 32;
-      left.push_back(at(layout.factorsLeft + block * 64 * 128 + step));
-      right.push_back(at(layout.factorsRight + block * C * 128 + step));
+  // 32 constant descriptors hoisted out of the chunk loop would hold 64
+  // registers across it: they are computed from an opaque base here.
+  Value here = descriptorBase(e, e.address(shared(0, e.opaque(workspaceBase))));
+  auto at = [&](int64_t offset) { return matrixDescriptor(e, here, offset, Swizzle::B128); };
+  SmallVector<Value> left, right;
+  for (int64_t s = 0; s < K / 8; ++s) {
+    int64_t block = s / 4, step = (s % 4) * 32;
+    left.push_back(at(layout.factorsLeft + block * 2 * C * 128 + step));
+    right.push_back(at(layout.factorsRight + block * C * 128 + step));
+  }
+  Value acc = undefAccumulator(e, C);
+  wgmmaFence(e);
+  for (int64_t s = 0; s < K / 8; ++s)
+    acc = wgmmaTF32(e, acc, left[s], right[s], C, /*accumulate=*/s > 0);
+  wgmmaCommitAndWait(e);
+  Value warp = e.warpUniform(e.udiv(threadInWarpgroup, e.i32(32)));
+  e.ifThen(e.eq(warp, e.i32(0)), [&] {
+    for (int64_t v = 0; v < C / 2; ++v) {
+      Value i = e.add(frag.rowBase, e.i32(FragmentLayout::rowOffset(v))), j = fragmentCol(v);
+      Value betaI = e.load(e.f32(), mine(layout.beta, e.mul(i, e.i32(4))));
+      Value akk = e.select(e.ult(j, i), e.fmul(betaI, extract(e, acc, v)), e.f32(0.0));
+      e.store(akk, mine(layout.akk, e.mul(e.add(e.mul(i, e.i32(C)), j), e.i32(4))));
     }
-    Value acc = undefAccumulator(e, C);
-    wgmmaFence(e);
-    for (int64_t s = 0; s < K / 8; ++s)
-      acc = wgmmaTF32(e, acc, left[s], right[s], C, /*accumulate=*/s > 0);
-    wgmmaCommitAndWait(e);
-    Value warp = e.warpUniform(e.udiv(threadInWarpgroup, e.i32(32)));
-    e.ifThen(e.eq(warp, e.i32(0)), [&] {
-      for (int64_t v = 0; v < C / 2; ++v) {
-        Value i = e.add(frag.rowBase, e.i32(FragmentLayout::rowOffset(v))), j = fragmentCol(v);
-        Value betaI = e.load(e.f32(), shared(layout.beta, e.mul(i, e.i32(4))));
-        Value akk = e.select(e.ult(j, i), e.fmul(betaI, extract(e, acc, v)), e.f32(0.0));
-        e.store(akk, shared(layout.akk, e.mul(e.add(e.mul(i, e.i32(C)), j), e.i32(4))));
-      }
-    });
-    e.ifThen(e.eq(warp, e.i32(1)), [&] {
-      for (int64_t v = 0; v < C / 2; ++v) {
-        Value i = e.add(e.sub(frag.rowBase, e.i32(C)), e.i32(FragmentLayout::rowOffset(v)));
-        Value j = fragmentCol(v);
-        Value aqk = e.select(e.ult(i, j), e.f32(0.0), extract(e, acc, v));
-        e.store(e.toBF16(aqk), handoff(layout.aqk, swizzledOffset(e, i, j, Swizzle::B32)));
-      }
-    });
+  });
+  e.ifThen(e.eq(warp, e.i32(1)), [&] {
+    for (int64_t v = 0; v < C / 2; ++v) {
+      Value i = e.add(e.sub(frag.rowBase, e.i32(C)), e.i32(FragmentLayout::rowOffset(v)));
+      Value j = fragmentCol(v);
+      Value aqk = e.select(e.ult(i, j), e.f32(0.0), extract(e, acc, v));
+      e.store(e.toBF16(aqk), handoff(layout.aqk, swizzledOffset(e, i, j, Swizzle::B32)));
+    }
   });
 }
 
 void ForwardKernelBuilder::writeOperands(Value factorised) {
-  // Thread t owns channel d = t % K and rows [j0, j0 + C K / 256) of the
-  // chunk: a warp reads 32 consecutive channels of a scratch row (no bank
-  // conflicts) and writes its rows of each transposed [K x C] operand as
-  // one 8- or 16-byte vector (row d of the 32B-swizzled tile).
+  // Thread t owns channel d = t % K and rows [j0, j0 + C K / 128) of the
+  // chunk, eight at a time: a warp reads 32 consecutive channels of a row
+  // (no bank conflicts) and writes its eight rows of each transposed
+  // [K x C] operand as one 16-byte vector (row d of the 32B-swizzled tile).
   int64_t C = c.chunkSize, K = c.headDimK;
-  int64_t rowsPerThread = C * K / kChunkLocalThreads;
-  Value d = e.urem(tid, e.i32(K));
-  Value j0 = e.mul(e.udiv(tid, e.i32(K)), e.i32(rowsPerThread));
-  // All loads first, then the math and the stores (see normaliseQK).
-  struct Row { Value j, beta, k, g, q, v; };
-  SmallVector<Row> loaded;
-  Value lastG = loadScratch(layout.g, e.i32(C - 1), d);
-  for (int64_t r = 0; r < rowsPerThread; ++r) {
-    Value j = e.add(j0, e.i32(r));
-    Value vOffset = e.mul(e.add(e.mul(j, e.i32(c.headDimV)), d), e.i32(2));
-    loaded.push_back({j, e.load(e.f32(), shared(layout.beta, e.mul(j, e.i32(4)))),
-                      loadScratch(layout.kf, j, d), loadScratch(layout.g, j, d),
-                      loadScratch(layout.qf, j, d),
-                      e.toF32(e.load(e.bf16(), tile(layout.vTile, vOffset)))});
-  }
-  Value offsetT = swizzledOffset(e, d, j0, Swizzle::B32);
+  int64_t rowsPerThread = C * K / 128;
+  Value d = e.urem(threadInWarpgroup, e.i32(K));
+  Value j0 = e.mul(e.udiv(threadInWarpgroup, e.i32(K)), e.i32(rowsPerThread));
+  Value lastG = e.load(e.f32(), mine(layout.g, scratchOffset(e.i32(C - 1), d)));
+  auto tileValue = [&](int64_t tileOffset, Value j, int64_t rowElements) {
+    Value offset = e.mul(e.add(e.mul(j, e.i32(rowElements)), d), e.i32(2));
+    return e.toF32(e.load(e.bf16(), tile(tileOffset, offset)));
+  };
+  auto scaleOf = [&](Value row) {
+    return e.load(e.f32(), mine(layout.rowScale, e.mul(row, e.i32(4))));
+  };
+  // The 128B swizzle XORs a row's 16-byte chunk index with row % 8. This
+  // thread's rows j0 + r (j0 a multiple of 8, as is C) take the XOR of
+  // r % 8, so its offsets in a swizzled tile are one of eight per-thread
+  // values plus constants, not a swizzle computed per store.
+  auto swizzleTable = [&](Value col, int64_t elementBytes) {
+    SmallVector<Value> table;
+    for (int64_t x = 0; x < 8; ++x)
+      table.push_back(swizzledOffset(e, e.i32(x), col, Swizzle::B128, elementBytes));
+    return table;
+  };
+  SmallVector<Value> factorSwizzle = swizzleTable(e.urem(d, e.i32(32)), 4);
+  SmallVector<Value> qgSwizzle = swizzleTable(e.urem(d, e.i32(64)), 2);
+  Value rowBytes = e.mul(j0, e.i32(128));
+  Value leftBase = e.add(e.mul(e.udiv(d, e.i32(32)), e.i32(2 * C * 128)), rowBytes);
+  Value rightBase = e.add(e.mul(e.udiv(d, e.i32(32)), e.i32(C * 128)), rowBytes);
+  Value qgBase = e.add(e.mul(e.udiv(d, e.i32(64)), e.i32(blockBytes(C))), rowBytes);
+  auto swizzled = [&](Value base, ArrayRef<Value> table, int64_t r, int64_t rowOffset) {
+    return e.add(e.add(base, table[r % 8]), e.i32((r / 8 * 8 + rowOffset) * 128));
+  };
   // Two MUFU operations per element either way. Bounded spread: e^(G - M)
   // and its reciprocal (M = G_C / 2, both within e^64 of 1), with
   // e^G = e^(G - M) e^M and e^(G_C - G) = e^(M - G) e^M. Wider: e^G and
@@ -847,31 +916,54 @@ void ForwardKernelBuilder::writeOperands(Value factorised) {
   auto rowsOfOperands = [&](bool factorised) {
     Value middle = e.fmul(lastG, e.f32(0.5));
     Value expMiddle = e.exp(middle);
-    SmallVector<Value> betaKG, kDecayed, betaV;
-    for (const Row &x : loaded) {
-      Value j = x.j, decay, decayToEnd;
-      if (factorised) {
-        Value left = e.exp(e.fsub(x.g, middle)), right = e.reciprocal(left);
-        decay = e.fmul(left, expMiddle);
-        decayToEnd = e.fmul(right, expMiddle);
-        e.store(roundToTF32(e, e.fmul(x.k, left)), shared(layout.factorsLeft, factorOffset(j, d, 64)));
-        e.store(roundToTF32(e, e.fmul(x.q, left)),
-                shared(layout.factorsLeft, factorOffset(e.add(j, e.i32(C)), d, 64)));
-        e.store(roundToTF32(e, e.fmul(x.k, right)),
-                shared(layout.factorsRight, factorOffset(j, d, C)));
-      } else {
-        decay = e.exp(x.g);
-        decayToEnd = e.exp(e.fsub(lastG, x.g));
+    for (int64_t first = 0; first < rowsPerThread; first += 8) {
+      // All loads of the eight rows first, then the math and the stores.
+      struct Row { int64_t r; Value beta, k, g, q, v; };
+      SmallVector<Row> loaded;
+      for (int64_t r = first; r < first + 8; ++r) {
+        Value j = e.add(j0, e.i32(r));
+        loaded.push_back({r, e.load(e.f32(), mine(layout.beta, e.mul(j, e.i32(4)))),
+                          e.fmul(tileValue(layout.kTile, j, K), scaleOf(e.add(j, e.i32(C)))),
+                          e.load(e.f32(), mine(layout.g, scratchOffset(j, d))),
+                          e.fmul(tileValue(layout.qTile, j, K), scaleOf(j)),
+                          tileValue(layout.vTile, j, c.headDimV)});
       }
-      betaKG.push_back(e.toBF16(e.fmul(x.beta, e.fmul(x.k, decay))));
-      kDecayed.push_back(e.toBF16(e.fmul(x.k, decayToEnd)));
-      betaV.push_back(e.toBF16(e.fmul(x.beta, x.v)));
-      // Q e^G [C x K]: row j, column d.
-      e.store(e.toBF16(e.fmul(x.q, decay)), handoff(layout.qg, blockedOffset(j, d, C)));
+      SmallVector<Value> betaKG, kDecayed, betaV;
+      for (const Row &x : loaded) {
+        // k e^G, k e^(G_C - G) and q e^G.
+        Value kGated, kToEnd, qGated;
+        if (factorised) {
+          // The factors times e^M: e^G = e^(G - M) e^M, e^(G_C - G) =
+          // e^(M - G) e^M.
+          Value left = e.exp2(e.fmul(e.fsub(x.g, middle), e.f32(kLog2E)));
+          Value right = e.reciprocal(left);
+          Value kLeft = e.fmul(x.k, left), qLeft = e.fmul(x.q, left);
+          Value kRight = e.fmul(x.k, right);
+          e.store(roundToTF32(e, kLeft),
+                  mine(layout.factorsLeft, swizzled(leftBase, factorSwizzle, x.r, 0)));
+          e.store(roundToTF32(e, qLeft),
+                  mine(layout.factorsLeft, swizzled(leftBase, factorSwizzle, x.r, C)));
+          e.store(roundToTF32(e, kRight),
+                  mine(layout.factorsRight, swizzled(rightBase, factorSwizzle, x.r, 0)));
+          kGated = e.fmul(kLeft, expMiddle);
+          kToEnd = e.fmul(kRight, expMiddle);
+          qGated = e.fmul(qLeft, expMiddle);
+        } else {
+          kGated = e.fmul(x.k, e.exp(x.g));
+          kToEnd = e.fmul(x.k, e.exp(e.fsub(lastG, x.g)));
+          qGated = e.fmul(x.q, e.exp(x.g));
+        }
+        betaKG.push_back(e.toBF16(e.fmul(x.beta, kGated)));
+        kDecayed.push_back(e.toBF16(kToEnd));
+        betaV.push_back(e.toBF16(e.fmul(x.beta, x.v)));
+        // Q e^G [C x K]: row j, column d.
+        e.store(e.toBF16(qGated), handoff(layout.qg, swizzled(qgBase, qgSwizzle, x.r, 0)));
+      }
+      Value offsetT = swizzledOffset(e, d, e.add(j0, e.i32(first)), Swizzle::B32);
+      e.storeVector(betaKG, mine(layout.betaKGT, offsetT));
+      e.storeVector(kDecayed, handoff(layout.kdT, offsetT));
+      e.storeVector(betaV, mine(layout.betaVT, offsetT));
     }
-    e.storeVector(betaKG, shared(layout.betaKGT, offsetT));
-    e.storeVector(kDecayed, handoff(layout.kdT, offsetT));
-    e.storeVector(betaV, shared(layout.betaVT, offsetT));
   };
   e.ifThen(factorised, [&] { rowsOfOperands(true); });
   e.ifThen(e.notb(factorised), [&] { rowsOfOperands(false); });
@@ -883,13 +975,14 @@ void ForwardKernelBuilder::invertTriangular() {
   // The other lanes run along and store into a discard area: a branch on
   // the lane would make ptxas serialize every wgmma of the loop.
   int64_t C = c.chunkSize;
-  e.ifThen(e.eq(e.warpUniform(e.udiv(tid, e.i32(32))), e.i32(0)), [&] {
-    Value column = e.urem(tid, e.i32(32));
+  e.ifThen(e.eq(e.warpUniform(e.udiv(threadInWarpgroup, e.i32(32))), e.i32(0)), [&] {
+    Value column = e.urem(threadInWarpgroup, e.i32(32));
     // Akk's rows, 16 bytes at a time (every lane reads the same address).
     SmallVector<SmallVector<Value>> akk(C);
     for (int64_t i = 1; i < C; ++i)
       for (int64_t j = 0; j < i; j += 4) {
-        SmallVector<Value> four = e.loadVector(e.f32(), 4, shared(layout.akk + 4 * (i * C + j)));
+        SmallVector<Value> four =
+            e.loadVector(e.f32(), 4, mine(layout.akk, e.i32(4 * (i * C + j))));
         akk[i].append(four.begin(), four.end());
       }
     SmallVector<Value> x;
@@ -917,7 +1010,7 @@ void ForwardKernelBuilder::invertTriangular() {
       Value offset = e.select(
           inTile, e.add(e.i32(layout.tinv), swizzledOffset(e, e.i32(i), column, Swizzle::B32)),
           e.add(e.i32(layout.discard + i * 64), e.mul(column, e.i32(2))));
-      e.store(e.toBF16(x[i]), shared(0, offset));
+      e.store(e.toBF16(x[i]), mine(0, offset));
     }
   });
 }
@@ -927,41 +1020,44 @@ void ForwardKernelBuilder::invertTriangular() {
 //===----------------------------------------------------------------------===//
 
 void ForwardKernelBuilder::chunkLocalProducts() {
-  // U^T = (beta V)^T Tinv^T and W^T = (beta K e^G)^T Tinv^T, this
-  // warpgroup's 64 rows of the CTA's value block and of K.
+  // U^T = (beta V)^T Tinv^T and W^T = (beta K e^G)^T Tinv^T, one m64 tile
+  // per 64 rows of the CTA's value block and of K.
   int64_t C = c.chunkSize;
-  auto descAt = [&](int64_t base, Value firstRow) { // rows of 32 B
-    return matrixDescriptor(e, e.address(shared(base, e.mul(firstRow, e.i32(32)))),
-                            Swizzle::B32);
-  };
-  Value keyRow = e.mul(warpgroup, e.i32(64));
+  int64_t valueTiles = c.headDimV / c.valueBlocks / 64, keyTiles = c.headDimK / 64;
+  Value workspace = descriptorBase(e, e.address(mine(0, e.i32(0))));
+  Value values = descriptorBase(e, e.address(mine(layout.betaVT, e.mul(valueRow0, e.i32(32)))));
   wgmmaFence(e);
-  Value tinv = descriptor(layout.tinv, Swizzle::B32);
+  Value tinv = matrixDescriptor(e, workspace, layout.tinv, Swizzle::B32);
   // Accumulating onto zeros: ptxas serializes every wgmma of the kernel
-  // when these two, the first after the A matrices' chain, write without
+  // when these, the first after the A matrices' chain, write without
   // reading (C7514).
-  Value accU = wgmma(e, zeroAccumulator(e, C), descAt(layout.betaVT, e.add(valueRow0, keyRow)),
-                     tinv, C, /*accumulate=*/true);
-  Value accW = wgmma(e, zeroAccumulator(e, C), descAt(layout.betaKGT, keyRow), tinv, C,
-                     /*accumulate=*/true);
+  SmallVector<Value> accU, accW;
+  for (int64_t t = 0; t < valueTiles; ++t)
+    accU.push_back(wgmma(e, zeroAccumulator(e, C),
+                         matrixDescriptor(e, values, 64 * t * 32, Swizzle::B32), tinv, C,
+                         /*accumulate=*/true));
+  for (int64_t t = 0; t < keyTiles; ++t)
+    accW.push_back(wgmma(e, zeroAccumulator(e, C),
+                         matrixDescriptor(e, workspace, layout.betaKGT + 64 * t * 32, Swizzle::B32),
+                         tinv, C, /*accumulate=*/true));
   wgmmaCommitAndWait(e);
 
-  // W [C x K], the B operand of S^T W^T, and U^T in the order the state
-  // warpgroup's accumulator holds it (thread t of either side owns the
+  // W [C x K], the B operand of S^T W^T, and U^T in the order state
+  // warpgroup t's accumulator holds it (thread i of either side owns the
   // same fragment positions).
-  e.ifThen(ownsKeyRows, [&] {
-    for (int64_t v = 0; v < C / 2; ++v)
-      e.store(e.toBF16(extract(e, accW, v)),
-              handoff(layout.w, blockedOffset(fragmentCol(v), fragmentRow(v), C)));
-  });
-  e.ifThen(ownsValueRows, [&] {
+  for (int64_t t = 0; t < keyTiles; ++t)
+    for (int64_t v = 0; v < C / 2; ++v) {
+      Value keyRow = e.add(e.i32(64 * t), e.add(frag.rowBase, e.i32(FragmentLayout::rowOffset(v))));
+      e.store(e.toBF16(extract(e, accW[t], v)),
+              handoff(layout.w, blockedOffset(fragmentCol(v), keyRow, C)));
+    }
+  for (int64_t t = 0; t < valueTiles; ++t)
     for (int64_t quad = 0; quad < C / 8; ++quad) {
       SmallVector<Value> values;
       for (int64_t x = 0; x < 4; ++x)
-        values.push_back(extract(e, accU, 4 * quad + x));
-      e.storeVector(values, handoff(layout.u, uOffset(quad)));
+        values.push_back(extract(e, accU[t], 4 * quad + x));
+      e.storeVector(values, handoff(layout.u, uOffset(quad, e.i32(t))));
     }
-  });
 }
 
 Value ForwardKernelBuilder::stateProducts(Value sAcc, Value rows, Value firstToken) {
@@ -970,7 +1066,7 @@ Value ForwardKernelBuilder::stateProducts(Value sAcc, Value rows, Value firstTok
   // S^T's bf16 copy is the A operand, straight from its accumulator.
   Value accV = undefAccumulator(e, C);
   for (int64_t quad = 0; quad < C / 8; ++quad) {
-    SmallVector<Value> values = e.loadVector(e.f32(), 4, handoff(layout.u, uOffset(quad)));
+    SmallVector<Value> values = e.loadVector(e.f32(), 4, handoff(layout.u, uOffset(quad, warpgroup)));
     for (int64_t x = 0; x < 4; ++x)
       accV = insert(e, accV, values[x], 4 * quad + x);
   }
@@ -1047,6 +1143,7 @@ void ForwardKernelBuilder::waitHandoffReady(Value chunk) {
   Value parity = useParity(chunk, kHandoffStages);
   e.waitParity(readyBarrier(stage), parity);
   handoffBase = e.mul(stage, e.i32(layout.handoffBytes));
+  handoffDescriptors = descriptorBase(e, e.address(handoff(0, e.i32(0))));
 }
 
 void ForwardKernelBuilder::markHandoffFree(Value chunk) {
@@ -1059,53 +1156,54 @@ void ForwardKernelBuilder::markHandoffFree(Value chunk) {
 //===----------------------------------------------------------------------===//
 
 void ForwardKernelBuilder::runChunkLocal(Value chunks) {
-  // The TMA ring: chunks 0 .. stages - 2 are in flight before the loop,
-  // and each chunk starts the load of the one stages - 1 ahead.
-  int64_t C = c.chunkSize;
-  for (int64_t ahead = 0; ahead + 1 < c.stages; ++ahead)
-    issueTiles(e.i32(ahead), chunks);
-  Value firstBeta = prefetchBeta(e.i32(0));
-  e.forLoop(e.i32(0), chunks, e.i32(1), ValueRange{firstBeta},
+  // Warpgroup w takes chunks w, w + 2, ...: its first `stages` chunks are
+  // loaded before the loop, and each chunk starts the load of the one
+  // `stages` later into its stage once its tiles have been read.
+  int64_t C = c.chunkSize, step = kChunkLocalWarpgroups;
+  for (int64_t n = 0; n < c.stages; ++n)
+    issueTiles(e.add(warpgroup, e.i32(n * step)), chunks);
+  Value firstBeta = prefetchBeta(warpgroup);
+  e.forLoop(warpgroup, chunks, e.i32(step), ValueRange{firstBeta},
             [&](Value chunk, ValueRange carried) -> SmallVector<Value> {
               // The thread index through an opaque move each chunk: the
               // phases' per-thread addresses are then recomputed where
               // used, not hoisted to hold registers across the loop.
-              Value savedTid = tid, savedThreadInWarpgroup = threadInWarpgroup;
+              Value savedThreadInWarpgroup = threadInWarpgroup;
               FragmentLayout savedFrag = frag;
-              tid = e.opaque(savedTid);
-              threadInWarpgroup = e.urem(tid, e.i32(128));
+              threadInWarpgroup = e.urem(e.opaque(tid), e.i32(128));
               frag = fragmentLayout(e, threadInWarpgroup);
               auto restore = llvm::make_scope_exit([&] {
-                tid = savedTid;
                 threadInWarpgroup = savedThreadInWarpgroup;
                 frag = savedFrag;
               });
               Value rows = rowsFrom(e.mul(chunk, e.i32(C)));
-              issueTiles(e.add(chunk, e.i32(c.stages - 1)), chunks);
-              Value nextBeta = prefetchBeta(e.add(chunk, e.i32(1)));
+              Value nextBeta = prefetchBeta(e.add(chunk, e.i32(step)));
               waitTiles(chunk);
               waitHandoffFree(chunk);
-              normaliseQK(rows);
+              scaleRows(rows);
               Value wideChannel = computeGate(rows);
               storeBeta(carried[0], rows);
-              Value factorised = e.notb(e.syncThreadsAny(wideChannel, kSpreadBarrier,
-                                                         kChunkLocalThreads));
+              Value factorised = e.notb(e.syncThreadsAny(
+                  wideChannel, e.add(e.i32(kSpreadBarrier), warpgroup), 128));
               writeOperands(factorised);
               e.fenceProxyAsyncShared(); // the factors are wgmma operands
               chunkLocalSync();
               computeAttention(factorised);
               chunkLocalSync();
+              // The chunk's tiles have been read (the pairwise A matrices
+              // were the last): its stage takes the chunk `stages` later.
+              issueTiles(e.add(chunk, e.i32(c.stages * step)), chunks);
               invertTriangular();
               e.fenceProxyAsyncShared();
               chunkLocalSync();
               chunkLocalProducts();
               markHandoffReady(chunk);
-              // No barrier here: every shared array the next chunk writes
-              // before its first barrier (q, k, G, beta scratch; the TMA
-              // stage of chunk + stages) was last read before this chunk's
-              // second or third one, and what this chunk's U, W and A
-              // wgmma read (Tinv, the operands, the factors) is rewritten
-              // only after the next chunk's bar.red.or.
+              // No barrier here: every workspace array the next chunk
+              // writes before its first barrier (row scales, G, beta) was
+              // last read before this chunk's second or third one, and
+              // what this chunk's U, W and A wgmma read (Tinv, the
+              // operands, the factors) is rewritten only after the next
+              // chunk's bar.red.or.
               return {nextBeta};
             });
 }

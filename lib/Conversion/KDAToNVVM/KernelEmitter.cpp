@@ -67,9 +67,14 @@ Value KernelEmitter::select(Value cond, Value t, Value f) {
   return arith::SelectOp::create(b, cond, t, f);
 }
 
-Value KernelEmitter::fadd(Value a, Value c) { return arith::AddFOp::create(b, a, c); }
-Value KernelEmitter::fsub(Value a, Value c) { return arith::SubFOp::create(b, a, c); }
-Value KernelEmitter::fmul(Value a, Value c) { return arith::MulFOp::create(b, a, c); }
+// `contract`: a product feeding a sum may become one fma (one rounding
+// instead of two, one instruction instead of two).
+static arith::FastMathFlagsAttr contract(ImplicitLocOpBuilder &b) {
+  return arith::FastMathFlagsAttr::get(b.getContext(), arith::FastMathFlags::contract);
+}
+Value KernelEmitter::fadd(Value a, Value c) { return arith::AddFOp::create(b, a, c, contract(b)); }
+Value KernelEmitter::fsub(Value a, Value c) { return arith::SubFOp::create(b, a, c, contract(b)); }
+Value KernelEmitter::fmul(Value a, Value c) { return arith::MulFOp::create(b, a, c, contract(b)); }
 Value KernelEmitter::fneg(Value a) { return arith::NegFOp::create(b, a); }
 Value KernelEmitter::fmax(Value a, Value c) {
   return arith::MaximumFOp::create(b, a, c);
@@ -103,11 +108,12 @@ Value KernelEmitter::ptxUnary(StringRef instruction, Value x) {
       .getResult(0);
 }
 
-Value KernelEmitter::exp(Value x) {
-  return ptxUnary("ex2.approx.f32", fmul(x, f32(kLog2E)));
-}
+// The MUFU forms flush subnormals (.ftz): a result below 2^-126 becomes 0,
+// where without .ftz ptxas wraps each in a three-instruction range fix-up.
+Value KernelEmitter::exp(Value x) { return exp2(fmul(x, f32(kLog2E))); }
+Value KernelEmitter::exp2(Value x) { return ptxUnary("ex2.approx.ftz.f32", x); }
 Value KernelEmitter::log1p(Value x) {
-  return fmul(ptxUnary("lg2.approx.f32", fadd(f32(1.0), x)), f32(kLn2));
+  return fmul(ptxUnary("lg2.approx.ftz.f32", fadd(f32(1.0), x)), f32(kLn2));
 }
 Value KernelEmitter::rsqrt(Value x) { return ptxUnary("rsqrt.approx.ftz.f32", x); }
 Value KernelEmitter::reciprocal(Value x) { return ptxUnary("rcp.approx.ftz.f32", x); }
@@ -207,13 +213,14 @@ Value KernelEmitter::blockIdxZ() { return NVVM::BlockIdZOp::create(b, i32()); }
 
 void KernelEmitter::syncThreads() { NVVM::Barrier0Op::create(b); }
 
-Value KernelEmitter::syncThreadsAny(Value predicate, int64_t barrier, int64_t threads) {
+Value KernelEmitter::syncThreadsAny(Value predicate, Value barrier, int64_t threads) {
   // NVVM's barrier op reduces on barrier 0 only: inline PTX for the others.
   std::string code = llvm::formatv("{{\n.reg .pred p, q;\nsetp.ne.b32 p, $1, 0;\n"
-                                   "bar.red.or.pred q, {0}, {1}, p;\nselp.u32 $0, 1, 0, q;\n}",
-                                   barrier, threads)
+                                   "bar.red.or.pred q, $2, {0}, p;\nselp.u32 $0, 1, 0, q;\n}",
+                                   threads)
                          .str();
-  Value any = inlinePtx(i32(), ValueRange{LLVM::ZExtOp::create(b, i32(), predicate)}, code, "=r,r");
+  Value any = inlinePtx(i32(), ValueRange{LLVM::ZExtOp::create(b, i32(), predicate), barrier},
+                        code, "=r,r,r");
   // Uniform anyway; the shuffle lets ptxas prove it for branches on it.
   return ne(warpUniform(any), i32(0));
 }

@@ -82,6 +82,7 @@ public:
 
   /// exp(x), ln(1 + exp(x)), sigmoid(x), 1/sqrt(x) and friends in f32.
   Value exp(Value x);
+  Value exp2(Value x);
   Value log1p(Value x); // for x >= 0, as ln(1 + x) through lg2
   /// 1 / sqrt(x) and 1 / x to a few ulp (the MUFU approximations; the
   /// IEEE-rounded forms are multi-instruction sequences with a slow path).
@@ -128,7 +129,7 @@ public:
   void syncThreads();                          // bar.sync 0
   /// bar.red.or.pred on named barrier `barrier` of `threads` threads: whether
   /// `predicate` (i1) held in any of them.
-  Value syncThreadsAny(Value predicate, int64_t barrier, int64_t threads);
+  Value syncThreadsAny(Value predicate, Value barrier, int64_t threads);
   /// setmaxnreg: this warpgroup's registers per thread become `count`.
   void setMaxRegisters(int64_t count, bool increase);
   void namedBarrier(Value id, int64_t threads);

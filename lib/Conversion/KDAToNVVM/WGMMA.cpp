@@ -14,17 +14,29 @@ Value kda::swizzledOffset(KernelEmitter &e, Value row, Value col, Swizzle swizzl
   return e.xori(linear, e.shl(phase, e.i32(4)));
 }
 
-Value kda::matrixDescriptor(KernelEmitter &e, Value address, Swizzle swizzle) {
-  // Bits 0-13: start address >> 4; 16-29: leading byte offset (unused for
-  // swizzled K-major layouts, 1 by convention); 32-45: stride byte offset
-  // >> 4, the distance between 8-row groups; 62-63: swizzle mode.
+Value kda::descriptorBase(KernelEmitter &e, Value address) {
+  // Bits 0-13: start address >> 4 (shared addresses are below 2^18, so
+  // offsets added later never carry out of the field); 16-29: leading byte
+  // offset (unused for swizzled K-major layouts, 1 by convention).
+  Value start = e.trunc32(e.lshr(e.andi(address, e.i64(0x3FFFF)), e.i64(4)));
+  return e.ori(start, e.i32(1 << 16));
+}
+
+Value kda::matrixDescriptor(KernelEmitter &e, Value base, int64_t byteOffset, Swizzle swizzle) {
+  // High word: bits 32-45 the stride byte offset >> 4 (the distance
+  // between 8-row groups), 62-63 the swizzle mode.
+  assert(byteOffset % 16 == 0 && "descriptor offsets are in 16-byte units");
   int64_t span = static_cast<int64_t>(swizzle);
   int64_t mode = swizzle == Swizzle::B128 ? 1 : 3;
   int64_t strideBytes = 8 * span;
-  int64_t fixed = (int64_t{1} << 16) | ((strideBytes >> 4) << 32) |
-                  (static_cast<int64_t>(static_cast<uint64_t>(mode) << 62));
-  Value start = e.lshr(e.andi(address, e.i64(0x3FFFF)), e.i64(4));
-  return e.ori(start, e.i64(fixed));
+  int64_t high = ((strideBytes >> 4) << 32) |
+                 static_cast<int64_t>(static_cast<uint64_t>(mode) << 62);
+  Value low = byteOffset ? e.add(base, e.i32(byteOffset >> 4)) : base;
+  return e.ori(e.ext64(low), e.i64(high));
+}
+
+Value kda::matrixDescriptor(KernelEmitter &e, Value address, Swizzle swizzle) {
+  return matrixDescriptor(e, descriptorBase(e, address), 0, swizzle);
 }
 
 Type kda::accumulatorType(KernelEmitter &e, int64_t n) {

@@ -34,6 +34,12 @@ Value swizzledOffset(KernelEmitter &e, Value row, Value col, Swizzle swizzle,
 /// The wgmma shared-memory descriptor of a K-major tile starting at byte
 /// address `address` (i64; aligned to 8 rows of the span).
 Value matrixDescriptor(KernelEmitter &e, Value address, Swizzle swizzle);
+/// The low word of the descriptors of tiles at or after shared address
+/// `address` (i64): its start field and the leading byte offset.
+Value descriptorBase(KernelEmitter &e, Value address);
+/// The descriptor of the tile `byteOffset` bytes (a multiple of 16) past
+/// `base`'s address: one 32-bit add, so a chain of tiles costs an add each.
+Value matrixDescriptor(KernelEmitter &e, Value base, int64_t byteOffset, Swizzle swizzle);
 
 /// A zero accumulator of a m64 x n tile: n / 2 f32 per thread.
 Value zeroAccumulator(KernelEmitter &e, int64_t n);

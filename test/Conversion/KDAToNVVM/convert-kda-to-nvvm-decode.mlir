@@ -22,7 +22,7 @@
 // gate's math, and waited for before pass 1.
 // CHECK-COUNT-16: nvvm.cp.async.shared.global {{.*}}, 16, cache =  cg : !llvm.ptr<3>, !llvm.ptr<1>
 // CHECK-NEXT: nvvm.cp.async.commit.group
-// CHECK: nvvm.inline_ptx "lg2.approx.f32 $0, $1;"
+// CHECK: nvvm.inline_ptx "lg2.approx.ftz.f32 $0, $1;"
 // CHECK: nvvm.shfl.sync  bfly
 // CHECK: nvvm.barrier0
 // CHECK: nvvm.cp.async.wait.group 0

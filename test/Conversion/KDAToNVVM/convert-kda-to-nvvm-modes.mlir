@@ -10,8 +10,8 @@
 // CHECK-SAME: head_dim_k = 64 : i64, head_dim_v = 64 : i64
 // CHECK: llvm.func @kda_forward_k64_v64_c16_p2_softplus_sigmoid_l2norm_kv_gf32_bf32_sf32_f32(
 // CHECK: scf.for
-// CHECK: nvvm.inline_ptx "ex2.approx.f32 $0, $1;"
-// CHECK: nvvm.inline_ptx "lg2.approx.f32 $0, $1;"
+// CHECK: nvvm.inline_ptx "ex2.approx.ftz.f32 $0, $1;"
+// CHECK: nvvm.inline_ptx "lg2.approx.ftz.f32 $0, $1;"
 // The A matrices on tensor cores where the spread allows: K / 8 = 8 tf32
 // steps.
 // CHECK-COUNT-8: llvm.inline_asm has_side_effects "{{.*}}wgmma.mma_async.sync.aligned.m64n16k8.f32.tf32.tf32

@@ -13,7 +13,7 @@
 // CHECK-SAME: head_dim_v = 128 : i64, initial_state_dtype = "f32",
 // CHECK-SAME: kernel = "kda_forward_k128_v128_c16_p2_lower_bound_sigmoid_l2norm_vk_gbf16_bbf16_sf32_f32",
 // CHECK-SAME: op = "forward", params = "q_map k_map v_map g_map beta A_log dt_bias initial_state cu_seqlens o final_state cu_seqlens_is_int64 seq_len heads value_heads scale lower_bound intermediate_states intermediate_interval intermediate_is_bf16",
-// CHECK-SAME: qk_l2norm = 1 : i64, qkv_dtype = "bf16", shared_bytes = 153600 : i64, stages = 2 : i64, state_layout = "vk",
+// CHECK-SAME: qk_l2norm = 1 : i64, qkv_dtype = "bf16", shared_bytes = 198784 : i64, stages = 2 : i64, state_layout = "vk",
 // CHECK-SAME: tensor_map_box_rows = 16 : i64, tensor_map_swizzle = 0 : i64, tensor_maps = "q k v g", threads = 512 : i64, value_blocks = 1 : i64}
 // CHECK: llvm.mlir.global external @kda_shared() {addr_space = 3 : i32, alignment = 1024 : i64} : !llvm.array<0 x i8>
 // CHECK: llvm.func @kda_forward_k128_v128_c16_p2_lower_bound_sigmoid_l2norm_vk_gbf16_bbf16_sf32_f32(
@@ -21,28 +21,33 @@
 // CHECK-SAME: nvvm.kernel, nvvm.minctasm = 1 : i32, nvvm.reqntid = array<i32: 512, 1, 1>
 // Four warpgroups in two roles, picked on a warp-uniform (shuffled) index:
 // threads 0-255 compute each chunk's operands, threads 256-511 carry the
-// state. The chunk-local side's loop: four TMA tile loads on one mbarrier,
-// a wait until the handoff stage is free, the elementwise work, U and W
-// (2 wgmma per warpgroup), then the stage is marked ready.
+// state. Chunk-local warpgroup w takes chunks w, w + 2, ... in its own
+// workspace, so two chunks are in flight: its loop steps by two chunks,
+// waits for its tiles and for its handoff stage to be free, does the
+// elementwise work, syncs its 128 threads on its own named barrier, starts
+// the load of its chunk `stages` later once the tiles have been read, and
+// ends with U and W (two m64 tiles each) and the stage marked ready.
 // CHECK: %[[WARPGROUP:.*]] = nvvm.shfl.sync  idx
 // CHECK: %[[LOCAL:.*]] = arith.cmpi ult, %[[WARPGROUP]], %{{.*}} : i32
 // CHECK: nvvm.mbarrier.init
 // CHECK: scf.if %[[LOCAL]] {
 // CHECK-NEXT: nvvm.setmaxregister  decrease 96
-// CHECK: scf.for
-// CHECK-COUNT-4: nvvm.cp.async.bulk.tensor.shared.cluster.global
+// CHECK-COUNT-8: nvvm.cp.async.bulk.tensor.shared.cluster.global
+// CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c2_i32
+// CHECK-NOT: nvvm.cp.async.bulk.tensor
 // CHECK: nvvm.mbarrier.try_wait.parity
 // CHECK: nvvm.mbarrier.try_wait.parity
-// CHECK: nvvm.inline_ptx "ex2.approx.f32 $0, $1;"
+// CHECK: nvvm.inline_ptx "ex2.approx.ftz.f32 $0, $1;"
 // Whether any channel's G spans more than 128 nats in this chunk picks how
 // the A matrices are taken: from the factors e^(+-(G - G_C / 2)), or with
-// every exponent pairwise; the reduction runs on named barrier 2 over the
-// 256 chunk-local threads.
-// CHECK: %[[WIDE:.*]] = llvm.inline_asm has_side_effects "{{.*}}bar.red.or.pred q, 2, 256, p;{{.*}}"
+// every exponent pairwise; the reduction runs over the warpgroup's 128
+// threads on its own named barrier (3 + w, a register operand).
+// CHECK: %[[WIDE:.*]] = llvm.inline_asm has_side_effects "{{.*}}bar.red.or.pred q, $2, 128, p;{{.*}}"
 // CHECK: %[[UNIFORM:.*]] = nvvm.shfl.sync  idx %{{.*}}, %[[WIDE]]
 // CHECK: %[[ANY:.*]] = arith.cmpi ne, %[[UNIFORM]], %{{.*}} : i32
 // CHECK: %[[FACTORISED:.*]] = arith.xori %[[ANY]], %{{.*}} : i1
-// Bounded: warpgroup 0 runs one chain of K / 8 = 16 tf32 wgmma over the
+// CHECK: nvvm.barrier id = %{{.*}} number_of_threads = %c128_i32
+// Bounded: the warpgroup runs one chain of K / 8 = 16 tf32 wgmma over its
 // factor tiles (fp32 sums), no exponent taken.
 // CHECK: scf.if %[[FACTORISED]] {
 // CHECK: nvvm.wgmma.fence.aligned
@@ -52,10 +57,14 @@
 // CHECK: nvvm.wgmma.commit.group.sync.aligned
 // CHECK: scf.if %{{.*}} {
 // CHECK: scf.for
-// CHECK: nvvm.inline_ptx "ex2.approx.f32 $0, $1;"
-// CHECK: nvvm.barrier id = %{{.*}} number_of_threads = %{{.*}}
+// CHECK: nvvm.inline_ptx "ex2.approx.ftz.f32 $0, $1;"
+// CHECK: nvvm.barrier id = %{{.*}} number_of_threads = %c128_i32
+// CHECK: nvvm.mbarrier.arrive.expect_tx
+// CHECK-COUNT-4: nvvm.cp.async.bulk.tensor.shared.cluster.global
+// CHECK-NOT: nvvm.cp.async.bulk.tensor
+// CHECK: nvvm.barrier id = %{{.*}} number_of_threads = %c128_i32
 // CHECK: nvvm.wgmma.fence.aligned
-// CHECK-COUNT-2: llvm.inline_asm has_side_effects "{{.*}}setp.ne.b32 p, 1, 0;{{.*}}wgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16 {$0, {{.*}}, $7}, $8, $9, p, 1, 1, 0, 0;
+// CHECK-COUNT-4: llvm.inline_asm has_side_effects "{{.*}}setp.ne.b32 p, 1, 0;{{.*}}wgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16 {$0, {{.*}}, $7}, $8, $9, p, 1, 1, 0, 0;
 // CHECK: nvvm.wgmma.commit.group.sync.aligned
 // CHECK: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
 // CHECK-NOT: nvvm.barrier

@@ -20,15 +20,20 @@ namespace mlir::kda {
 /// The compile-time shape of one forward kernel. Everything else (B, T, H,
 /// HV, N, scale, lower_bound, which optional tensors are present) is a
 /// run-time parameter.
-/// The TMA ring's default depth and the most shared memory allows (each
-/// stage holds 16-20 KB of tiles at K = V = 128).
+/// The depth of each chunk-local warpgroup's TMA ring: the default and the
+/// most accepted (each stage holds 16-20 KB of tiles at K = V = 128, twice
+/// over, so at K = 128 shared memory allows 3 with bf16 g, 2 with f32).
 inline constexpr int64_t kDefaultForwardStages = 2;
 inline constexpr int64_t kMaxForwardStages = 4;
+/// Dynamic shared memory one CTA may have on sm_90a (227 KB): deeper rings
+/// than fit are refused.
+inline constexpr int64_t kMaxSharedBytes = 232448;
 
 struct ForwardKernelConfig : KernelChoices {
   int64_t chunkSize = 16;
-  /// Buffers of the TMA ring of q, k, v, g tiles: the load of chunk
-  /// c + stages - 1 is in flight while chunk c computes (1: no prefetch).
+  /// Buffers of each chunk-local warpgroup's TMA ring of q, k, v, g tiles:
+  /// a warpgroup's next stages - 1 chunks load while it computes one, and
+  /// with 1 its next chunk loads while it finishes the current one.
   int64_t stages = kDefaultForwardStages;
   /// CTAs per (sequence, value head), each owning V / valueBlocks rows of
   /// the state (a multiple of a state warpgroup's 64); each repeats the
