@@ -42,6 +42,8 @@
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/Support/FormatVariadic.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace mlir::kda;
 
@@ -218,6 +220,10 @@ constexpr int64_t kChunkLocalRegisters = 96;
 constexpr int64_t kAttentionStepBytes = 64;
 
 constexpr double kLog2E = 1.4426950408889634074;
+
+/// 1 + 2^-11: tf32 keeps 10 mantissa bits and wgmma truncates the rest, so
+/// a factor scaled by this first is within 2^-11 of its value either way.
+constexpr double kTF32HalfUlp = 1.0 + 1.0 / 2048;
 
 /// The widest spread of G over a chunk (per channel, in nats) for which the
 /// A matrices are taken as products of the factors e^(+-(G - M)): those
@@ -632,46 +638,50 @@ void ForwardKernelBuilder::waitTiles(Value chunk) {
 void ForwardKernelBuilder::scaleRows(Value rows) {
   // The factor each row of q and k is scaled by: q's scale (times the
   // reciprocal of the row's l2 norm), k's norm's reciprocal; 0 past the
-  // sequence. Warps 0-1 take q's 16 rows, warps 2-3 k's, eight each; a
-  // lane holds K / 32 adjacent columns of a row (one 8-byte load at
-  // K = 128) and the warp reduces the sum of squares. Every load comes
-  // before the first store: the compiler cannot move a shared load above
-  // a shared store it may alias.
-  int64_t K = c.headDimK, C = c.chunkSize, rowsPerWarp = 2 * C / 4;
+  // sequence. Warps 0-1 take q's 2C / 4 rows each, warps 2-3 k's, four rows
+  // at a time: eight lanes share a row, lane p holding its 16-byte pieces
+  // at columns 64 j + 8 p (the eight read 128 contiguous bytes), so three
+  // shuffles reduce a sum of squares.
+  int64_t K = c.headDimK, C = c.chunkSize;
+  int64_t rowsPerWarp = 2 * C / 4, passes = rowsPerWarp / 4, pieces = K / 64;
   Value warp = e.udiv(threadInWarpgroup, e.i32(32)), lane = e.urem(threadInWarpgroup, e.i32(32));
+  Value rowInPass = e.udiv(lane, e.i32(8)), part = e.urem(lane, e.i32(8));
   Value isQ = e.ult(warp, e.i32(2));
   Value tileOffset = e.add(e.select(isQ, e.i32(layout.qTile), e.i32(layout.kTile)), stageBase);
   Value scale = e.select(isQ, param(kParamScale), e.f32(1.0));
-  auto rowOf = [&](int64_t r) {
-    return e.add(e.mul(e.urem(warp, e.i32(2)), e.i32(rowsPerWarp)), e.i32(r));
+  auto rowOf = [&](int64_t pass) {
+    return e.add(e.mul(e.urem(warp, e.i32(2)), e.i32(rowsPerWarp)),
+                 e.add(e.i32(4 * pass), rowInPass));
   };
   SmallVector<Value> factors;
   if (c.qkL2Norm) {
-    int64_t perLane = K / 32;
-    Value col0 = e.mul(lane, e.i32(perLane));
-    SmallVector<SmallVector<Value>> x(rowsPerWarp);
-    for (int64_t r = 0; r < rowsPerWarp; ++r) {
-      Value offset = e.mul(e.add(e.mul(rowOf(r), e.i32(K)), col0), e.i32(2));
-      for (Value value : e.loadVector(e.bf16(), perLane, e.gep(smem, e.add(tileOffset, offset))))
-        x[r].push_back(e.toF32(value));
-    }
-    for (int64_t r = 0; r < rowsPerWarp; ++r) {
+    // Every load before the first store: the compiler cannot move a shared
+    // load above a shared store it may alias.
+    SmallVector<SmallVector<Value>> x(passes);
+    for (int64_t pass = 0; pass < passes; ++pass)
+      for (int64_t j = 0; j < pieces; ++j) {
+        Value column = e.add(e.i32(64 * j), e.mul(part, e.i32(8)));
+        Value offset = e.mul(e.add(e.mul(rowOf(pass), e.i32(K)), column), e.i32(2));
+        for (Value value : e.loadVector(e.bf16(), 8, e.gep(smem, e.add(tileOffset, offset))))
+          x[pass].push_back(e.toF32(value));
+      }
+    for (int64_t pass = 0; pass < passes; ++pass) {
       Value sum = e.f32(0.0);
-      for (Value value : x[r])
+      for (Value value : x[pass])
         sum = e.fadd(sum, e.fmul(value, value));
-      for (int64_t m = 16; m >= 1; m /= 2)
+      for (int64_t m = 4; m >= 1; m /= 2)
         sum = e.fadd(sum, e.shuffleXor(sum, m));
       factors.push_back(e.fmul(scale, e.rsqrt(e.fadd(sum, e.f32(1e-6)))));
     }
   } else {
-    factors.assign(rowsPerWarp, scale);
+    factors.assign(passes, scale);
   }
-  // Every lane of the warp holds the row's factor and stores it: a branch
-  // on the lane here would make ptxas serialize the loop's wgmma.
+  // The eight lanes of a row store the same factor: a branch on the lane
+  // here would make ptxas serialize the loop's wgmma.
   Value q0 = e.select(isQ, e.i32(0), e.i32(C));
-  for (int64_t r = 0; r < rowsPerWarp; ++r) {
-    Value factor = e.select(e.slt(rowOf(r), rows), factors[r], e.f32(0.0));
-    e.store(factor, mine(layout.rowScale, e.mul(e.add(q0, rowOf(r)), e.i32(4))));
+  for (int64_t pass = 0; pass < passes; ++pass) {
+    Value factor = e.select(e.slt(rowOf(pass), rows), factors[pass], e.f32(0.0));
+    e.store(factor, mine(layout.rowScale, e.mul(e.add(q0, rowOf(pass)), e.i32(4))));
   }
 }
 
@@ -916,6 +926,14 @@ void ForwardKernelBuilder::writeOperands(Value factorised) {
   auto rowsOfOperands = [&](bool factorised) {
     Value middle = e.fmul(lastG, e.f32(0.5));
     Value expMiddle = e.exp(middle);
+    // The tf32 wgmma truncates its inputs: the factors are scaled up by half
+    // a tf32 ulp (kTF32HalfUlp) first, so that the truncation errs both
+    // ways (within 2^-11) instead of always down (within 2^-10). The scale
+    // rides on the exponent of e^(G - M) for free, twice on the reciprocal,
+    // and comes off again in the bf16 operands through e^M.
+    Value leftShift = e.f32(std::log2(kTF32HalfUlp));
+    leftShift = e.fsub(leftShift, e.fmul(middle, e.f32(kLog2E)));
+    Value expMiddleUnscaled = e.fmul(expMiddle, e.f32(1.0 / kTF32HalfUlp));
     for (int64_t first = 0; first < rowsPerThread; first += 8) {
       // All loads of the eight rows first, then the math and the stores.
       struct Row { int64_t r; Value beta, k, g, q, v; };
@@ -935,19 +953,16 @@ void ForwardKernelBuilder::writeOperands(Value factorised) {
         if (factorised) {
           // The factors times e^M: e^G = e^(G - M) e^M, e^(G_C - G) =
           // e^(M - G) e^M.
-          Value left = e.exp2(e.fmul(e.fsub(x.g, middle), e.f32(kLog2E)));
-          Value right = e.reciprocal(left);
+          Value left = e.exp2(e.fadd(e.fmul(x.g, e.f32(kLog2E)), leftShift));
+          Value right = e.fmul(e.reciprocal(left), e.f32(kTF32HalfUlp * kTF32HalfUlp));
           Value kLeft = e.fmul(x.k, left), qLeft = e.fmul(x.q, left);
           Value kRight = e.fmul(x.k, right);
-          e.store(roundToTF32(e, kLeft),
-                  mine(layout.factorsLeft, swizzled(leftBase, factorSwizzle, x.r, 0)));
-          e.store(roundToTF32(e, qLeft),
-                  mine(layout.factorsLeft, swizzled(leftBase, factorSwizzle, x.r, C)));
-          e.store(roundToTF32(e, kRight),
-                  mine(layout.factorsRight, swizzled(rightBase, factorSwizzle, x.r, 0)));
-          kGated = e.fmul(kLeft, expMiddle);
-          kToEnd = e.fmul(kRight, expMiddle);
-          qGated = e.fmul(qLeft, expMiddle);
+          e.store(kLeft, mine(layout.factorsLeft, swizzled(leftBase, factorSwizzle, x.r, 0)));
+          e.store(qLeft, mine(layout.factorsLeft, swizzled(leftBase, factorSwizzle, x.r, C)));
+          e.store(kRight, mine(layout.factorsRight, swizzled(rightBase, factorSwizzle, x.r, 0)));
+          kGated = e.fmul(kLeft, expMiddleUnscaled);
+          kToEnd = e.fmul(kRight, expMiddleUnscaled);
+          qGated = e.fmul(qLeft, expMiddleUnscaled);
         } else {
           kGated = e.fmul(x.k, e.exp(x.g));
           kToEnd = e.fmul(x.k, e.exp(e.fsub(lastG, x.g)));
@@ -1099,20 +1114,33 @@ Value ForwardKernelBuilder::stateProducts(Value sAcc, Value rows, Value firstTok
   sAcc = wgmmaRegisterA(e, sAcc, vnew, handoffDescriptor(layout.kdT, Swizzle::B32), K, true);
   wgmmaCommitAndWait(e);
 
-  // o rows of this chunk, in q's dtype; rows past the sequence are skipped.
-  Value out = param(kParamO);
-  for (int64_t v = 0; v < C / 2; ++v) {
-    Value row = valueRow(v);
-    Value i = fragmentCol(v);
-    Value value = extract(e, accO, v);
-    e.ifThen(e.andi(ownsValueRows, e.slt(i, rows)), [&] {
-      Value token = e.add(firstToken, e.ext64(i));
-      Value index = e.add(e.mul(e.add(e.mul(token, e.ext64(numValueHeads)), e.ext64(hv)),
-                                e.i64(c.headDimV)),
-                          e.ext64(row));
-      e.store(e.toBF16(value), e.gep(out, e.mul(index, e.i64(2))));
-    });
-  }
+  // o rows of this chunk, in q's dtype. Value v lies at token
+  // firstToken + colBase + colOffset(v) and value row valueRow(0) +
+  // rowOffset(v): one base pointer plus multiples of the token stride. A
+  // full chunk stores all of them; the sequence's last one skips the
+  // tokens past its end.
+  Value tokenBytes = e.mul(e.ext64(numValueHeads), e.i64(c.headDimV * 2));
+  Value token0 = e.add(firstToken, e.ext64(frag.colBase));
+  Value element = e.add(e.mul(e.add(e.mul(token0, e.ext64(numValueHeads)), e.ext64(hv)),
+                              e.i64(c.headDimV)),
+                        e.ext64(valueRow(0)));
+  Value base = e.gep(param(kParamO), e.mul(element, e.i64(2)));
+  auto storeOutput = [&](bool guarded) {
+    for (int64_t v = 0; v < C / 2; ++v) {
+      int64_t tokens = FragmentLayout::colOffset(v), valueRows = FragmentLayout::rowOffset(v);
+      Value p = e.gep(base, e.add(e.mul(tokenBytes, e.i64(tokens)), e.i64(valueRows * 2)));
+      Value value = e.toBF16(extract(e, accO, v));
+      if (guarded)
+        e.ifThen(e.slt(fragmentCol(v), rows), [&] { e.store(value, p); });
+      else
+        e.store(value, p);
+    }
+  };
+  e.ifThen(ownsValueRows, [&] {
+    Value full = e.eq(e.warpUniform(rows), e.i32(C));
+    e.ifThen(full, [&] { storeOutput(false); });
+    e.ifThen(e.notb(full), [&] { storeOutput(true); });
+  });
   return sAcc;
 }
 

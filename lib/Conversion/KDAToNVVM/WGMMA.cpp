@@ -104,15 +104,6 @@ Value kda::wgmmaTF32(KernelEmitter &e, Value acc, Value descA, Value descB, int6
                      "$A, $B, p, 1, 1", {descA, descB}, "l,l", accumulate);
 }
 
-Value kda::roundToTF32(KernelEmitter &e, Value x) {
-  // Add half of the dropped 13 bits' weight to the magnitude, then drop
-  // them: the carry rounds up, an overflow becomes infinity.
-  auto &b = e.builder();
-  Value bits = LLVM::BitcastOp::create(b, b.getI32Type(), x);
-  Value rounded = e.andi(e.add(bits, e.i32(0x1000)), e.i32(static_cast<int32_t>(0xFFFFE000u)));
-  return LLVM::BitcastOp::create(b, e.f32(), rounded);
-}
-
 SmallVector<Value, 4> kda::registerOperand(KernelEmitter &e, Value acc, int64_t step) {
   // Pairs (8s, 8s+1), (8s+2, 8s+3), ...: the lower column in the low half.
   SmallVector<Value, 4> packed;

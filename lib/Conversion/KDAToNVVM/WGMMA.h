@@ -59,9 +59,6 @@ Value wgmma(KernelEmitter &e, Value acc, Value descA, Value descB, int64_t n,
 Value wgmmaTF32(KernelEmitter &e, Value acc, Value descA, Value descB, int64_t n,
                 bool accumulate);
 
-/// An fp32 value rounded to the nearest tf32 (ties away from zero), as
-/// wgmma would otherwise truncate it.
-Value roundToTF32(KernelEmitter &e, Value x);
 
 /// The A operand of a m64 x k16 step held in registers: accumulator values
 /// 8 * step .. 8 * step + 7 of a m64 x n tile (its columns 16 * step ..
