@@ -125,7 +125,9 @@ struct SharedLayout {
   // is at its offset + w * workspaceBytes.
   int64_t betaVT;    ///< (beta V)^T [V x C], 32B swizzle
   int64_t betaKGT;   ///< (beta K e^G)^T [K x C], 32B swizzle
-  int64_t tinv;      ///< Tinv [C x C], 32B swizzle
+  /// Tinv [C x C], 32B swizzle, and a spare copy's room (warp 0's lanes
+  /// past C, which solve nothing, store there).
+  int64_t tinv;
   /// The A matrices' factors about M = G_C / 2 per channel, tf32 tiles
   /// (K-major, 128B swizzle, 32-column blocks) for one wgmma chain:
   /// factorsLeft [2C x K] holds k e^(G - M) in rows 0..C-1 and q e^(G - M)
@@ -134,9 +136,8 @@ struct SharedLayout {
   /// next block (the last one's on factorsRight), and the products of
   /// those rows are never read.
   int64_t factorsLeft, factorsRight;
-  int64_t discard;   ///< where lanes without a column of Tinv store theirs
   // fp32 scratch, row-major.
-  int64_t akk;       ///< [C x C]
+  int64_t akk;       ///< [C x C], column-major (the inverse reads columns)
   int64_t g;         ///< chunk-local cumulative log decay G [C x K]
   /// Per row, q's scale (times its l2 norm's reciprocal) and k's [2C]:
   /// the operands read q and k from their tiles and scale them there.
@@ -177,12 +178,11 @@ struct SharedLayout {
     int64_t workspace = at;
     betaVT = take(V * C * 2, 1024);
     betaKGT = take(K * C * 2, 1024);
-    tinv = take(C * C * 2, 1024);
+    tinv = take(2 * C * C * 2, 1024);
     factorsLeft = take(2 * C * K * 4, 1024);
     // Holds the 64 - 2C rows of 128 bytes the last block's m64 tile reads
     // past factorsLeft (C * K * 4 >= (64 - 2C) * 128 for C = 16).
     factorsRight = take(C * K * 4, 1024);
-    discard = take(C * 32 * 2, 16);
     akk = take(C * C * 4, 16);
     g = take(C * scratchStride * 4, 16);
     rowScale = take(2 * C * 4, 16);
@@ -257,6 +257,10 @@ private:
   /// Byte offset of (row, col) in an fp32 scratch matrix of scratchStride.
   Value scratchOffset(Value row, Value col) {
     return e.mul(e.add(e.mul(row, e.i32(layout.scratchStride)), col), e.i32(4));
+  }
+  /// Byte offset of Akk's entry (i, j) (column-major).
+  Value akkOffset(Value i, Value j) {
+    return e.mul(e.add(e.mul(j, e.i32(c.chunkSize)), i), e.i32(4));
   }
   /// Pointer into this chunk-local warpgroup's workspace.
   Value mine(int64_t offset, Value byteOffset) {
@@ -789,7 +793,7 @@ void ForwardKernelBuilder::storeAttention(Value i, Value j, Value kk, Value qk) 
   Value betaI = e.load(e.f32(), mine(layout.beta, e.mul(i, e.i32(4))));
   Value akk = e.select(e.ult(j, i), e.fmul(betaI, kk), e.f32(0.0));
   Value aqk = e.select(e.ult(i, j), e.f32(0.0), qk);
-  e.store(akk, mine(layout.akk, e.mul(e.add(e.mul(i, e.i32(C)), j), e.i32(4))));
+  e.store(akk, mine(layout.akk, akkOffset(i, j)));
   e.store(e.toBF16(aqk), handoff(layout.aqk, swizzledOffset(e, i, j, Swizzle::B32)));
 }
 
@@ -859,18 +863,23 @@ void ForwardKernelBuilder::attentionOnTensorCores() {
     left.push_back(at(layout.factorsLeft + block * 2 * C * 128 + step));
     right.push_back(at(layout.factorsRight + block * C * 128 + step));
   }
-  Value acc = undefAccumulator(e, C);
+  // Two chains, the even and the odd k-steps, summed after: one chain of
+  // K / 8 would wait out each step's latency in turn.
+  Value chains[2] = {undefAccumulator(e, C), undefAccumulator(e, C)};
   wgmmaFence(e);
   for (int64_t s = 0; s < K / 8; ++s)
-    acc = wgmmaTF32(e, acc, left[s], right[s], C, /*accumulate=*/s > 0);
+    chains[s % 2] = wgmmaTF32(e, chains[s % 2], left[s], right[s], C, /*accumulate=*/s > 1);
   wgmmaCommitAndWait(e);
+  Value acc = chains[0];
+  for (int64_t v = 0; v < C / 2; ++v)
+    acc = insert(e, acc, e.fadd(extract(e, chains[0], v), extract(e, chains[1], v)), v);
   Value warp = e.warpUniform(e.udiv(threadInWarpgroup, e.i32(32)));
   e.ifThen(e.eq(warp, e.i32(0)), [&] {
     for (int64_t v = 0; v < C / 2; ++v) {
       Value i = e.add(frag.rowBase, e.i32(FragmentLayout::rowOffset(v))), j = fragmentCol(v);
       Value betaI = e.load(e.f32(), mine(layout.beta, e.mul(i, e.i32(4))));
       Value akk = e.select(e.ult(j, i), e.fmul(betaI, extract(e, acc, v)), e.f32(0.0));
-      e.store(akk, mine(layout.akk, e.mul(e.add(e.mul(i, e.i32(C)), j), e.i32(4))));
+      e.store(akk, mine(layout.akk, akkOffset(i, j)));
     }
   });
   e.ifThen(e.eq(warp, e.i32(1)), [&] {
@@ -986,46 +995,38 @@ void ForwardKernelBuilder::writeOperands(Value factorised) {
 
 void ForwardKernelBuilder::invertTriangular() {
   // Lane c < C of warp 0 solves (I + Akk) x = e_c by forward substitution
-  // (fp32): x_i = 0 for i < c, x_c = 1, x_i = -sum_{j<i} Akk_ij x_j after.
-  // The other lanes run along and store into a discard area: a branch on
-  // the lane would make ptxas serialize every wgmma of the loop.
+  // in fp32, a column of Akk at a time: once x_j is final, each later row's
+  // remainder r_i takes -Akk_ij x_j (one fma), so the chain through x is
+  // one fma per step. For j < c, x_j = 0 and the steps change nothing.
+  // The other lanes run along and store into the tile's spare half: a
+  // branch on the lane would make ptxas serialize every wgmma of the loop.
   int64_t C = c.chunkSize;
+  static_assert(kChunkLocalThreads / kChunkLocalWarpgroups >= 32, "warp 0 is a whole warp");
   e.ifThen(e.eq(e.warpUniform(e.udiv(threadInWarpgroup, e.i32(32))), e.i32(0)), [&] {
     Value column = e.urem(threadInWarpgroup, e.i32(32));
-    // Akk's rows, 16 bytes at a time (every lane reads the same address).
-    SmallVector<SmallVector<Value>> akk(C);
-    for (int64_t i = 1; i < C; ++i)
-      for (int64_t j = 0; j < i; j += 4) {
+    // Akk's columns below the diagonal, 16 bytes at a time (every lane
+    // reads the same address).
+    SmallVector<SmallVector<Value>> akk(C, SmallVector<Value>(C));
+    for (int64_t j = 0; j + 1 < C; ++j)
+      for (int64_t i = (j + 1) / 4 * 4; i < C; i += 4) {
         SmallVector<Value> four =
-            e.loadVector(e.f32(), 4, mine(layout.akk, e.i32(4 * (i * C + j))));
-        akk[i].append(four.begin(), four.end());
+            e.loadVector(e.f32(), 4, mine(layout.akk, e.i32(4 * (j * C + i))));
+        for (int64_t x = 0; x < 4; ++x)
+          akk[i + x][j] = four[x];
       }
-    SmallVector<Value> x;
+    SmallVector<Value> r;
+    for (int64_t i = 0; i < C; ++i)
+      r.push_back(e.select(e.eq(column, e.i32(i)), e.f32(1.0), e.f32(0.0)));
+    for (int64_t j = 0; j + 1 < C; ++j)
+      for (int64_t i = j + 1; i < C; ++i)
+        r[i] = e.fsub(r[i], e.fmul(akk[i][j], r[j]));
+    // Stored last, so that no store sits between the loads of Akk; lanes
+    // C..2C-1 write the same pattern into the tile's second half.
+    Value copy = e.mul(e.udiv(column, e.i32(C)), e.i32(C * C * 2));
+    Value inCopy = e.urem(column, e.i32(C));
     for (int64_t i = 0; i < C; ++i) {
-      // The sum as a tree: the chain through x is log2(i) deep per row,
-      // not i.
-      SmallVector<Value> terms;
-      for (int64_t j = 0; j < i; ++j)
-        terms.push_back(e.fmul(akk[i][j], x[j]));
-      while (terms.size() > 1) {
-        SmallVector<Value> halved;
-        for (size_t t = 0; t + 1 < terms.size(); t += 2)
-          halved.push_back(e.fadd(terms[t], terms[t + 1]));
-        if (terms.size() % 2)
-          halved.push_back(terms.back());
-        terms = std::move(halved);
-      }
-      Value sum = terms.empty() ? e.f32(0.0) : terms.front();
-      x.push_back(e.select(e.ult(column, e.i32(i)), e.fneg(sum),
-                           e.select(e.eq(column, e.i32(i)), e.f32(1.0), e.f32(0.0))));
-    }
-    // Stored last, so that no store sits between the loads of Akk.
-    Value inTile = e.ult(column, e.i32(C));
-    for (int64_t i = 0; i < C; ++i) {
-      Value offset = e.select(
-          inTile, e.add(e.i32(layout.tinv), swizzledOffset(e, e.i32(i), column, Swizzle::B32)),
-          e.add(e.i32(layout.discard + i * 64), e.mul(column, e.i32(2))));
-      e.store(e.toBF16(x[i]), mine(0, offset));
+      Value offset = e.add(copy, swizzledOffset(e, e.i32(i), inCopy, Swizzle::B32));
+      e.store(e.toBF16(r[i]), mine(layout.tinv, offset));
     }
   });
 }
