@@ -40,10 +40,18 @@ def read_bundle(path):
 def test_the_build_ships_bundles():
     # Forward: 2 state dtypes x 2 layouts x (K = 128: FlashKDA's mode and
     # the softplus mode, each with f32 and bf16 g and beta, and the
-    # precomputed gate; K = 64: the three modes with f32 g and beta).
+    # precomputed gate; K = 64: the three modes with f32 g and beta), and
+    # each K = 128 one again with its value rows split over two CTAs.
     # Decode: the three modes x 2 layouts at K = 128 and at K = 64.
-    ops = [read_bundle(p)[0]["op"] for p in BUNDLES]
-    assert ops.count("forward") == 32 and ops.count("decode") == 12, ops
+    manifests = {p.stem: read_bundle(p)[0] for p in BUNDLES}
+    ops = [m["op"] for m in manifests.values()]
+    assert ops.count("forward") == 52 and ops.count("decode") == 12, ops
+    for name, m in manifests.items():
+        if m["op"] == "forward" and m["head_dim_k"] == "128" and m["value_blocks"] == "1":
+            split = manifests[name + "_vb2"]
+            assert split["value_blocks"] == "2"
+            assert {k: v for k, v in split.items() if k not in ("value_blocks", "kernel")} == \
+                {k: v for k, v in m.items() if k not in ("value_blocks", "kernel")}
 
 
 @pytest.mark.parametrize("path", BUNDLES, ids=lambda p: p.stem)
@@ -59,10 +67,11 @@ def test_bundle(path, tmp_path):
         assert ptx.count("setmaxnreg.dec.sync.aligned") == 1
         assert ptx.count("setmaxnreg.inc.sync.aligned") == 1
         # the A matrices (K/8 tf32 k-steps); U and W (a wgmma per 64 rows of
-        # V and of K); K/16 k-steps of V' and of O; O += V' Aqk; the state
-        # update
+        # the CTA's block of V and of K); K/16 k-steps of V' and of O;
+        # O += V' Aqk; the state update
         K, V = int(manifest["head_dim_k"]), int(manifest["head_dim_v"])
-        assert ptx.count("wgmma.mma_async") == K // 8 + (V + K) // 64 + 2 * (K // 16) + 2
+        block = V // int(manifest["value_blocks"])
+        assert ptx.count("wgmma.mma_async") == K // 8 + (block + K) // 64 + 2 * (K // 16) + 2
         assert ptx.count("m64n16k8.f32.tf32.tf32") == K // 8
         # four tile loads per chunk: each chunk-local warpgroup's first
         # `stages` chunks ahead of its loop (one copy of the code, run by

@@ -190,3 +190,25 @@ def test_c_errors_surface_with_their_status():
     """Errors only the C library sees (cu_seqlens values) keep its message."""
     with pytest.raises(ValueError, match="KDA_ERR_INVALID_ARGUMENT: argument 'cu_seqlens'"):
         call(cu_seqlens=torch.tensor([1, 12]))
+
+
+@pytest.mark.parametrize("ctas, V, sms, expected", [
+    (16, 128, 132, 2),   # T=65536 H=16: 32 CTAs
+    (66, 128, 132, 2),   # the largest grid whose split still fits one wave
+    (67, 128, 132, 1),
+    (96, 128, 132, 1),   # T=8192 H=96: a second wave would cost more
+    (16, 64, 132, 1),    # V = 64 is one state warpgroup's rows already
+])
+def test_value_blocks_split_while_one_wave_holds_it(ctas, V, sms, expected, monkeypatch):
+    from kda import _gpu
+    monkeypatch.delenv("KDA_VALUE_BLOCKS", raising=False)
+    assert _gpu.value_blocks(ctas, V, sms) == expected
+
+
+def test_value_blocks_override(monkeypatch):
+    from kda import _gpu
+    monkeypatch.setenv("KDA_VALUE_BLOCKS", "1")
+    assert _gpu.value_blocks(16, 128, 132) == 1
+    monkeypatch.setenv("KDA_VALUE_BLOCKS", "2")
+    assert _gpu.value_blocks(96, 128, 132) == 2
+    assert _gpu.value_blocks(96, 64, 132) == 1

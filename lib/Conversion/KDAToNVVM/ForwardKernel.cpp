@@ -373,9 +373,12 @@ private:
   /// warpgroup is 0 or 1 on either side: the chunk-local warpgroup w and
   /// the state warpgroup w handle the same 64 rows of V (and of K).
   Value tid, warpgroup, threadInWarpgroup;
-  /// Whether this warpgroup has rows of the state in this CTA's value block
-  /// (not the second one when the block is 64 rows) and rows of K.
-  Value ownsValueRows, ownsKeyRows;
+  /// Whether this state warpgroup has rows of the state in this CTA's value
+  /// block (not the second one when the block is 64 rows): one without has
+  /// nothing to do.
+  Value ownsValueRows;
+  /// State warpgroups with rows: the `free` barriers' arrival count / 128.
+  int64_t stateWarpgroups() const { return c.headDimV / c.valueBlocks / 64; }
   Value valueRow0; ///< i32: this CTA's first value row
   /// i32: byte offset of this chunk-local warpgroup's workspace copy.
   Value workspaceBase;
@@ -429,11 +432,9 @@ void ForwardKernelBuilder::prologue() {
   warpgroup = e.urem(warpgroupOfCta, e.i32(2));
   threadInWarpgroup = e.urem(tid, e.i32(128));
   frag = fragmentLayout(e, threadInWarpgroup);
-  // Each warpgroup owns 64 rows of this CTA's block of V (and of K): with a
-  // 64-row block the second one computes alongside but stores nothing.
+  // State warpgroup w owns rows [64w, 64w + 64) of this CTA's block of V.
   int64_t blockRows = c.headDimV / c.valueBlocks;
-  ownsValueRows = e.ult(warpgroup, e.i32(blockRows / 64));
-  ownsKeyRows = e.ult(warpgroup, e.i32(c.headDimK / 64));
+  ownsValueRows = e.ult(warpgroup, e.i32(stateWarpgroups()));
   valueRow0 = e.mul(e.blockIdxZ(), e.i32(blockRows));
   workspaceBase = e.mul(warpgroup, e.i32(layout.workspaceBytes));
 
@@ -510,11 +511,11 @@ void ForwardKernelBuilder::prologue() {
     for (int64_t s = 0; s < kTmaBarriers(); ++s)
       NVVM::MBarrierInitOp::create(b, barrierOf(e.i32(s)), e.i32(1), Value());
     // Every thread of the stage's chunk-local warpgroup arrives on `ready`,
-    // every state thread on `free`.
+    // every thread of a state warpgroup with rows on `free`.
     for (int64_t h = 0; h < kHandoffStages; ++h) {
       NVVM::MBarrierInitOp::create(b, readyBarrier(e.i32(h)), e.i32(128), Value());
       NVVM::MBarrierInitOp::create(b, freeBarrier(e.i32(h)),
-                                   e.i32(kForwardThreads - kChunkLocalThreads), Value());
+                                   e.i32(128 * stateWarpgroups()), Value());
     }
     NVVM::FenceMbarrierInitOp::create(b);
   });
@@ -547,9 +548,7 @@ Value ForwardKernelBuilder::statePointer(Value tensor, Type type, int64_t v,
 Value ForwardKernelBuilder::loadInitialState() {
   Value initial = param(kParamInitialState);
   Type accType = accumulatorType(e, c.headDimK);
-  // A warpgroup without value rows (V = 64) keeps a zero state it never stores.
-  Value none = e.ori(e.isNull(initial), e.notb(ownsValueRows));
-  return e.ifElse(none, accType,
+  return e.ifElse(e.isNull(initial), accType,
                   [&] { return zeroAccumulator(e, c.headDimK); },
                   [&] {
                     Value acc = LLVM::UndefOp::create(e.builder(), accType);
@@ -564,7 +563,7 @@ Value ForwardKernelBuilder::loadInitialState() {
 
 void ForwardKernelBuilder::storeFinalState(Value sAcc) {
   Value out = param(kParamFinalState);
-  e.ifThen(e.andi(e.isNotNull(out), ownsValueRows), [&] {
+  e.ifThen(e.isNotNull(out), [&] {
     for (int64_t v = 0; v < c.headDimK / 2; ++v) {
       Value value = extract(e, sAcc, v);
       if (c.finalStateType.isBF16())
@@ -578,7 +577,7 @@ void ForwardKernelBuilder::storeIntermediateState(Value sAcc, Value row0) {
   Value out = param(kParamIntermediate);
   Value interval = param(kParamIntermediateInterval);
   e.ifThen(e.isNotNull(out), [&] {
-    e.ifThen(e.andi(ownsValueRows, e.eq(e.urem(row0, interval), e.i32(0))), [&] {
+    e.ifThen(e.eq(e.urem(row0, interval), e.i32(0)), [&] {
       Value entry = e.add(firstEntry, e.ext64(e.udiv(row0, interval)));
       Value bf16 = e.ne(param(kParamIntermediateBF16), e.i32(0));
       e.ifThen(bf16, [&] {
@@ -1137,11 +1136,9 @@ Value ForwardKernelBuilder::stateProducts(Value sAcc, Value rows, Value firstTok
         e.store(value, p);
     }
   };
-  e.ifThen(ownsValueRows, [&] {
-    Value full = e.eq(e.warpUniform(rows), e.i32(C));
-    e.ifThen(full, [&] { storeOutput(false); });
-    e.ifThen(e.notb(full), [&] { storeOutput(true); });
-  });
+  Value full = e.eq(e.warpUniform(rows), e.i32(C));
+  e.ifThen(full, [&] { storeOutput(false); });
+  e.ifThen(e.notb(full), [&] { storeOutput(true); });
   return sAcc;
 }
 
@@ -1268,7 +1265,9 @@ void ForwardKernelBuilder::build() {
   });
   e.ifThen(e.notb(chunkLocal), [&] {
     e.setMaxRegisters(kStateRegisters, /*increase=*/true);
-    runStateChain(chunks);
+    // Without rows (V = 64, or a split into 64-row blocks) a state
+    // warpgroup has nothing to do, and the `free` barriers do not count it.
+    e.ifThen(ownsValueRows, [&] { runStateChain(chunks); });
   });
 }
 

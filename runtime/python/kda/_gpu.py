@@ -98,14 +98,37 @@ def choice_entries(K, V, g_dtype, beta_dtype, gate, beta_mode, qk_l2norm, state_
 
 
 def wanted_manifest(q, v, g_dtype, beta_dtype, gate, beta_mode, qk_l2norm,
-                    state_v_first, state_dtype):
+                    state_v_first, state_dtype, value_blocks=1):
     """The manifest entries a forward bundle must have to run this configuration."""
     return {
         **choice_entries(q.shape[3], v.shape[3], g_dtype, beta_dtype, gate, beta_mode,
                          qk_l2norm, state_v_first),
         "initial_state_dtype": _DTYPE_NAMES[state_dtype],
         "final_state_dtype": _DTYPE_NAMES[state_dtype],
+        "value_blocks": str(value_blocks),
     }
+
+
+_sm_counts = {}
+
+
+def value_blocks(ctas, V, sm_count):
+    """CTAs per (sequence, value head) for a forward of `ctas` = N * HV
+    (sequence, head) pairs: 2, each owning 64 of V = 128 state rows, while
+    the doubled grid still runs in one wave on `sm_count` SMs (more SMs at
+    work, each with half the state); else 1, since a second wave costs more
+    than the split saves (docs/design/forward-kernel.md). $KDA_VALUE_BLOCKS
+    = 1 or 2 overrides the choice (for measurements)."""
+    forced = os.environ.get("KDA_VALUE_BLOCKS")
+    if forced in ("1", "2"):
+        return int(forced) if V == 128 else 1
+    return 2 if V == 128 and 2 * ctas <= sm_count else 1
+
+
+def _sm_count(device):
+    if device.index not in _sm_counts:
+        _sm_counts[device.index] = torch.cuda.get_device_properties(device).multi_processor_count
+    return _sm_counts[device.index]
 
 
 _contexts, _bundles = {}, {}
@@ -159,8 +182,12 @@ def forward(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, g: torch.Tensor,
     o_shape, state_shape, state_dtype = _output_shapes(
         q, v, cu_seqlens, initial_state, state_v_first, final_state_dtype)
     wanted = wanted_manifest(q, v, g.dtype, beta.dtype, gate, beta_mode, qk_l2norm,
-                             state_v_first, state_dtype)
+                             state_v_first, state_dtype,
+                             value_blocks(N * HV, V, _sm_count(q.device)))
     path = match_bundle(wanted)
+    if path is None and wanted["value_blocks"] != "1":
+        wanted["value_blocks"] = "1"  # the split is shipped for some configurations only
+        path = match_bundle(wanted)
     if path is None and (g.dtype, beta.dtype) != (torch.float32, torch.float32):
         # Every configuration has a bundle taking f32 g and beta: widen (exact).
         g, beta = g.float(), beta.float()
