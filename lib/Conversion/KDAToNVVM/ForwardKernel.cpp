@@ -279,7 +279,7 @@ private:
     return matrixDescriptor(e, handoffDescriptors, offset, swizzle);
   }
   /// Row and column of accumulator value v of this thread, the row within
-  /// the whole tile (this warpgroup's 64 rows start at 64 * warpgroup).
+  /// the CTA's block of V (state warpgroup w's 64 rows start at 64 w).
   Value fragmentRow(int64_t v) {
     return e.add(e.mul(warpgroup, e.i32(64)),
                  e.add(frag.rowBase, e.i32(FragmentLayout::rowOffset(v))));
@@ -317,15 +317,16 @@ private:
   }
   /// Tokens of the chunk starting at row0 that lie in the sequence.
   Value rowsFrom(Value row0) { return e.minsi(e.i32(c.chunkSize), e.sub(len, row0)); }
-  int64_t kTmaBarriers() const { return kChunkLocalWarpgroups * c.stages; }
+  /// mbarriers of the TMA rings: one per buffer of each warpgroup's ring.
+  int64_t tmaBarrierCount() const { return kChunkLocalWarpgroups * c.stages; }
   Value barrierOf(Value stage) {
     return shared(layout.barriers, e.mul(stage, e.i32(8)));
   }
   Value readyBarrier(Value handoffStage) {
-    return barrierOf(e.add(e.i32(kTmaBarriers()), handoffStage));
+    return barrierOf(e.add(e.i32(tmaBarrierCount()), handoffStage));
   }
   Value freeBarrier(Value handoffStage) {
-    return barrierOf(e.add(e.i32(kTmaBarriers() + kHandoffStages), handoffStage));
+    return barrierOf(e.add(e.i32(tmaBarrierCount() + kHandoffStages), handoffStage));
   }
   /// Byte offset of a stage's tiles from the first stage's.
   Value stageOffset(Value stage) { return e.mul(stage, e.i32(layout.stageBytes)); }
@@ -370,8 +371,9 @@ private:
   Value handoffBase; ///< i32: byte offset of the current chunk's handoff stage
   /// The descriptor base (descriptorBase) of the current handoff stage.
   Value handoffDescriptors;
-  /// warpgroup is 0 or 1 on either side: the chunk-local warpgroup w and
-  /// the state warpgroup w handle the same 64 rows of V (and of K).
+  /// warpgroup is 0 or 1 on either side: chunk-local warpgroup w takes the
+  /// chunks c with c % 2 == w, state warpgroup w value rows [64w, 64w + 64)
+  /// of the CTA's block.
   Value tid, warpgroup, threadInWarpgroup;
   /// Whether this state warpgroup has rows of the state in this CTA's value
   /// block (not the second one when the block is 64 rows): one without has
@@ -508,7 +510,7 @@ void ForwardKernelBuilder::prologue() {
   sigmoidShift = e.fmul(sigmoidScale, gateBias);
 
   e.ifThen(e.eq(tid, e.i32(0)), [&] {
-    for (int64_t s = 0; s < kTmaBarriers(); ++s)
+    for (int64_t s = 0; s < tmaBarrierCount(); ++s)
       NVVM::MBarrierInitOp::create(b, barrierOf(e.i32(s)), e.i32(1), Value());
     // Every thread of the stage's chunk-local warpgroup arrives on `ready`,
     // every thread of a state warpgroup with rows on `free`.
@@ -1000,7 +1002,6 @@ void ForwardKernelBuilder::invertTriangular() {
   // The other lanes run along and store into the tile's spare half: a
   // branch on the lane would make ptxas serialize every wgmma of the loop.
   int64_t C = c.chunkSize;
-  static_assert(kChunkLocalThreads / kChunkLocalWarpgroups >= 32, "warp 0 is a whole warp");
   e.ifThen(e.eq(e.warpUniform(e.udiv(threadInWarpgroup, e.i32(32))), e.i32(0)), [&] {
     Value column = e.urem(threadInWarpgroup, e.i32(32));
     // Akk's columns below the diagonal, 16 bytes at a time (every lane
