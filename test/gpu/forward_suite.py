@@ -464,6 +464,25 @@ def check_fla_dispatch():
     return ok
 
 
+def check_custom_op():
+    """The torch.library op kda::forward, which torch.compile traces, runs
+    the same launch as the eager path: the same bits."""
+    from kda import _gpu, ops
+    x, opts = make_case(98, 1, 300, 2, 2, "flashkda")
+    dev = {k: t.cuda() for k, t in x.items()}
+    o_eager, s_eager = kda.chunk_kda(**dev, **opts)
+    real = ops._gpu_launcher
+    ops._gpu_launcher = lambda: _gpu.forward
+    try:
+        o_op, s_op = kda.chunk_kda(**dev, **opts)
+    finally:
+        ops._gpu_launcher = real
+    ok = torch.equal(o_eager, o_op) and torch.equal(s_eager, s_op)
+    print(f"{'ok  ' if ok else 'FAIL'} the custom op kda::forward runs the eager path's launch "
+          f"(identical: {ok})", flush=True)
+    return ok
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
@@ -483,6 +502,9 @@ def main():
             ok = False
         passed += ok
         failed += not ok
+    op_ok = check_custom_op()
+    passed += op_ok
+    failed += not op_ok
     dispatched = check_fla_dispatch()
     if dispatched is not None:
         passed += dispatched

@@ -151,6 +151,8 @@ BAD_ARGUMENTS = [
     (dict(cu_seqlens=torch.tensor([0, 12]), cu_seqlens_cpu=torch.tensor([0, 11])), ValueError,
      "cu_seqlens_cpu must equal cu_seqlens"),
     (dict(cu_seqlens_cpu=torch.tensor([0, 12])), ValueError, "cu_seqlens_cpu is given without"),
+    (dict(cu_seqlens=torch.tensor([0, 12]), cu_seqlens_cpu=torch.tensor([0, 6, 12])), ValueError,
+     "cu_seqlens_cpu must have cu_seqlens' 2 entries, got 3"),
     (dict(cp_context=object()), NotImplementedError, "cp_context"),
     (dict(state_v_first=True, transpose_state_layout=False), ValueError, "contradicts"),
     (dict(head_first=True), TypeError, "head_first"),

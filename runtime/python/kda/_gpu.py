@@ -162,15 +162,14 @@ def _intermediate(q, v, state_v_first, entries, interval):
     return q.new_empty((entries,) + tail)
 
 
-@torch.library.custom_op("kda::forward", mutates_args=())
-def forward(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, g: torch.Tensor,
-            beta: torch.Tensor, initial_state: torch.Tensor | None,
-            cu_seqlens: torch.Tensor | None, A_log: torch.Tensor | None,
-            dt_bias: torch.Tensor | None, scale: float, gate: int,
-            lower_bound: float, qk_l2norm: bool, beta_mode: int,
-            state_v_first: bool, output_final_state: bool,
-            final_state_dtype: torch.dtype, intermediate_entries: int,
-            intermediate_interval: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def forward_eager(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, g: torch.Tensor,
+                  beta: torch.Tensor, initial_state: torch.Tensor | None,
+                  cu_seqlens: torch.Tensor | None, A_log: torch.Tensor | None,
+                  dt_bias: torch.Tensor | None, scale: float, gate: int,
+                  lower_bound: float, qk_l2norm: bool, beta_mode: int,
+                  state_v_first: bool, output_final_state: bool,
+                  final_state_dtype: torch.dtype, intermediate_entries: int,
+                  intermediate_interval: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """The forward on CUDA tensors already checked by ops.chunk_kda: q, k, v
     bf16, g and beta bf16 or f32, everything contiguous and on one device.
     Returns (o, final_state, intermediate states); the last two are empty
@@ -233,6 +232,13 @@ def forward(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, g: torch.Tensor,
         stream = torch.cuda.current_stream(q.device).cuda_stream
         bundle.forward(args, stream)
     return o, final_state, h
+
+
+# The same function as the torch.library custom op `kda::forward`, which
+# torch.compile traces; eager callers take forward_eager directly, since the
+# op's dispatch layers add tens of microseconds to every call and do
+# nothing for a forward-only op outside a trace.
+forward = torch.library.custom_op("kda::forward", mutates_args=())(forward_eager)
 
 
 @forward.register_fake

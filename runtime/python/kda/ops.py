@@ -230,7 +230,13 @@ def chunk_kda(q, k, v, g, beta, scale=None, initial_state=None,
         N = cu_seqlens.numel() - 1
         if cu_seqlens_cpu is not None:
             _tensor("cu_seqlens_cpu", cu_seqlens_cpu, _INDEX_DTYPES, (1,))
-            if not torch.equal(cu_seqlens_cpu.cpu().long(), cu_seqlens.cpu().long()):
+            if cu_seqlens_cpu.numel() != cu_seqlens.numel():
+                raise ValueError(f"cu_seqlens_cpu must have cu_seqlens' {cu_seqlens.numel()} "
+                                 f"entries, got {cu_seqlens_cpu.numel()}")
+            # With cu_seqlens on the GPU it stands in for cu_seqlens' values:
+            # comparing them would cost the device sync it is there to save.
+            if (cu_seqlens.device.type == "cpu" and
+                    not torch.equal(cu_seqlens_cpu.cpu().long(), cu_seqlens.long())):
                 raise ValueError("cu_seqlens_cpu must equal cu_seqlens")
     else:
         if cu_seqlens_cpu is not None:
@@ -341,6 +347,12 @@ def _check_cu_seqlens_values(cu, T):
                          f"cu_seqlens[{len(cu) - 1}] = {cu[-1]}")
 
 
+def _gpu_launcher():
+    """The custom op `kda::forward` while torch.compile traces, else the same
+    function called directly (_gpu.forward_eager says why)."""
+    return _gpu.forward if torch.compiler.is_compiling() else _gpu.forward_eager
+
+
 def _cuda_forward(q, k, v, g, beta, scale, initial_state, output_final_state,
                   l2norm, gate, lower_bound, beta_mode, state_v_first,
                   cu_seqlens, cu_seqlens_cpu, A_log, dt_bias,
@@ -359,7 +371,7 @@ def _cuda_forward(q, k, v, g, beta, scale, initial_state, output_final_state,
                if return_intermediate_states else (0, 0))
     intermediate = h_shape[0] * h_shape[1]  # the kernel's flat [B * NT] entries
     contiguous = lambda x: x.contiguous() if x is not None else None  # noqa: E731
-    o, final_state, h = _gpu.forward(
+    o, final_state, h = _gpu_launcher()(
         contiguous(q), contiguous(k), contiguous(v),
         g.contiguous(), beta.contiguous(),
         contiguous(initial_state), contiguous(cu_seqlens), contiguous(A_log),
