@@ -1,14 +1,16 @@
 //===- ForwardKernel.cpp - The kda.forward kernel ---------------*- C++ -*-===//
 //
-// One CTA per (value head, sequence) walks the sequence in chunks of C = 16
-// tokens, the chunked form of the kda spec (§4) with the state kept
-// transposed, S^T [V x K], in fp32 registers across chunks. Its four
-// warpgroups take two roles (docs/design/forward-kernel.md):
+// One CTA per (sequence, value head, block of value rows) walks the
+// sequence in chunks of C = 16 tokens, the chunked form of the kda spec (§4)
+// with the state kept transposed, S^T [V x K], in fp32 registers across
+// chunks. Its four warpgroups take two roles (docs/design/forward-kernel.md):
 //
-//   chunk-local side, warpgroups 0-1, one chunk ahead of the state side:
+//   chunk-local side, warpgroups 0-1, warpgroup w on the chunks c with
+//   c % 2 == w in its own workspace, ahead of the state side:
 //     TMA      q, k, v, g tiles -> shared memory, a ring of `stages`
-//              buffers on one mbarrier each
-//     l2norm   q, k (optional); q *= scale; rows past the sequence -> 0
+//              buffers per warpgroup on one mbarrier each
+//     scales   of q's and k's rows: q's scale, l2 norms (optional); 0 past
+//              the sequence
 //     gate     G = cumsum of the log decay, per key channel; whether any
 //              channel spans more than kMaxFactorisedSpread (bar.red.or)
 //     operands (beta V)^T, (beta K e^G)^T, (K e^(G_C - G))^T, Q e^G, bf16;
@@ -16,7 +18,7 @@
 //              M = G_C / 2, where the spread is bounded
 //     A        Akk_ij = beta_i sum_d k_id k_jd exp(G_id - G_jd), j < i
 //              Aqk_ij = sum_d q_id k_jd exp(G_id - G_jd),        j <= i
-//              one tf32 wgmma chain over the factors where the spread is
+//              tf32 wgmma over the factors where the spread is
 //              bounded, else every exponent pairwise on CUDA cores (j <= i,
 //              so <= 0: any gate, unbounded softplus included, stays finite)
 //     Tinv     (I + Akk)^-1 by forward substitution in fp32

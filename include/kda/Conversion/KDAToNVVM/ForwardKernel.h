@@ -47,9 +47,9 @@ struct ForwardKernelConfig : KernelChoices {
   std::string kernelName() const;
 };
 
-/// Threads per CTA: two chunk-local warpgroups (threads 0-255) compute each
-/// chunk's operands one chunk ahead of two state warpgroups (256-511), each
-/// of which owns half of the value rows of the state.
+/// Threads per CTA: two chunk-local warpgroups (threads 0-255), each
+/// computing the operands of every other chunk ahead of two state
+/// warpgroups (256-511), each of which owns 64 value rows of the state.
 inline constexpr int64_t kChunkLocalThreads = 256;
 inline constexpr int64_t kForwardThreads = 512;
 
