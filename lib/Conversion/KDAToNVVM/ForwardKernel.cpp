@@ -792,7 +792,6 @@ void ForwardKernelBuilder::storeBeta(Value raw, Value rows) {
 void ForwardKernelBuilder::storeAttention(Value i, Value j, Value kk, Value qk) {
   // Entries above the diagonal (and Akk's diagonal) are 0; they were
   // computed too and may have overflowed, so they are replaced, not scaled.
-  int64_t C = c.chunkSize;
   Value betaI = e.load(e.f32(), mine(layout.beta, e.mul(i, e.i32(4))));
   Value akk = e.select(e.ult(j, i), e.fmul(betaI, kk), e.f32(0.0));
   Value aqk = e.select(e.ult(i, j), e.f32(0.0), qk);
