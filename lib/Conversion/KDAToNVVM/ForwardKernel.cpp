@@ -221,8 +221,6 @@ constexpr int64_t kChunkLocalRegisters = 96;
 /// Channels of the A matrices' dot products per loop step, as bytes of fp32.
 constexpr int64_t kAttentionStepBytes = 64;
 
-constexpr double kLog2E = 1.4426950408889634074;
-
 /// 1 + 2^-11: tf32 keeps 10 mantissa bits and wgmma truncates the rest, so
 /// a factor scaled by this first is within 2^-11 of its value either way.
 constexpr double kTF32HalfUlp = 1.0 + 1.0 / 2048;
@@ -249,9 +247,6 @@ private:
   Value shared(int64_t offset) { return e.gep(smem, e.i32(offset)); }
   Value shared(int64_t offset, Value byteOffset) {
     return e.gep(smem, e.add(e.i32(offset), byteOffset));
-  }
-  Value descriptor(int64_t offset, Swizzle swizzle) {
-    return matrixDescriptor(e, e.address(shared(offset)), swizzle);
   }
   /// Byte offset of element (row, col) of a bf16 K-major tile stored as
   /// 64-column blocks of `rows` rows with 128B swizzle.
@@ -1040,7 +1035,7 @@ void ForwardKernelBuilder::chunkLocalProducts() {
   // U^T = (beta V)^T Tinv^T and W^T = (beta K e^G)^T Tinv^T, one m64 tile
   // per 64 rows of the CTA's value block and of K.
   int64_t C = c.chunkSize;
-  int64_t valueTiles = c.headDimV / c.valueBlocks / 64, keyTiles = c.headDimK / 64;
+  int64_t valueTiles = stateWarpgroups(), keyTiles = c.headDimK / 64;
   Value workspace = descriptorBase(e, e.address(mine(0, e.i32(0))));
   Value values = descriptorBase(e, e.address(mine(layout.betaVT, e.mul(valueRow0, e.i32(32)))));
   wgmmaFence(e);

@@ -12,7 +12,6 @@ using namespace mlir;
 using namespace mlir::kda;
 
 // C++17 has no <numbers>.
-static constexpr double kLog2E = 1.4426950408889634074;
 static constexpr double kLn2 = 0.69314718055994530942;
 
 Type KernelEmitter::ptr(unsigned space) {

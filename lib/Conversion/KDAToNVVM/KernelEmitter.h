@@ -20,6 +20,10 @@
 
 namespace mlir::kda {
 
+/// log2(e): exp(x) = 2^(x log2(e)), the form the MUFU computes (C++17 has
+/// no <numbers>).
+inline constexpr double kLog2E = 1.4426950408889634074;
+
 /// LLVM address spaces of the NVPTX target.
 enum AddressSpace : unsigned {
   kGlobalSpace = 1,

@@ -35,10 +35,6 @@ Value kda::matrixDescriptor(KernelEmitter &e, Value base, int64_t byteOffset, Sw
   return e.ori(e.ext64(low), e.i64(high));
 }
 
-Value kda::matrixDescriptor(KernelEmitter &e, Value address, Swizzle swizzle) {
-  return matrixDescriptor(e, descriptorBase(e, address), 0, swizzle);
-}
-
 Type kda::accumulatorType(KernelEmitter &e, int64_t n) {
   SmallVector<Type> fields(n / 2, e.f32());
   return LLVM::LLVMStructType::getLiteral(e.builder().getContext(), fields);

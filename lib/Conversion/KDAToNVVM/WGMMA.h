@@ -31,11 +31,9 @@ enum class Swizzle : int64_t { B32 = 32, B128 = 128 };
 Value swizzledOffset(KernelEmitter &e, Value row, Value col, Swizzle swizzle,
                      int64_t elementBytes = 2);
 
-/// The wgmma shared-memory descriptor of a K-major tile starting at byte
-/// address `address` (i64; aligned to 8 rows of the span).
-Value matrixDescriptor(KernelEmitter &e, Value address, Swizzle swizzle);
-/// The low word of the descriptors of tiles at or after shared address
-/// `address` (i64): its start field and the leading byte offset.
+/// The low word of the wgmma shared-memory descriptors of K-major tiles at
+/// or after shared address `address` (i64; tiles aligned to 8 rows of the
+/// span): the start field and the leading byte offset.
 Value descriptorBase(KernelEmitter &e, Value address);
 /// The descriptor of the tile `byteOffset` bytes (a multiple of 16) past
 /// `base`'s address: one 32-bit add, so a chain of tiles costs an add each.
@@ -58,7 +56,6 @@ Value wgmma(KernelEmitter &e, Value acc, Value descA, Value descB, int64_t n,
 /// in shared memory, their low 13 mantissa bits ignored), both K-major.
 Value wgmmaTF32(KernelEmitter &e, Value acc, Value descA, Value descB, int64_t n,
                 bool accumulate);
-
 
 /// The A operand of a m64 x k16 step held in registers: accumulator values
 /// 8 * step .. 8 * step + 7 of a m64 x n tile (its columns 16 * step ..

@@ -119,10 +119,12 @@ def value_blocks(ctas, V, sm_count):
     work, each with half the state); else 1, since a second wave costs more
     than the split saves (docs/design/forward-kernel.md). $KDA_VALUE_BLOCKS
     = 1 or 2 overrides the choice (for measurements)."""
+    if V != 128:
+        return 1
     forced = os.environ.get("KDA_VALUE_BLOCKS")
     if forced in ("1", "2"):
-        return int(forced) if V == 128 else 1
-    return 2 if V == 128 and 2 * ctas <= sm_count else 1
+        return int(forced)
+    return 2 if 2 * ctas <= sm_count else 1
 
 
 def _sm_count(device):
