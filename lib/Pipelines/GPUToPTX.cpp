@@ -93,6 +93,7 @@ void kda::buildKDAKernelPipeline(OpPassManager &pm, const KDAToPTXOptions &optio
   kernels.chunkSize = options.chunkSize;
   kernels.stages = options.stages;
   kernels.valueBlocks = options.valueBlocks;
+  kernels.chunkLocalWarpgroups = options.chunkLocalWarpgroups;
   pm.addPass(createConvertKDAToNVVM(kernels));
 }
 

@@ -77,10 +77,11 @@ kda_status kda_forward_workspace_size(const kda_bundle *bundle,
   return KDA_OK;
 }
 
-/* The tensor map of a [B, T, heads, dim] tensor read in chunk-row boxes. */
+/* The tensor map of a [B, T, heads, dim] tensor read in boxes of
+ * box_columns x the chunk's rows. */
 static kda_status token_map(kda_bundle *b, const void *data, kda_dtype dtype,
                             int64_t B, int64_t T, int64_t heads, int64_t dim,
-                            CUtensorMap *out) {
+                            int64_t box_columns, CUtensorMap *out) {
   size_t element = kda_dtype_size(dtype);
   kda_tensor_map_desc d = {
       .address = data,
@@ -88,7 +89,7 @@ static kda_status token_map(kda_bundle *b, const void *data, kda_dtype dtype,
       .rank = 4,
       .dims = {(uint64_t)dim, (uint64_t)heads, (uint64_t)T, (uint64_t)B},
       .strides = {0, dim * element, heads * dim * element, T * heads * dim * element},
-      .box = {(uint32_t)dim, 1, (uint32_t)b->tensor_map_box_rows, 1},
+      .box = {(uint32_t)box_columns, 1, (uint32_t)b->tensor_map_box_rows, 1},
       .swizzle_bytes = (uint32_t)b->tensor_map_swizzle,
   };
   return kda_tensor_map_encode(b->context, &d, out);
@@ -108,11 +109,12 @@ kda_status kda_forward(kda_bundle *b, const kda_forward_args *a, void *workspace
   /* With no token at all no tile is ever loaded: the maps stay zero. */
   CUtensorMap maps[4];
   memset(maps, 0, sizeof maps);
+  /* A CTA loads its block of v's columns (kForwardTensorMaps). */
   if (B * T > 0 &&
-      ((s = token_map(b, a->q.data, a->q.dtype, B, T, H, K, &maps[0])) ||
-       (s = token_map(b, a->k.data, a->k.dtype, B, T, H, K, &maps[1])) ||
-       (s = token_map(b, a->v.data, a->v.dtype, B, T, HV, V, &maps[2])) ||
-       (s = token_map(b, a->g.data, a->g.dtype, B, T, HV, K, &maps[3]))))
+      ((s = token_map(b, a->q.data, a->q.dtype, B, T, H, K, K, &maps[0])) ||
+       (s = token_map(b, a->k.data, a->k.dtype, B, T, H, K, K, &maps[1])) ||
+       (s = token_map(b, a->v.data, a->v.dtype, B, T, HV, V, V / b->value_blocks, &maps[2])) ||
+       (s = token_map(b, a->g.data, a->g.dtype, B, T, HV, K, K, &maps[3]))))
     return s;
 
   const void *beta = a->beta.data, *a_log = a->A_log.data, *dt_bias = a->dt_bias.data,

@@ -15,7 +15,8 @@ BUNDLES = sorted((BUILD / "bundles").glob("*.kdab"))
 REQUIRED = {"op", "kernel", "threads", "shared_bytes", "head_dim_k", "head_dim_v",
             "gate", "beta_mode", "qk_l2norm", "state_layout", "qkv_dtype", "g_dtype",
             "beta_dtype", "grid", "params", "value_blocks"}
-REQUIRED_BY_OP = {"forward": {"chunk_size", "stages", "initial_state_dtype", "final_state_dtype",
+REQUIRED_BY_OP = {"forward": {"chunk_size", "stages", "chunk_local_warpgroups",
+                              "initial_state_dtype", "final_state_dtype",
                               "tensor_maps", "tensor_map_box_rows", "tensor_map_swizzle"},
                   "decode": {"pool_dtype"}}
 
@@ -41,17 +42,24 @@ def test_the_build_ships_bundles():
     # Forward: 2 state dtypes x 2 layouts x (K = 128: FlashKDA's mode and
     # the softplus mode, each with f32 and bf16 g and beta, and the
     # precomputed gate; K = 64: the three modes with f32 g and beta), and
-    # each K = 128 one again with its value rows split over two CTAs.
-    # Decode: the three modes x 2 layouts at K = 128 and at K = 64.
+    # each K = 128 one again with its value rows split over two CTAs, whose
+    # one state warpgroup leaves three to the chunk-local side with bf16 g
+    # (one stage each: that is what fits). Decode: the three modes x 2
+    # layouts at K = 128 and at K = 64.
     manifests = {p.stem: read_bundle(p)[0] for p in BUNDLES}
     ops = [m["op"] for m in manifests.values()]
     assert ops.count("forward") == 52 and ops.count("decode") == 12, ops
     for name, m in manifests.items():
         if m["op"] == "forward" and m["head_dim_k"] == "128" and m["value_blocks"] == "1":
             split = manifests[name + "_vb2"]
-            assert split["value_blocks"] == "2"
-            assert {k: v for k, v in split.items() if k not in ("value_blocks", "kernel")} == \
-                {k: v for k, v in m.items() if k not in ("value_blocks", "kernel")}
+            assert m["chunk_local_warpgroups"] == "2"
+            three = m["g_dtype"] == "bf16"
+            assert (split["value_blocks"], split["chunk_local_warpgroups"], split["stages"]) == \
+                ("2", "3" if three else "2", "1" if three else m["stages"])
+            schedule = ("value_blocks", "chunk_local_warpgroups", "stages", "kernel",
+                        "shared_bytes")
+            assert {k: v for k, v in split.items() if k not in schedule} == \
+                {k: v for k, v in m.items() if k not in schedule}
 
 
 @pytest.mark.parametrize("path", BUNDLES, ids=lambda p: p.stem)
@@ -62,8 +70,10 @@ def test_bundle(path, tmp_path):
     assert 0 < int(manifest["shared_bytes"]) <= 227 * 1024
     assert f".entry {manifest['kernel']}(" in ptx
     if manifest["op"] == "forward":
-        # two chunk-local and two state warpgroups
+        # four warpgroups: two or three chunk-local ones, the rest state
         assert int(manifest["threads"]) == 512
+        local = int(manifest["chunk_local_warpgroups"])
+        assert local in (2, 3)
         assert ptx.count("setmaxnreg.dec.sync.aligned") == 1
         assert ptx.count("setmaxnreg.inc.sync.aligned") == 1
         # the A matrices (K/8 tf32 k-steps); U and W (a wgmma per 64 rows of
@@ -75,12 +85,12 @@ def test_bundle(path, tmp_path):
         assert ptx.count("m64n16k8.f32.tf32.tf32") == K // 8
         # four tile loads per chunk: each chunk-local warpgroup's first
         # `stages` chunks ahead of its loop (one copy of the code, run by
-        # both), and one chunk in it
+        # all), and one chunk in it
         stages = int(manifest["stages"])
         assert ptx.count("cp.async.bulk.tensor") == 4 * (stages + 1)
-        # one per TMA stage of the two rings, and `ready` and `free` per
-        # handoff stage (two)
-        assert ptx.count("mbarrier.init") == 2 * stages + 4
+        # one per TMA stage of each chunk-local warpgroup's ring, and
+        # `ready` and `free` per handoff stage (one per such warpgroup)
+        assert ptx.count("mbarrier.init") == local * stages + 2 * local
     else:  # a rank-one update: 64-float tiles of the state, copied into
         # shared memory and written back in 16-byte pieces
         K, V = int(manifest["head_dim_k"]), int(manifest["head_dim_v"])

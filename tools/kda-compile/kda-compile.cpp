@@ -63,6 +63,11 @@ static llvm::cl::opt<int64_t> valueBlocks(
     llvm::cl::desc("CTAs per (sequence, value head) of the forward kernel, each "
                    "owning V / value-blocks rows of the state"),
     llvm::cl::init(1));
+static llvm::cl::opt<int64_t> chunkLocalWarpgroups(
+    "chunk-local-warpgroups",
+    llvm::cl::desc("warpgroups of the forward kernel's 4 on the chunk-local "
+                   "side: 2, or 3 with 64 value rows per CTA"),
+    llvm::cl::init(2));
 static llvm::cl::opt<unsigned> optLevel("opt-level",
                                         llvm::cl::desc("LLVM optimisation level"),
                                         llvm::cl::init(3));
@@ -97,6 +102,7 @@ int main(int argc, char **argv) {
   options.chunkSize = chunkSize;
   options.stages = stages;
   options.valueBlocks = valueBlocks;
+  options.chunkLocalWarpgroups = chunkLocalWarpgroups;
   std::string message;
   if (failed(kda::verifyTargetOptions(options.target(), message)))
     return fail(message);

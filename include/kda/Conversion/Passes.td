@@ -48,7 +48,13 @@ def ConvertKDAToNVVM : Pass<"convert-kda-to-nvvm", "::mlir::ModuleOp"> {
     Option<"valueBlocks", "value-blocks", "int64_t", /*default=*/"1",
            "CTAs per (sequence, value head) of the forward kernel, each owning "
            "V / value-blocks rows of the state (blocks of a multiple of 64 "
-           "rows) and repeating the chunk-local work: the grid's z">
+           "rows) and repeating the chunk-local work: the grid's z">,
+    Option<"chunkLocalWarpgroups", "chunk-local-warpgroups", "int64_t",
+           /*default=*/"2",
+           "Warpgroups of the forward kernel's 4 on the chunk-local side, "
+           "each with its own chunk in flight: 2, or 3 where the state side "
+           "needs one warpgroup (64 value rows per CTA) and shared memory "
+           "allows">
   ];
   let dependentDialects = ["::mlir::gpu::GPUDialect", "::mlir::LLVM::LLVMDialect",
                            "::mlir::NVVM::NVVMDialect", "::mlir::arith::ArithDialect",

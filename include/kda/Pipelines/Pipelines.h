@@ -75,6 +75,11 @@ struct KDAToPTXOptions : public TargetPipelineOptions<KDAToPTXOptions> {
       llvm::cl::desc("CTAs per (sequence, value head) of the forward kernel, "
                      "each owning V / value-blocks rows of the state"),
       llvm::cl::init(1)};
+  PassOptions::Option<int64_t> chunkLocalWarpgroups{
+      *this, "chunk-local-warpgroups",
+      llvm::cl::desc("warpgroups of the forward kernel's 4 on the chunk-local "
+                     "side: 2, or 3 with 64 value rows per CTA"),
+      llvm::cl::init(2)};
 };
 
 /// kda.forward to kernels: convert-kda-to-nvvm with the schedule options

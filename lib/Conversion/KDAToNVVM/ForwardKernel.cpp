@@ -5,8 +5,9 @@
 // with the state kept transposed, S^T [V x K], in fp32 registers across
 // chunks. Its four warpgroups take two roles (docs/design/forward-kernel.md):
 //
-//   chunk-local side, warpgroups 0-1, warpgroup w on the chunks c with
-//   c % 2 == w in its own workspace, ahead of the state side:
+//   chunk-local side, warpgroups 0..L-1 (L = 2, or 3 when one state
+//   warpgroup holds the CTA's rows), warpgroup w on the chunks c with
+//   c % L == w in its own workspace, ahead of the state side:
 //     TMA      q, k, v, g tiles -> shared memory, a ring of `stages`
 //              buffers per warpgroup on one mbarrier each
 //     scales   of q's and k's rows: q's scale, l2 norms (optional); 0 past
@@ -23,8 +24,9 @@
 //              so <= 0: any gate, unbounded softplus included, stays finite)
 //     Tinv     (I + Akk)^-1 by forward substitution in fp32
 //     U^T  = (beta V)^T Tinv^T          W^T = (beta K e^G)^T Tinv^T
-//     -> a handoff stage (two, on ready / free mbarriers)
-//   state side, warpgroups 2-3, each for its 64 value rows:
+//     -> a handoff stage (one per chunk-local warpgroup, on ready / free
+//        mbarriers)
+//   state side, warpgroups L..3, each for its 64 value rows:
 //     V'^T = U^T - S^T W^T              O^T = S^T (Q e^G)^T + V'^T Aqk^T
 //     S^T  = S^T Diag(e^G_C) + V'^T (K e^(G_C - G))
 //
@@ -62,6 +64,8 @@ static StringRef typeName(Type t) {
 std::string ForwardKernelConfig::kernelName() const {
   // The value split, when there is one, after the stages.
   std::string split = valueBlocks > 1 ? llvm::formatv("_vb{0}", valueBlocks).str() : "";
+  if (chunkLocalWarpgroups != 2)
+    split += llvm::formatv("_cl{0}", chunkLocalWarpgroups).str();
   return llvm::formatv("kda_forward_k{0}_v{1}_c{2}_p{11}{12}_{3}_{4}{5}_{6}_g{7}_b{8}_s{9}_{10}",
                        headDimK, headDimV, chunkSize, stringifyGateMode(gate),
                        stringifyBetaMode(betaMode), qkL2Norm ? "_l2norm" : "",
@@ -88,10 +92,17 @@ std::string kda::checkForwardSupport(const ForwardKernelConfig &c) {
     return llvm::formatv("value_blocks = {0}: V = {1} splits only into blocks of a "
                          "multiple of 64 value rows (1 to {2} blocks)",
                          c.valueBlocks, c.headDimV, c.headDimV / 64);
+  int64_t stateWarpgroups = c.headDimV / c.valueBlocks / 64;
+  if (c.chunkLocalWarpgroups < 2 || c.chunkLocalWarpgroups + stateWarpgroups > 4)
+    return llvm::formatv("chunk_local_warpgroups = {0}: the kernel's 4 warpgroups take 2 "
+                         "on the chunk-local side, or 3 when the state side needs one "
+                         "(64 value rows per CTA; this configuration has {1})",
+                         c.chunkLocalWarpgroups, c.headDimV / c.valueBlocks);
   if (int64_t bytes = forwardSharedBytes(c); bytes > kMaxSharedBytes)
-    return llvm::formatv("stages = {0}: the kernel would take {1} bytes of shared memory, "
-                         "more than the {2} a CTA can have; take fewer stages",
-                         c.stages, bytes, kMaxSharedBytes);
+    return llvm::formatv("stages = {0} with {1} chunk-local warpgroups: the kernel would "
+                         "take {2} bytes of shared memory, more than the {3} a CTA can "
+                         "have; take fewer stages",
+                         c.stages, c.chunkLocalWarpgroups, bytes, kMaxSharedBytes);
   return "";
 }
 
@@ -101,25 +112,22 @@ std::string kda::checkForwardSupport(const ForwardKernelConfig &c) {
 
 namespace {
 
-/// The chunk-local warpgroups, each with its own workspace: warpgroup w
-/// computes the chunks c with c % 2 == w, so two chunks are in flight.
-constexpr int64_t kChunkLocalWarpgroups = kChunkLocalThreads / 128;
-
-/// Copies of the operands the chunk-local warpgroups hand to the state
-/// warpgroups, one per chunk-local warpgroup: chunk c + 1's are written
-/// while chunk c's are read.
-constexpr int64_t kHandoffStages = kChunkLocalWarpgroups;
+/// The most chunk-local warpgroups (ForwardKernelConfig): each has its own
+/// workspace, TMA ring, handoff stage and named barriers.
+constexpr int64_t kMaxChunkLocalWarpgroups = 3;
 
 struct SharedLayout {
-  // Handed over per chunk, one copy per handoff stage (stage h's copy of a
-  // field is at its offset + h * handoffBytes). wgmma operands are bf16,
-  // K-major, swizzled, 1024-byte aligned.
+  // Handed over per chunk, one copy per handoff stage, that is per
+  // chunk-local warpgroup (stage h's copy of a field is at its offset +
+  // h * handoffBytes): chunk c + 1's are written while chunk c's are read.
+  // wgmma operands are bf16, K-major, swizzled, 1024-byte aligned.
   int64_t qg;        ///< Q e^G [C x K], two 64-column blocks, 128B swizzle
   int64_t w;         ///< W [C x K], two 64-column blocks, 128B swizzle
   int64_t kdT;       ///< (K e^(G_C - G))^T [K x C], 32B swizzle
   int64_t aqk;       ///< Aqk [C x C], 32B swizzle
-  /// U^T [V x C], fp32 in the order of the wgmma accumulator fragments:
-  /// value i of thread t of warpgroup w at float4 (i / 4) * 256 + 128 w + t.
+  /// U^T [the CTA's V rows x C], fp32 in the order of the wgmma
+  /// accumulator fragments: value i of thread t of state warpgroup w at
+  /// float4 ((i / 4) * S + w) * 128 + t, S state warpgroups with rows.
   int64_t u;
   int64_t stateDecay; ///< e^(G_C) per key channel [K]
   int64_t handoffBytes;
@@ -152,7 +160,8 @@ struct SharedLayout {
   int64_t workspaceBytes;
   // TMA destinations, row-major, unswizzled, `stages` sets per chunk-local
   // warpgroup: stage s of warpgroup w holds a tile at its offset +
-  // (w * stages + s) * stageBytes.
+  // (w * stages + s) * stageBytes. v's tile holds the CTA's block of value
+  // columns only.
   int64_t qTile, kTile, vTile, gTile, stageBytes;
   /// mbarriers, 8 bytes each: one per TMA stage (2 x stages), then per
   /// handoff stage one that completes when its operands are written
@@ -162,6 +171,7 @@ struct SharedLayout {
 
   explicit SharedLayout(const ForwardKernelConfig &c) {
     int64_t C = c.chunkSize, K = c.headDimK, V = c.headDimV, at = 0;
+    int64_t blockRows = V / c.valueBlocks, warpgroups = c.chunkLocalWarpgroups;
     auto take = [&](int64_t bytes, int64_t align) {
       at = (at + align - 1) / align * align;
       int64_t offset = at;
@@ -173,10 +183,10 @@ struct SharedLayout {
     w = take(C * K * 2, 1024);
     kdT = take(K * C * 2, 1024);
     aqk = take(C * C * 2, 1024);
-    u = take(2 * 64 * C * 4, 16); // both warpgroups' fragments, also at V = 64
+    u = take(blockRows * C * 4, 16);
     stateDecay = take(K * 4, 16);
     handoffBytes = (at + 1023) / 1024 * 1024;
-    at = kHandoffStages * handoffBytes;
+    at = warpgroups * handoffBytes;
     int64_t workspace = at;
     betaVT = take(V * C * 2, 1024);
     betaKGT = take(K * C * 2, 1024);
@@ -190,14 +200,14 @@ struct SharedLayout {
     rowScale = take(2 * C * 4, 16);
     beta = take(C * 4, 16);
     workspaceBytes = (at - workspace + 1023) / 1024 * 1024;
-    at = workspace + kChunkLocalWarpgroups * workspaceBytes;
+    at = workspace + warpgroups * workspaceBytes;
     qTile = take(C * K * 2, 128);
     kTile = take(C * K * 2, 128);
-    vTile = take(C * V * 2, 128);
+    vTile = take(C * blockRows * 2, 128);
     gTile = take(C * K * c.gType.getIntOrFloatBitWidth() / 8, 128);
     stageBytes = (at - qTile + 127) / 128 * 128;
-    at = qTile + kChunkLocalWarpgroups * c.stages * stageBytes;
-    barriers = take(8 * (kChunkLocalWarpgroups * c.stages + 2 * kHandoffStages), 8);
+    at = qTile + warpgroups * c.stages * stageBytes;
+    barriers = take(8 * (warpgroups * c.stages + 2 * warpgroups), 8);
     total = (at + 127) / 128 * 128;
   }
 };
@@ -209,12 +219,16 @@ constexpr StringLiteral kSharedSymbol = "kda_shared";
 /// chunk-local warpgroup w syncs its 128 threads on kChunkLocalBarrier + w
 /// and takes the bar.red.or of the spread check on kSpreadBarrier + w. The
 /// state warpgroups never wait for each other.
-enum NamedBarrier : int64_t { kCtaBarrier = 0, kChunkLocalBarrier = 1, kSpreadBarrier = 3 };
+enum NamedBarrier : int64_t {
+  kCtaBarrier = 0,
+  kChunkLocalBarrier = 1,
+  kSpreadBarrier = kChunkLocalBarrier + kMaxChunkLocalWarpgroups
+};
 
 /// Registers per thread after setmaxnreg: the state warpgroups hold S^T
 /// (K / 2 fp32), its bf16 copy as an operand (K / 4) and two accumulators;
-/// the chunk-local ones give theirs up. 2 x 128 x (kStateRegisters +
-/// kChunkLocalRegisters) must not exceed the SM's 65,536.
+/// the chunk-local ones give theirs up. 128 x (kStateRegisters +
+/// 3 kChunkLocalRegisters) must not exceed the SM's 65,536.
 constexpr int64_t kStateRegisters = 160;
 constexpr int64_t kChunkLocalRegisters = 96;
 
@@ -290,7 +304,7 @@ private:
   /// Byte offset of float4 `quad` of U^T in the handoff that thread
   /// threadInWarpgroup of state warpgroup `stateWarpgroup` reads.
   Value uOffset(int64_t quad, Value stateWarpgroup) {
-    return e.mul(e.add(e.i32(quad * 256),
+    return e.mul(e.add(e.i32(quad * stateWarpgroups() * 128),
                        e.add(e.mul(stateWarpgroup, e.i32(128)), threadInWarpgroup)),
                  e.i32(16));
   }
@@ -300,11 +314,11 @@ private:
   Value statePointer(Value tensor, Type type, int64_t v, Value slot);
   void storeIntermediateState(Value sAcc, Value row0);
   Value loadInitialState();
-  /// The TMA stage of `chunk`: chunk-local warpgroup w = chunk % 2 loads
-  /// its n-th chunk (n = chunk / 2) into stage n % stages of its ring.
+  /// The TMA stage of `chunk`: chunk-local warpgroup w = chunk % L loads
+  /// its n-th chunk (n = chunk / L) into stage n % stages of its ring.
   Value stageOf(Value chunk) {
-    Value ring = e.urem(chunk, e.i32(kChunkLocalWarpgroups));
-    Value n = e.udiv(chunk, e.i32(kChunkLocalWarpgroups));
+    Value ring = e.urem(chunk, e.i32(c.chunkLocalWarpgroups));
+    Value n = e.udiv(chunk, e.i32(c.chunkLocalWarpgroups));
     return e.add(e.mul(ring, e.i32(c.stages)), e.urem(n, e.i32(c.stages)));
   }
   /// The phase of its ring's mbarrier that `chunk` waits for: a stage's
@@ -315,7 +329,9 @@ private:
   /// Tokens of the chunk starting at row0 that lie in the sequence.
   Value rowsFrom(Value row0) { return e.minsi(e.i32(c.chunkSize), e.sub(len, row0)); }
   /// mbarriers of the TMA rings: one per buffer of each warpgroup's ring.
-  int64_t tmaBarrierCount() const { return kChunkLocalWarpgroups * c.stages; }
+  int64_t tmaBarrierCount() const { return c.chunkLocalWarpgroups * c.stages; }
+  /// Handoff stages: one per chunk-local warpgroup.
+  int64_t handoffStages() const { return c.chunkLocalWarpgroups; }
   Value barrierOf(Value stage) {
     return shared(layout.barriers, e.mul(stage, e.i32(8)));
   }
@@ -323,7 +339,7 @@ private:
     return barrierOf(e.add(e.i32(tmaBarrierCount()), handoffStage));
   }
   Value freeBarrier(Value handoffStage) {
-    return barrierOf(e.add(e.i32(tmaBarrierCount() + kHandoffStages), handoffStage));
+    return barrierOf(e.add(e.i32(tmaBarrierCount() + handoffStages()), handoffStage));
   }
   /// Byte offset of a stage's tiles from the first stage's.
   Value stageOffset(Value stage) { return e.mul(stage, e.i32(layout.stageBytes)); }
@@ -332,7 +348,7 @@ private:
   /// The handoff ring: the chunk-local side waits until the stage of
   /// `chunk` is free and marks it ready; the state side waits until it is
   /// ready and marks it free. Each sets handoffBase.
-  Value handoffStageOf(Value chunk) { return e.urem(chunk, e.i32(kHandoffStages)); }
+  Value handoffStageOf(Value chunk) { return e.urem(chunk, e.i32(handoffStages())); }
   void waitHandoffFree(Value chunk);
   void markHandoffReady(Value chunk);
   void waitHandoffReady(Value chunk);
@@ -368,13 +384,13 @@ private:
   Value handoffBase; ///< i32: byte offset of the current chunk's handoff stage
   /// The descriptor base (descriptorBase) of the current handoff stage.
   Value handoffDescriptors;
-  /// warpgroup is 0 or 1 on either side: chunk-local warpgroup w takes the
-  /// chunks c with c % 2 == w, state warpgroup w value rows [64w, 64w + 64)
+  /// The warpgroup's index on its side: chunk-local warpgroup w takes the
+  /// chunks c with c % L == w, state warpgroup w value rows [64w, 64w + 64)
   /// of the CTA's block.
   Value tid, warpgroup, threadInWarpgroup;
   /// Whether this state warpgroup has rows of the state in this CTA's value
-  /// block (not the second one when the block is 64 rows): one without has
-  /// nothing to do.
+  /// block (not the second one when the block is 64 rows and two
+  /// warpgroups are chunk-local): one without has nothing to do.
   Value ownsValueRows;
   /// State warpgroups with rows: the `free` barriers' arrival count / 128.
   int64_t stateWarpgroups() const { return c.headDimV / c.valueBlocks / 64; }
@@ -427,8 +443,9 @@ void ForwardKernelBuilder::prologue() {
 
   tid = e.threadIdx();
   Value warpgroupOfCta = e.warpUniform(e.udiv(tid, e.i32(128)));
-  chunkLocal = e.ult(warpgroupOfCta, e.i32(kChunkLocalThreads / 128));
-  warpgroup = e.urem(warpgroupOfCta, e.i32(2));
+  chunkLocal = e.ult(warpgroupOfCta, e.i32(c.chunkLocalWarpgroups));
+  // Either side's index: the state warpgroups L..3 are 0..3-L (L >= 2).
+  warpgroup = e.urem(warpgroupOfCta, e.i32(c.chunkLocalWarpgroups));
   threadInWarpgroup = e.urem(tid, e.i32(128));
   frag = fragmentLayout(e, threadInWarpgroup);
   // State warpgroup w owns rows [64w, 64w + 64) of this CTA's block of V.
@@ -511,7 +528,7 @@ void ForwardKernelBuilder::prologue() {
       NVVM::MBarrierInitOp::create(b, barrierOf(e.i32(s)), e.i32(1), Value());
     // Every thread of the stage's chunk-local warpgroup arrives on `ready`,
     // every thread of a state warpgroup with rows on `free`.
-    for (int64_t h = 0; h < kHandoffStages; ++h) {
+    for (int64_t h = 0; h < handoffStages(); ++h) {
       NVVM::MBarrierInitOp::create(b, readyBarrier(e.i32(h)), e.i32(128), Value());
       NVVM::MBarrierInitOp::create(b, freeBarrier(e.i32(h)),
                                    e.i32(128 * stateWarpgroups()), Value());
@@ -604,7 +621,8 @@ void ForwardKernelBuilder::issueTiles(Value chunk, Value chunks) {
   auto &b = e.builder();
   int64_t C = c.chunkSize;
   int64_t gBytes = C * c.headDimK * c.gType.getIntOrFloatBitWidth() / 8;
-  int64_t bytes = 2 * C * c.headDimK * 2 + C * c.headDimV * 2 + gBytes;
+  int64_t blockRows = c.headDimV / c.valueBlocks;
+  int64_t bytes = 2 * C * c.headDimK * 2 + C * blockRows * 2 + gBytes;
   e.ifThen(e.andi(e.eq(threadInWarpgroup, e.i32(0)), e.slt(chunk, chunks)), [&] {
     Value stage = stageOf(chunk);
     Value barrier = barrierOf(stage);
@@ -614,24 +632,25 @@ void ForwardKernelBuilder::issueTiles(Value chunk, Value chunks) {
     NVVM::MBarrierArriveExpectTxOp::create(b, Type(), barrier, e.i32(bytes),
                                            NVVM::MemScopeKindAttr(), BoolAttr(),
                                            Value());
-    auto load = [&](ForwardParam map, int64_t tileOffset, Value head) {
+    // v's box is the CTA's block of value columns (runtime/src/forward_gpu.c).
+    auto load = [&](ForwardParam map, int64_t tileOffset, Value head, Value column) {
       Value dst = LLVM::AddrSpaceCastOp::create(b, e.ptr(kSharedClusterSpace),
                                                 shared(tileOffset, base));
       NVVM::CpAsyncBulkTensorGlobalToSharedClusterOp::create(
-          b, dst, param(map), ValueRange{e.i32(0), head, tokenRow, tmaBatch},
+          b, dst, param(map), ValueRange{column, head, tokenRow, tmaBatch},
           barrier, ValueRange{}, Value(), Value(),
           NVVM::TMALoadModeAttr::get(b.getContext(), NVVM::TMALoadMode::TILE),
           b.getBoolAttr(false), NVVM::CTAGroupKindAttr(), Value());
     };
-    load(kParamQMap, layout.qTile, h);
-    load(kParamKMap, layout.kTile, h);
-    load(kParamVMap, layout.vTile, hv);
-    load(kParamGMap, layout.gTile, hv);
+    load(kParamQMap, layout.qTile, h, e.i32(0));
+    load(kParamKMap, layout.kTile, h, e.i32(0));
+    load(kParamVMap, layout.vTile, hv, c.valueBlocks > 1 ? valueRow0 : e.i32(0));
+    load(kParamGMap, layout.gTile, hv, e.i32(0));
   });
 }
 
 void ForwardKernelBuilder::waitTiles(Value chunk) {
-  Value parity = useParity(e.udiv(chunk, e.i32(kChunkLocalWarpgroups)), c.stages);
+  Value parity = useParity(e.udiv(chunk, e.i32(c.chunkLocalWarpgroups)), c.stages);
   Value stage = stageOf(chunk);
   e.waitParity(barrierOf(stage), parity);
   stageBase = stageOffset(stage);
@@ -899,8 +918,13 @@ void ForwardKernelBuilder::writeOperands(Value factorised) {
   Value d = e.urem(threadInWarpgroup, e.i32(K));
   Value j0 = e.mul(e.udiv(threadInWarpgroup, e.i32(K)), e.i32(rowsPerThread));
   Value lastG = e.load(e.f32(), mine(layout.g, scratchOffset(e.i32(C - 1), d)));
-  auto tileValue = [&](int64_t tileOffset, Value j, int64_t rowElements) {
-    Value offset = e.mul(e.add(e.mul(j, e.i32(rowElements)), d), e.i32(2));
+  // v's tile holds the CTA's block of value columns: thread d reads column
+  // d % blockRows, so with a split the threads past the block repeat the
+  // block's rows of (beta V)^T, which chunkLocalProducts does not read.
+  int64_t blockRows = c.headDimV / c.valueBlocks;
+  Value valueColumn = blockRows == K ? d : e.urem(d, e.i32(blockRows));
+  auto tileValue = [&](int64_t tileOffset, Value j, Value column, int64_t rowElements) {
+    Value offset = e.mul(e.add(e.mul(j, e.i32(rowElements)), column), e.i32(2));
     return e.toF32(e.load(e.bf16(), tile(tileOffset, offset)));
   };
   auto scaleOf = [&](Value row) {
@@ -947,10 +971,10 @@ void ForwardKernelBuilder::writeOperands(Value factorised) {
       for (int64_t r = first; r < first + 8; ++r) {
         Value j = e.add(j0, e.i32(r));
         loaded.push_back({r, e.load(e.f32(), mine(layout.beta, e.mul(j, e.i32(4)))),
-                          e.fmul(tileValue(layout.kTile, j, K), scaleOf(e.add(j, e.i32(C)))),
+                          e.fmul(tileValue(layout.kTile, j, d, K), scaleOf(e.add(j, e.i32(C)))),
                           e.load(e.f32(), mine(layout.g, scratchOffset(j, d))),
-                          e.fmul(tileValue(layout.qTile, j, K), scaleOf(j)),
-                          tileValue(layout.vTile, j, c.headDimV)});
+                          e.fmul(tileValue(layout.qTile, j, d, K), scaleOf(j)),
+                          tileValue(layout.vTile, j, valueColumn, blockRows)});
       }
       SmallVector<Value> betaKG, kDecayed, betaV;
       for (const Row &x : loaded) {
@@ -1037,7 +1061,7 @@ void ForwardKernelBuilder::chunkLocalProducts() {
   int64_t C = c.chunkSize;
   int64_t valueTiles = stateWarpgroups(), keyTiles = c.headDimK / 64;
   Value workspace = descriptorBase(e, e.address(mine(0, e.i32(0))));
-  Value values = descriptorBase(e, e.address(mine(layout.betaVT, e.mul(valueRow0, e.i32(32)))));
+  Value values = descriptorBase(e, e.address(mine(layout.betaVT, e.i32(0))));
   wgmmaFence(e);
   Value tinv = matrixDescriptor(e, workspace, layout.tinv, Swizzle::B32);
   // Accumulating onto zeros: ptxas serializes every wgmma of the kernel
@@ -1144,11 +1168,11 @@ Value ForwardKernelBuilder::stateProducts(Value sAcc, Value rows, Value firstTok
 //===----------------------------------------------------------------------===//
 
 void ForwardKernelBuilder::waitHandoffFree(Value chunk) {
-  // The stage's previous chunk (chunk - kHandoffStages) completed its free
-  // barrier's phase (chunk / kHandoffStages - 1); the first uses need none.
+  // The stage's previous chunk (chunk - L, L stages) completed its free
+  // barrier's phase (chunk / L - 1); the first uses need none.
   Value stage = handoffStageOf(chunk);
-  e.ifThen(e.sle(e.i32(kHandoffStages), chunk), [&] {
-    Value previousUse = e.add(e.udiv(chunk, e.i32(kHandoffStages)), e.i32(1));
+  e.ifThen(e.sle(e.i32(handoffStages()), chunk), [&] {
+    Value previousUse = e.add(e.udiv(chunk, e.i32(handoffStages())), e.i32(1));
     e.waitParity(freeBarrier(stage), e.andi(previousUse, e.i32(1)));
   });
   handoffBase = e.mul(stage, e.i32(layout.handoffBytes));
@@ -1163,7 +1187,7 @@ void ForwardKernelBuilder::markHandoffReady(Value chunk) {
 
 void ForwardKernelBuilder::waitHandoffReady(Value chunk) {
   Value stage = handoffStageOf(chunk);
-  Value parity = useParity(chunk, kHandoffStages);
+  Value parity = useParity(chunk, handoffStages());
   e.waitParity(readyBarrier(stage), parity);
   handoffBase = e.mul(stage, e.i32(layout.handoffBytes));
   handoffDescriptors = descriptorBase(e, e.address(handoff(0, e.i32(0))));
@@ -1179,10 +1203,10 @@ void ForwardKernelBuilder::markHandoffFree(Value chunk) {
 //===----------------------------------------------------------------------===//
 
 void ForwardKernelBuilder::runChunkLocal(Value chunks) {
-  // Warpgroup w takes chunks w, w + 2, ...: its first `stages` chunks are
+  // Warpgroup w takes chunks w, w + L, ...: its first `stages` chunks are
   // loaded before the loop, and each chunk starts the load of the one
   // `stages` later into its stage once its tiles have been read.
-  int64_t C = c.chunkSize, step = kChunkLocalWarpgroups;
+  int64_t C = c.chunkSize, step = c.chunkLocalWarpgroups;
   for (int64_t n = 0; n < c.stages; ++n)
     issueTiles(e.add(warpgroup, e.i32(n * step)), chunks);
   Value firstBeta = prefetchBeta(warpgroup);

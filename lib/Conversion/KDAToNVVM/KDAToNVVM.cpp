@@ -53,13 +53,15 @@ static LogicalResult readChoices(OpT op, StringRef kernel, KernelChoices &c) {
 
 /// The kernel configuration of `op`, or a diagnostic on it.
 static FailureOr<ForwardKernelConfig> configOf(ForwardOp op, int64_t chunkSize,
-                                               int64_t stages, int64_t valueBlocks) {
+                                               int64_t stages, int64_t valueBlocks,
+                                               int64_t chunkLocalWarpgroups) {
   ForwardKernelConfig c;
   if (failed(readChoices(op, "forward", c)))
     return failure();
   c.chunkSize = chunkSize ? chunkSize : op.getChunkSize();
   c.stages = stages;
   c.valueBlocks = valueBlocks;
+  c.chunkLocalWarpgroups = chunkLocalWarpgroups;
   Builder b(op.getContext());
   c.initialStateType = op.getInitialState()
                            ? cast<RankedTensorType>(op.getInitialState().getType()).getElementType()
@@ -128,6 +130,7 @@ static DictionaryAttr manifestOf(Builder &b, const ForwardKernelConfig &c) {
       b.getNamedAttr("chunk_size", b.getI64IntegerAttr(c.chunkSize)),
       b.getNamedAttr("stages", b.getI64IntegerAttr(c.stages)),
       b.getNamedAttr("value_blocks", b.getI64IntegerAttr(c.valueBlocks)),
+      b.getNamedAttr("chunk_local_warpgroups", b.getI64IntegerAttr(c.chunkLocalWarpgroups)),
       b.getNamedAttr("initial_state_dtype", b.getStringAttr(typeName(c.initialStateType))),
       b.getNamedAttr("final_state_dtype", b.getStringAttr(typeName(c.finalStateType))),
       b.getNamedAttr("grid", b.getStringAttr(kForwardGrid)),
@@ -174,7 +177,7 @@ struct ConvertKDAToNVVMPass
           hosts.push_back(host);
     };
     module.walk([&](ForwardOp op) {
-      lower(op, configOf(op, chunkSize, stages, valueBlocks), manifestOf, buildForwardKernel);
+      lower(op, configOf(op, chunkSize, stages, valueBlocks, chunkLocalWarpgroups), manifestOf, buildForwardKernel);
     });
     module.walk([&](DecodeOp op) {
       lower(op, configOf(op), decodeManifestOf, buildDecodeKernel);

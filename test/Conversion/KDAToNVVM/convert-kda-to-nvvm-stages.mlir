@@ -81,7 +81,7 @@
 // THREE-NOT: nvvm.cp.async.bulk.tensor
 // THREE: llvm.return
 
-// FOUR: error: 'kda.forward' op cannot be compiled yet: stages = 4: the kernel would take 262272 bytes of shared memory, more than the 232448 a CTA can have; take fewer stages
+// FOUR: error: 'kda.forward' op cannot be compiled yet: stages = 4 with 2 chunk-local warpgroups: the kernel would take 262272 bytes of shared memory, more than the 232448 a CTA can have; take fewer stages
 // FIVE: error: 'kda.forward' op cannot be compiled yet: stages = 5: the TMA ring takes 1 to 4 stages
 func.func @forward(%q: tensor<?x?x?x128xbf16>, %v: tensor<?x?x?x128xbf16>,
                    %g: tensor<?x?x?x128xbf16>, %beta: tensor<?x?x?xf32>,

@@ -7,7 +7,7 @@
 // CHECK: module attributes {gpu.container_module}
 // CHECK-NOT: func.func
 // CHECK-LABEL: gpu.module @kda_forward_k128_v128_c16_p2_lower_bound_sigmoid_l2norm_vk_gbf16_bbf16_sf32_f32
-// CHECK-SAME: kda.manifest = {beta_dtype = "bf16", beta_mode = "sigmoid", chunk_size = 16 : i64,
+// CHECK-SAME: kda.manifest = {beta_dtype = "bf16", beta_mode = "sigmoid", chunk_local_warpgroups = 2 : i64, chunk_size = 16 : i64,
 // CHECK-SAME: final_state_dtype = "f32", g_dtype = "bf16", gate = "lower_bound",
 // CHECK-SAME: grid = "sequences value_heads value_blocks", head_dim_k = 128 : i64,
 // CHECK-SAME: head_dim_v = 128 : i64, initial_state_dtype = "f32",
@@ -41,7 +41,7 @@
 // Whether any channel's G spans more than 128 nats in this chunk picks how
 // the A matrices are taken: from the factors e^(+-(G - G_C / 2)), or with
 // every exponent pairwise; the reduction runs over the warpgroup's 128
-// threads on its own named barrier (3 + w, a register operand).
+// threads on its own named barrier (4 + w, a register operand).
 // CHECK: %[[WIDE:.*]] = llvm.inline_asm has_side_effects "{{.*}}bar.red.or.pred q, $2, 128, p;{{.*}}"
 // CHECK: %[[UNIFORM:.*]] = nvvm.shfl.sync  idx %{{.*}}, %[[WIDE]]
 // CHECK: %[[ANY:.*]] = arith.cmpi ne, %[[UNIFORM]], %{{.*}} : i32

@@ -39,6 +39,10 @@ struct ForwardKernelConfig : KernelChoices {
   /// the state (a multiple of a state warpgroup's 64); each repeats the
   /// chunk-local work. The grid's z.
   int64_t valueBlocks = 1;
+  /// Warpgroups on the chunk-local side, of kForwardThreads / 128: warpgroup
+  /// w takes the chunks c with c % chunkLocalWarpgroups == w. The others
+  /// are the state side; 3 leaves one, enough for 64 value rows per CTA.
+  int64_t chunkLocalWarpgroups = 2;
   Type initialStateType; ///< f32 or bf16 (ignored when absent at run time)
   Type finalStateType;   ///< f32 or bf16 (ignored when absent at run time)
 
@@ -47,10 +51,9 @@ struct ForwardKernelConfig : KernelChoices {
   std::string kernelName() const;
 };
 
-/// Threads per CTA: two chunk-local warpgroups (threads 0-255), each
-/// computing the operands of every other chunk ahead of two state
-/// warpgroups (256-511), each of which owns 64 value rows of the state.
-inline constexpr int64_t kChunkLocalThreads = 256;
+/// Threads per CTA: four warpgroups, the first chunkLocalWarpgroups
+/// computing the operands of their chunks ahead of the rest, the state
+/// side, each of which owns 64 value rows of the state.
 inline constexpr int64_t kForwardThreads = 512;
 
 /// The kernel's parameters, in order. Tensor maps are CUtensorMap values
@@ -80,7 +83,8 @@ std::string forwardParamNames();
 /// The manifest's launch rules: the grid's axes (z is the manifest's
 /// `value_blocks`), and the four tensor maps
 /// (each [dim, heads, T, B], innermost first, read in boxes of
-/// [dim, 1, tensor_map_box_rows, 1]).
+/// [dim, 1, tensor_map_box_rows, 1], v's of [V / value_blocks, 1,
+/// tensor_map_box_rows, 1]: a CTA loads its block of value columns).
 inline constexpr const char *kForwardGrid = "sequences value_heads value_blocks";
 inline constexpr const char *kForwardTensorMaps = "q k v g";
 
