@@ -125,6 +125,8 @@ kda_status kda_bundle_load_data(kda_context *context, const char *data, size_t s
         s = read_integer(b, "tensor_map_box_rows", &b->tensor_map_box_rows);
       if (s == KDA_OK)
         s = read_integer(b, "tensor_map_swizzle", &b->tensor_map_swizzle);
+      if (s == KDA_OK)
+        s = read_integer(b, "cluster_value_blocks", &b->cluster_value_blocks);
     }
     if (s == KDA_OK) {
       s = read_integer(b, "value_blocks", &b->value_blocks);

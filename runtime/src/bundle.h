@@ -18,6 +18,9 @@ struct kda_bundle {
   int64_t threads, shared_bytes, chunk_size, head_dim_k, head_dim_v;
   int64_t tensor_map_box_rows, tensor_map_swizzle;
   int64_t value_blocks; /* CTAs per (sequence, value head): the grid's z */
+  /* Forward: nonzero when the value_blocks CTAs form a cluster whose CTAs
+   * each compute U for every value row (their v tiles are whole rows). */
+  int64_t cluster_value_blocks;
 };
 
 /* The most CTAs a launch grid may have along y or z (x allows 2^31 - 1). */

@@ -109,11 +109,13 @@ kda_status kda_forward(kda_bundle *b, const kda_forward_args *a, void *workspace
   /* With no token at all no tile is ever loaded: the maps stay zero. */
   CUtensorMap maps[4];
   memset(maps, 0, sizeof maps);
-  /* A CTA loads its block of v's columns (kForwardTensorMaps). */
+  /* A CTA loads the v columns it computes U for (kForwardTensorMaps): its
+   * block, or every one when the value blocks form a cluster. */
+  const int64_t v_columns = b->cluster_value_blocks ? V : V / b->value_blocks;
   if (B * T > 0 &&
       ((s = token_map(b, a->q.data, a->q.dtype, B, T, H, K, K, &maps[0])) ||
        (s = token_map(b, a->k.data, a->k.dtype, B, T, H, K, K, &maps[1])) ||
-       (s = token_map(b, a->v.data, a->v.dtype, B, T, HV, V, V / b->value_blocks, &maps[2])) ||
+       (s = token_map(b, a->v.data, a->v.dtype, B, T, HV, V, v_columns, &maps[2])) ||
        (s = token_map(b, a->g.data, a->g.dtype, B, T, HV, K, K, &maps[3]))))
     return s;
 

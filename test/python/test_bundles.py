@@ -16,6 +16,7 @@ REQUIRED = {"op", "kernel", "threads", "shared_bytes", "head_dim_k", "head_dim_v
             "gate", "beta_mode", "qk_l2norm", "state_layout", "qkv_dtype", "g_dtype",
             "beta_dtype", "grid", "params", "value_blocks"}
 REQUIRED_BY_OP = {"forward": {"chunk_size", "stages", "chunk_local_warpgroups",
+                              "cluster_value_blocks",
                               "initial_state_dtype", "final_state_dtype",
                               "tensor_maps", "tensor_map_box_rows", "tensor_map_swizzle"},
                   "decode": {"pool_dtype"}}
@@ -42,21 +43,20 @@ def test_the_build_ships_bundles():
     # Forward: 2 state dtypes x 2 layouts x (K = 128: FlashKDA's mode and
     # the softplus mode, each with f32 and bf16 g and beta, and the
     # precomputed gate; K = 64: the three modes with f32 g and beta), and
-    # each K = 128 one again with its value rows split over two CTAs, whose
-    # one state warpgroup leaves three to the chunk-local side with bf16 g
-    # (one stage each: that is what fits). Decode: the three modes x 2
-    # layouts at K = 128 and at K = 64.
+    # each K = 128 one again with its value rows split over two CTAs that
+    # form a cluster and split the chunk-local work (one TMA stage: that is
+    # what fits). Decode: the three modes x 2 layouts at K = 128 and at
+    # K = 64.
     manifests = {p.stem: read_bundle(p)[0] for p in BUNDLES}
     ops = [m["op"] for m in manifests.values()]
     assert ops.count("forward") == 52 and ops.count("decode") == 12, ops
     for name, m in manifests.items():
         if m["op"] == "forward" and m["head_dim_k"] == "128" and m["value_blocks"] == "1":
             split = manifests[name + "_vb2"]
-            assert m["chunk_local_warpgroups"] == "2"
-            three = m["g_dtype"] == "bf16"
-            assert (split["value_blocks"], split["chunk_local_warpgroups"], split["stages"]) == \
-                ("2", "3" if three else "2", "1" if three else m["stages"])
-            schedule = ("value_blocks", "chunk_local_warpgroups", "stages", "kernel",
+            assert (m["chunk_local_warpgroups"], m["cluster_value_blocks"]) == ("2", "0")
+            assert (split["value_blocks"], split["cluster_value_blocks"], split["stages"]) == \
+                ("2", "1", "1")
+            schedule = ("value_blocks", "cluster_value_blocks", "stages", "kernel",
                         "shared_bytes")
             assert {k: v for k, v in split.items() if k not in schedule} == \
                 {k: v for k, v in m.items() if k not in schedule}
@@ -77,10 +77,11 @@ def test_bundle(path, tmp_path):
         assert ptx.count("setmaxnreg.dec.sync.aligned") == 1
         assert ptx.count("setmaxnreg.inc.sync.aligned") == 1
         # the A matrices (K/8 tf32 k-steps); U and W (a wgmma per 64 rows of
-        # the CTA's block of V and of K); K/16 k-steps of V' and of O;
-        # O += V' Aqk; the state update
+        # the CTA's block of V, every row's with a cluster, and of K); K/16
+        # k-steps of V' and of O; O += V' Aqk; the state update
         K, V = int(manifest["head_dim_k"]), int(manifest["head_dim_v"])
-        block = V // int(manifest["value_blocks"])
+        ctas = 2 if manifest["cluster_value_blocks"] == "1" else 1
+        block = V // int(manifest["value_blocks"]) * ctas
         assert ptx.count("wgmma.mma_async") == K // 8 + (block + K) // 64 + 2 * (K // 16) + 2
         assert ptx.count("m64n16k8.f32.tf32.tf32") == K // 8
         # four tile loads per chunk: each chunk-local warpgroup's first
@@ -89,8 +90,12 @@ def test_bundle(path, tmp_path):
         stages = int(manifest["stages"])
         assert ptx.count("cp.async.bulk.tensor") == 4 * (stages + 1)
         # one per TMA stage of each chunk-local warpgroup's ring, and
-        # `ready` and `free` per handoff stage (one per such warpgroup)
-        assert ptx.count("mbarrier.init") == local * stages + 2 * local
+        # `ready` and `free` per handoff stage (one per such warpgroup, of
+        # each CTA of a cluster); a cluster is fixed in the kernel, and its
+        # CTAs copy each chunk's operands into each other's shared memory
+        assert ptx.count("mbarrier.init") == local * stages + 2 * local * ctas
+        assert (".reqnctapercluster 1, 1, 2" in ptx) == (ctas == 2)
+        assert ptx.count("cp.async.bulk.shared::cluster.shared::cta") == (ctas == 2)
     else:  # a rank-one update: 64-float tiles of the state, copied into
         # shared memory and written back in 16-byte pieces
         K, V = int(manifest["head_dim_k"]), int(manifest["head_dim_v"])

@@ -68,6 +68,11 @@ static llvm::cl::opt<int64_t> chunkLocalWarpgroups(
     llvm::cl::desc("warpgroups of the forward kernel's 4 on the chunk-local "
                    "side: 2, or 3 with 64 value rows per CTA"),
     llvm::cl::init(2));
+static llvm::cl::opt<bool> clusterValueBlocks(
+    "cluster-value-blocks",
+    llvm::cl::desc("run the forward kernel's value blocks of a (sequence, value "
+                   "head) as one cluster splitting the chunk-local work"),
+    llvm::cl::init(false));
 static llvm::cl::opt<unsigned> optLevel("opt-level",
                                         llvm::cl::desc("LLVM optimisation level"),
                                         llvm::cl::init(3));
@@ -103,6 +108,7 @@ int main(int argc, char **argv) {
   options.stages = stages;
   options.valueBlocks = valueBlocks;
   options.chunkLocalWarpgroups = chunkLocalWarpgroups;
+  options.clusterValueBlocks = clusterValueBlocks;
   std::string message;
   if (failed(kda::verifyTargetOptions(options.target(), message)))
     return fail(message);

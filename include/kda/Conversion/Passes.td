@@ -54,7 +54,13 @@ def ConvertKDAToNVVM : Pass<"convert-kda-to-nvvm", "::mlir::ModuleOp"> {
            "Warpgroups of the forward kernel's 4 on the chunk-local side, "
            "each with its own chunk in flight: 2, or 3 where the state side "
            "needs one warpgroup (64 value rows per CTA) and shared memory "
-           "allows">
+           "allows">,
+    Option<"clusterValueBlocks", "cluster-value-blocks", "bool",
+           /*default=*/"false",
+           "Run the forward kernel's value-blocks CTAs of a (sequence, value "
+           "head) as one cluster that splits the chunk-local work: each CTA "
+           "computes every value-blocks-th chunk for every value row and "
+           "copies it into the others' shared memory (value-blocks = 2)">
   ];
   let dependentDialects = ["::mlir::gpu::GPUDialect", "::mlir::LLVM::LLVMDialect",
                            "::mlir::NVVM::NVVMDialect", "::mlir::arith::ArithDialect",

@@ -80,6 +80,11 @@ struct KDAToPTXOptions : public TargetPipelineOptions<KDAToPTXOptions> {
       llvm::cl::desc("warpgroups of the forward kernel's 4 on the chunk-local "
                      "side: 2, or 3 with 64 value rows per CTA"),
       llvm::cl::init(2)};
+  PassOptions::Option<bool> clusterValueBlocks{
+      *this, "cluster-value-blocks",
+      llvm::cl::desc("run the forward kernel's value blocks of a (sequence, "
+                     "value head) as one cluster splitting the chunk-local work"),
+      llvm::cl::init(false)};
 };
 
 /// kda.forward to kernels: convert-kda-to-nvvm with the schedule options

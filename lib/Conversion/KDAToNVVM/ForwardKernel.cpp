@@ -66,6 +66,8 @@ std::string ForwardKernelConfig::kernelName() const {
   std::string split = valueBlocks > 1 ? llvm::formatv("_vb{0}", valueBlocks).str() : "";
   if (chunkLocalWarpgroups != 2)
     split += llvm::formatv("_cl{0}", chunkLocalWarpgroups).str();
+  if (clusterValueBlocks)
+    split += "_cluster";
   return llvm::formatv("kda_forward_k{0}_v{1}_c{2}_p{11}{12}_{3}_{4}{5}_{6}_g{7}_b{8}_s{9}_{10}",
                        headDimK, headDimV, chunkSize, stringifyGateMode(gate),
                        stringifyBetaMode(betaMode), qkL2Norm ? "_l2norm" : "",
@@ -98,11 +100,19 @@ std::string kda::checkForwardSupport(const ForwardKernelConfig &c) {
                          "on the chunk-local side, or 3 when the state side needs one "
                          "(64 value rows per CTA; this configuration has {1})",
                          c.chunkLocalWarpgroups, c.headDimV / c.valueBlocks);
+  if (c.clusterValueBlocks && c.valueBlocks != 2)
+    return llvm::formatv("cluster_value_blocks with value_blocks = {0}: the chunk-local "
+                         "work is split across clusters of two CTAs (value_blocks = 2)",
+                         c.valueBlocks);
   if (int64_t bytes = forwardSharedBytes(c); bytes > kMaxSharedBytes)
-    return llvm::formatv("stages = {0} with {1} chunk-local warpgroups: the kernel would "
-                         "take {2} bytes of shared memory, more than the {3} a CTA can "
+    return llvm::formatv("stages = {0} with {1} chunk-local warpgroups{2}: the kernel would "
+                         "take {3} bytes of shared memory, more than the {4} a CTA can "
                          "have; take fewer stages",
-                         c.stages, c.chunkLocalWarpgroups, bytes, kMaxSharedBytes);
+                         c.stages, c.chunkLocalWarpgroups,
+                         c.clusterValueBlocks ? " and a handoff stage for each of the "
+                                                "cluster's"
+                                              : "",
+                         bytes, kMaxSharedBytes);
   return "";
 }
 
@@ -115,6 +125,25 @@ namespace {
 /// The most chunk-local warpgroups (ForwardKernelConfig): each has its own
 /// workspace, TMA ring, handoff stage and named barriers.
 constexpr int64_t kMaxChunkLocalWarpgroups = 3;
+
+/// CTAs whose chunk-local warpgroups compute the chunks of one CTA's state:
+/// the cluster's (clusterValueBlocks) or the CTA alone.
+int64_t producerCtas(const ForwardKernelConfig &c) {
+  return c.clusterValueBlocks ? c.valueBlocks : 1;
+}
+
+/// Value rows a chunk-local warpgroup computes U for (and columns of its v
+/// tiles): every row when it computes for the whole cluster, else the
+/// CTA's block.
+int64_t producedValueRows(const ForwardKernelConfig &c) {
+  return c.clusterValueBlocks ? c.headDimV : c.headDimV / c.valueBlocks;
+}
+
+/// Chunks in flight between the two sides: one per chunk-local warpgroup
+/// of every producing CTA, each with its handoff stage.
+int64_t handoffStageCount(const ForwardKernelConfig &c) {
+  return producerCtas(c) * c.chunkLocalWarpgroups;
+}
 
 struct SharedLayout {
   // Handed over per chunk, one copy per handoff stage, that is per
@@ -171,7 +200,7 @@ struct SharedLayout {
 
   explicit SharedLayout(const ForwardKernelConfig &c) {
     int64_t C = c.chunkSize, K = c.headDimK, V = c.headDimV, at = 0;
-    int64_t blockRows = V / c.valueBlocks, warpgroups = c.chunkLocalWarpgroups;
+    int64_t producedRows = producedValueRows(c), warpgroups = c.chunkLocalWarpgroups;
     auto take = [&](int64_t bytes, int64_t align) {
       at = (at + align - 1) / align * align;
       int64_t offset = at;
@@ -183,10 +212,10 @@ struct SharedLayout {
     w = take(C * K * 2, 1024);
     kdT = take(K * C * 2, 1024);
     aqk = take(C * C * 2, 1024);
-    u = take(blockRows * C * 4, 16);
+    u = take(producedRows * C * 4, 16);
     stateDecay = take(K * 4, 16);
     handoffBytes = (at + 1023) / 1024 * 1024;
-    at = warpgroups * handoffBytes;
+    at = handoffStageCount(c) * handoffBytes;
     int64_t workspace = at;
     betaVT = take(V * C * 2, 1024);
     betaKGT = take(K * C * 2, 1024);
@@ -203,11 +232,11 @@ struct SharedLayout {
     at = workspace + warpgroups * workspaceBytes;
     qTile = take(C * K * 2, 128);
     kTile = take(C * K * 2, 128);
-    vTile = take(C * blockRows * 2, 128);
+    vTile = take(C * producedRows * 2, 128);
     gTile = take(C * K * c.gType.getIntOrFloatBitWidth() / 8, 128);
     stageBytes = (at - qTile + 127) / 128 * 128;
     at = qTile + warpgroups * c.stages * stageBytes;
-    barriers = take(8 * (warpgroups * c.stages + 2 * warpgroups), 8);
+    barriers = take(8 * (warpgroups * c.stages + 2 * handoffStageCount(c)), 8);
     total = (at + 127) / 128 * 128;
   }
 };
@@ -259,6 +288,8 @@ public:
 private:
   Value param(ForwardParam p) { return func.getArgument(p); }
   Value shared(int64_t offset) { return e.gep(smem, e.i32(offset)); }
+  /// A shared::cta address as 32 bits (shared addresses are below 2^18).
+  Value sharedAddress(int64_t offset) { return e.trunc32(e.address(shared(offset))); }
   Value shared(int64_t offset, Value byteOffset) {
     return e.gep(smem, e.add(e.i32(offset), byteOffset));
   }
@@ -304,7 +335,7 @@ private:
   /// Byte offset of float4 `quad` of U^T in the handoff that thread
   /// threadInWarpgroup of state warpgroup `stateWarpgroup` reads.
   Value uOffset(int64_t quad, Value stateWarpgroup) {
-    return e.mul(e.add(e.i32(quad * stateWarpgroups() * 128),
+    return e.mul(e.add(e.i32(quad * producedValueRows(c) / 64 * 128),
                        e.add(e.mul(stateWarpgroup, e.i32(128)), threadInWarpgroup)),
                  e.i32(16));
   }
@@ -314,11 +345,12 @@ private:
   Value statePointer(Value tensor, Type type, int64_t v, Value slot);
   void storeIntermediateState(Value sAcc, Value row0);
   Value loadInitialState();
-  /// The TMA stage of `chunk`: chunk-local warpgroup w = chunk % L loads
-  /// its n-th chunk (n = chunk / L) into stage n % stages of its ring.
+  /// The TMA stage of `chunk`: the chunk-local warpgroup w = (chunk / R) %
+  /// L of CTA chunk % R (R producing CTAs) loads its n-th chunk (n = chunk
+  /// / RL) into stage n % stages of its ring.
   Value stageOf(Value chunk) {
-    Value ring = e.urem(chunk, e.i32(c.chunkLocalWarpgroups));
-    Value n = e.udiv(chunk, e.i32(c.chunkLocalWarpgroups));
+    Value ring = e.urem(e.udiv(chunk, e.i32(producerCtas(c))), e.i32(c.chunkLocalWarpgroups));
+    Value n = e.udiv(chunk, e.i32(handoffStages()));
     return e.add(e.mul(ring, e.i32(c.stages)), e.urem(n, e.i32(c.stages)));
   }
   /// The phase of its ring's mbarrier that `chunk` waits for: a stage's
@@ -330,8 +362,8 @@ private:
   Value rowsFrom(Value row0) { return e.minsi(e.i32(c.chunkSize), e.sub(len, row0)); }
   /// mbarriers of the TMA rings: one per buffer of each warpgroup's ring.
   int64_t tmaBarrierCount() const { return c.chunkLocalWarpgroups * c.stages; }
-  /// Handoff stages: one per chunk-local warpgroup.
-  int64_t handoffStages() const { return c.chunkLocalWarpgroups; }
+  /// Handoff stages: one per chunk-local warpgroup of the producing CTAs.
+  int64_t handoffStages() const { return handoffStageCount(c); }
   Value barrierOf(Value stage) {
     return shared(layout.barriers, e.mul(stage, e.i32(8)));
   }
@@ -395,6 +427,15 @@ private:
   /// State warpgroups with rows: the `free` barriers' arrival count / 128.
   int64_t stateWarpgroups() const { return c.headDimV / c.valueBlocks / 64; }
   Value valueRow0; ///< i32: this CTA's first value row
+  /// Which U^T tile of the handoff this state warpgroup reads: its own, or
+  /// with a cluster its CTA's block's among every row's.
+  Value stateUTile;
+  /// The first chunk of this chunk-local warpgroup: w, or with a cluster
+  /// rank + R w; the CTA's rank in the cluster (the grid's z).
+  Value firstChunk, clusterRank;
+  /// The other CTA of the cluster (recomputed where used: a register held
+  /// across the chunk-local loop would spill).
+  Value peerRank() { return e.xori(e.blockIdxZ(), e.i32(1)); }
   /// i32: byte offset of this chunk-local warpgroup's workspace copy.
   Value workspaceBase;
   Value chunkLocal; ///< i1: this thread is on the chunk-local side
@@ -452,6 +493,15 @@ void ForwardKernelBuilder::prologue() {
   int64_t blockRows = c.headDimV / c.valueBlocks;
   ownsValueRows = e.ult(warpgroup, e.i32(stateWarpgroups()));
   valueRow0 = e.mul(e.blockIdxZ(), e.i32(blockRows));
+  stateUTile = warpgroup;
+  firstChunk = warpgroup;
+  if (c.clusterValueBlocks) {
+    // The cluster spans the grid's z: CTA z computes the chunks c with
+    // c % R == z, its warpgroup w those with (c / R) % L == w.
+    clusterRank = e.blockIdxZ();
+    stateUTile = e.add(e.mul(clusterRank, e.i32(stateWarpgroups())), warpgroup);
+    firstChunk = e.add(clusterRank, e.mul(warpgroup, e.i32(producerCtas(c))));
+  }
   workspaceBase = e.mul(warpgroup, e.i32(layout.workspaceBytes));
 
   seq = e.blockIdxX();
@@ -527,15 +577,30 @@ void ForwardKernelBuilder::prologue() {
     for (int64_t s = 0; s < tmaBarrierCount(); ++s)
       NVVM::MBarrierInitOp::create(b, barrierOf(e.i32(s)), e.i32(1), Value());
     // Every thread of the stage's chunk-local warpgroup arrives on `ready`,
-    // every thread of a state warpgroup with rows on `free`.
+    // every thread of a state warpgroup with rows on `free`. With a
+    // cluster, a stage another CTA writes completes on its copy (one
+    // arrive with the bytes expected), and a stage this CTA writes is free
+    // once the other CTA's state warpgroups' warps have also arrived.
+    int64_t readers = 128 * stateWarpgroups();
+    int64_t remoteReaders = 4 * stateWarpgroups() * (producerCtas(c) - 1);
     for (int64_t h = 0; h < handoffStages(); ++h) {
-      NVVM::MBarrierInitOp::create(b, readyBarrier(e.i32(h)), e.i32(128), Value());
-      NVVM::MBarrierInitOp::create(b, freeBarrier(e.i32(h)),
-                                   e.i32(128 * stateWarpgroups()), Value());
+      Value ready = e.i32(128), free = e.i32(readers);
+      if (c.clusterValueBlocks) {
+        Value mine = e.eq(e.i32(h % producerCtas(c)), clusterRank);
+        ready = e.select(mine, ready, e.i32(1));
+        free = e.select(mine, e.i32(readers + remoteReaders), e.i32(1));
+      }
+      NVVM::MBarrierInitOp::create(b, readyBarrier(e.i32(h)), ready, Value());
+      NVVM::MBarrierInitOp::create(b, freeBarrier(e.i32(h)), free, Value());
     }
     NVVM::FenceMbarrierInitOp::create(b);
   });
-  e.syncThreads();
+  // With a cluster the other CTA's barriers must be initialised before
+  // this one's copies and arrivals reach them.
+  if (c.clusterValueBlocks)
+    e.syncCluster();
+  else
+    e.syncThreads();
 }
 
 //===----------------------------------------------------------------------===//
@@ -621,8 +686,7 @@ void ForwardKernelBuilder::issueTiles(Value chunk, Value chunks) {
   auto &b = e.builder();
   int64_t C = c.chunkSize;
   int64_t gBytes = C * c.headDimK * c.gType.getIntOrFloatBitWidth() / 8;
-  int64_t blockRows = c.headDimV / c.valueBlocks;
-  int64_t bytes = 2 * C * c.headDimK * 2 + C * blockRows * 2 + gBytes;
+  int64_t bytes = 2 * C * c.headDimK * 2 + C * producedValueRows(c) * 2 + gBytes;
   e.ifThen(e.andi(e.eq(threadInWarpgroup, e.i32(0)), e.slt(chunk, chunks)), [&] {
     Value stage = stageOf(chunk);
     Value barrier = barrierOf(stage);
@@ -632,7 +696,8 @@ void ForwardKernelBuilder::issueTiles(Value chunk, Value chunks) {
     NVVM::MBarrierArriveExpectTxOp::create(b, Type(), barrier, e.i32(bytes),
                                            NVVM::MemScopeKindAttr(), BoolAttr(),
                                            Value());
-    // v's box is the CTA's block of value columns (runtime/src/forward_gpu.c).
+    // v's box is the value columns this CTA computes U for
+    // (runtime/src/forward_gpu.c): its block, or all with a cluster.
     auto load = [&](ForwardParam map, int64_t tileOffset, Value head, Value column) {
       Value dst = LLVM::AddrSpaceCastOp::create(b, e.ptr(kSharedClusterSpace),
                                                 shared(tileOffset, base));
@@ -644,13 +709,14 @@ void ForwardKernelBuilder::issueTiles(Value chunk, Value chunks) {
     };
     load(kParamQMap, layout.qTile, h, e.i32(0));
     load(kParamKMap, layout.kTile, h, e.i32(0));
-    load(kParamVMap, layout.vTile, hv, c.valueBlocks > 1 ? valueRow0 : e.i32(0));
+    bool allColumns = producedValueRows(c) == c.headDimV;
+    load(kParamVMap, layout.vTile, hv, allColumns ? e.i32(0) : valueRow0);
     load(kParamGMap, layout.gTile, hv, e.i32(0));
   });
 }
 
 void ForwardKernelBuilder::waitTiles(Value chunk) {
-  Value parity = useParity(e.udiv(chunk, e.i32(c.chunkLocalWarpgroups)), c.stages);
+  Value parity = useParity(e.udiv(chunk, e.i32(handoffStages())), c.stages);
   Value stage = stageOf(chunk);
   e.waitParity(barrierOf(stage), parity);
   stageBase = stageOffset(stage);
@@ -918,10 +984,11 @@ void ForwardKernelBuilder::writeOperands(Value factorised) {
   Value d = e.urem(threadInWarpgroup, e.i32(K));
   Value j0 = e.mul(e.udiv(threadInWarpgroup, e.i32(K)), e.i32(rowsPerThread));
   Value lastG = e.load(e.f32(), mine(layout.g, scratchOffset(e.i32(C - 1), d)));
-  // v's tile holds the CTA's block of value columns: thread d reads column
-  // d % blockRows, so with a split the threads past the block repeat the
-  // block's rows of (beta V)^T, which chunkLocalProducts does not read.
-  int64_t blockRows = c.headDimV / c.valueBlocks;
+  // v's tile holds the value columns this CTA computes U for: thread d
+  // reads column d % blockRows, so with a split the threads past the block
+  // repeat the block's rows of (beta V)^T, which chunkLocalProducts does
+  // not read.
+  int64_t blockRows = producedValueRows(c);
   Value valueColumn = blockRows == K ? d : e.urem(d, e.i32(blockRows));
   auto tileValue = [&](int64_t tileOffset, Value j, Value column, int64_t rowElements) {
     Value offset = e.mul(e.add(e.mul(j, e.i32(rowElements)), column), e.i32(2));
@@ -1059,7 +1126,7 @@ void ForwardKernelBuilder::chunkLocalProducts() {
   // U^T = (beta V)^T Tinv^T and W^T = (beta K e^G)^T Tinv^T, one m64 tile
   // per 64 rows of the CTA's value block and of K.
   int64_t C = c.chunkSize;
-  int64_t valueTiles = stateWarpgroups(), keyTiles = c.headDimK / 64;
+  int64_t valueTiles = producedValueRows(c) / 64, keyTiles = c.headDimK / 64;
   Value workspace = descriptorBase(e, e.address(mine(0, e.i32(0))));
   Value values = descriptorBase(e, e.address(mine(layout.betaVT, e.i32(0))));
   wgmmaFence(e);
@@ -1102,7 +1169,7 @@ Value ForwardKernelBuilder::stateProducts(Value sAcc, Value rows, Value firstTok
   // S^T's bf16 copy is the A operand, straight from its accumulator.
   Value accV = undefAccumulator(e, C);
   for (int64_t quad = 0; quad < C / 8; ++quad) {
-    SmallVector<Value> values = e.loadVector(e.f32(), 4, handoff(layout.u, uOffset(quad, warpgroup)));
+    SmallVector<Value> values = e.loadVector(e.f32(), 4, handoff(layout.u, uOffset(quad, stateUTile)));
     for (int64_t x = 0; x < 4; ++x)
       accV = insert(e, accV, values[x], 4 * quad + x);
   }
@@ -1182,7 +1249,28 @@ void ForwardKernelBuilder::markHandoffReady(Value chunk) {
   // The operands written by the generic proxy are read by wgmma (the async
   // proxy) on the other side: fence, then arrive (release).
   e.fenceProxyAsyncShared();
-  e.arriveOn(readyBarrier(handoffStageOf(chunk)));
+  Value stage = handoffStageOf(chunk);
+  e.arriveOn(readyBarrier(stage));
+  if (!c.clusterValueBlocks)
+    return;
+  // The same stage of the other CTA gets a copy: once every thread's
+  // stores are fenced, thread 0 announces the bytes on that CTA's `ready`
+  // and starts the bulk copy, which completes them there. The other CTA's
+  // state warpgroup arrives on this stage's `free` when it has read its
+  // copy, so the next write into either waits for both readers. Thread 0
+  // is a predicate inside the PTX: a branch here makes ptxas serialize the
+  // kernel's wgmma (C7520).
+  chunkLocalSync();
+  Value stageAddress = e.add(sharedAddress(0), e.mul(stage, e.i32(layout.handoffBytes)));
+  e.inlinePtxEffect(
+      ValueRange{threadInWarpgroup, e.trunc32(e.address(readyBarrier(stage))), stageAddress,
+                 e.i32(layout.handoffBytes), peerRank()},
+      "{\n.reg .pred p;\n.reg .b32 bar, dst;\nsetp.eq.u32 p, $0, 0;\n"
+      "mapa.shared::cluster.u32 bar, $1, $4;\nmapa.shared::cluster.u32 dst, $2, $4;\n"
+      "@p mbarrier.arrive.expect_tx.release.cluster.shared::cluster.b64 _, [bar], $3;\n"
+      "@p cp.async.bulk.shared::cluster.shared::cta.mbarrier::complete_tx::bytes "
+      "[dst], [$2], $3, [bar];\n}",
+      "r,r,r,r,r");
 }
 
 void ForwardKernelBuilder::waitHandoffReady(Value chunk) {
@@ -1195,7 +1283,25 @@ void ForwardKernelBuilder::waitHandoffReady(Value chunk) {
 
 void ForwardKernelBuilder::markHandoffFree(Value chunk) {
   // Every wgmma that read the stage has been waited for.
-  e.arriveOn(freeBarrier(handoffStageOf(chunk)));
+  Value stage = handoffStageOf(chunk);
+  if (!c.clusterValueBlocks) {
+    e.arriveOn(freeBarrier(stage));
+    return;
+  }
+  // A stage this CTA wrote: every thread on its own `free`; one the other
+  // CTA wrote (and copied here): lane 0 of each warp on that CTA's. Both
+  // are predicates inside the PTX: a branch here makes ptxas serialize the
+  // kernel's wgmma (C7520).
+  Value mine = e.select(e.eq(e.urem(chunk, e.i32(producerCtas(c))), e.blockIdxZ()),
+                        e.i32(1), e.i32(0));
+  e.inlinePtxEffect(
+      ValueRange{e.trunc32(e.address(freeBarrier(stage))), mine,
+                 e.urem(threadInWarpgroup, e.i32(32)), peerRank()},
+      "{\n.reg .pred p, q, n;\n.reg .b32 far;\n.reg .b64 st;\n"
+      "setp.ne.u32 p, $1, 0;\n@p mbarrier.arrive.shared::cta.b64 st, [$0];\n"
+      "mapa.shared::cluster.u32 far, $0, $3;\nsetp.eq.u32 q, $2, 0;\nnot.pred n, p;\n"
+      "and.pred q, q, n;\n@q mbarrier.arrive.release.cluster.shared::cluster.b64 _, [far];\n}",
+      "r,r,r,r");
 }
 
 //===----------------------------------------------------------------------===//
@@ -1206,11 +1312,11 @@ void ForwardKernelBuilder::runChunkLocal(Value chunks) {
   // Warpgroup w takes chunks w, w + L, ...: its first `stages` chunks are
   // loaded before the loop, and each chunk starts the load of the one
   // `stages` later into its stage once its tiles have been read.
-  int64_t C = c.chunkSize, step = c.chunkLocalWarpgroups;
+  int64_t C = c.chunkSize, step = handoffStages();
   for (int64_t n = 0; n < c.stages; ++n)
-    issueTiles(e.add(warpgroup, e.i32(n * step)), chunks);
-  Value firstBeta = prefetchBeta(warpgroup);
-  e.forLoop(warpgroup, chunks, e.i32(step), ValueRange{firstBeta},
+    issueTiles(e.add(firstChunk, e.i32(n * step)), chunks);
+  Value firstBeta = prefetchBeta(firstChunk);
+  e.forLoop(firstChunk, chunks, e.i32(step), ValueRange{firstBeta},
             [&](Value chunk, ValueRange carried) -> SmallVector<Value> {
               // The thread index through an opaque move each chunk: the
               // phases' per-thread addresses are then recomputed where
@@ -1290,6 +1396,10 @@ void ForwardKernelBuilder::build() {
     // warpgroup has nothing to do, and the `free` barriers do not count it.
     e.ifThen(ownsValueRows, [&] { runStateChain(chunks); });
   });
+  // No CTA of a cluster leaves while the other may still copy into its
+  // shared memory or arrive on its barriers.
+  if (c.clusterValueBlocks)
+    e.syncCluster();
 }
 
 LLVM::LLVMFuncOp kda::buildForwardKernel(OpBuilder &builder, Location loc,
@@ -1326,6 +1436,11 @@ LLVM::LLVMFuncOp kda::buildForwardKernel(OpBuilder &builder, Location loc,
   // One CTA per SM: ptxas honours setmaxnreg only with a known register
   // budget at entry (65,536 / kForwardThreads).
   func->setAttr("nvvm.minctasm", builder.getI32IntegerAttr(1));
+  // The value blocks' cluster, fixed at compile time (.reqnctapercluster),
+  // so a plain launch forms it.
+  if (config.clusterValueBlocks)
+    func->setAttr(NVVM::NVVMDialect::getClusterDimAttrName(),
+                  builder.getDenseI32ArrayAttr({1, 1, static_cast<int32_t>(config.valueBlocks)}));
   // Tensor maps arrive by value: 128-byte __grid_constant__ parameters.
   for (unsigned p = kParamQMap; p <= kParamGMap; ++p) {
     func.setArgAttr(p, "llvm.byval", TypeAttr::get(LLVM::LLVMArrayType::get(builder.getI8Type(), 128)));

@@ -54,7 +54,8 @@ static LogicalResult readChoices(OpT op, StringRef kernel, KernelChoices &c) {
 /// The kernel configuration of `op`, or a diagnostic on it.
 static FailureOr<ForwardKernelConfig> configOf(ForwardOp op, int64_t chunkSize,
                                                int64_t stages, int64_t valueBlocks,
-                                               int64_t chunkLocalWarpgroups) {
+                                               int64_t chunkLocalWarpgroups,
+                                               bool clusterValueBlocks) {
   ForwardKernelConfig c;
   if (failed(readChoices(op, "forward", c)))
     return failure();
@@ -62,6 +63,7 @@ static FailureOr<ForwardKernelConfig> configOf(ForwardOp op, int64_t chunkSize,
   c.stages = stages;
   c.valueBlocks = valueBlocks;
   c.chunkLocalWarpgroups = chunkLocalWarpgroups;
+  c.clusterValueBlocks = clusterValueBlocks;
   Builder b(op.getContext());
   c.initialStateType = op.getInitialState()
                            ? cast<RankedTensorType>(op.getInitialState().getType()).getElementType()
@@ -131,6 +133,7 @@ static DictionaryAttr manifestOf(Builder &b, const ForwardKernelConfig &c) {
       b.getNamedAttr("stages", b.getI64IntegerAttr(c.stages)),
       b.getNamedAttr("value_blocks", b.getI64IntegerAttr(c.valueBlocks)),
       b.getNamedAttr("chunk_local_warpgroups", b.getI64IntegerAttr(c.chunkLocalWarpgroups)),
+      b.getNamedAttr("cluster_value_blocks", b.getI64IntegerAttr(c.clusterValueBlocks)),
       b.getNamedAttr("initial_state_dtype", b.getStringAttr(typeName(c.initialStateType))),
       b.getNamedAttr("final_state_dtype", b.getStringAttr(typeName(c.finalStateType))),
       b.getNamedAttr("grid", b.getStringAttr(kForwardGrid)),
@@ -177,7 +180,8 @@ struct ConvertKDAToNVVMPass
           hosts.push_back(host);
     };
     module.walk([&](ForwardOp op) {
-      lower(op, configOf(op, chunkSize, stages, valueBlocks, chunkLocalWarpgroups), manifestOf, buildForwardKernel);
+      lower(op, configOf(op, chunkSize, stages, valueBlocks, chunkLocalWarpgroups,
+                         clusterValueBlocks), manifestOf, buildForwardKernel);
     });
     module.walk([&](DecodeOp op) {
       lower(op, configOf(op), decodeManifestOf, buildDecodeKernel);

@@ -100,6 +100,14 @@ Value KernelEmitter::inlinePtx(Type result, ValueRange operands, StringRef code,
       .getResult(0);
 }
 
+void KernelEmitter::inlinePtxEffect(ValueRange operands, StringRef code,
+                                    StringRef constraints) {
+  LLVM::InlineAsmOp::create(b, Type(), operands, code, constraints,
+                            /*has_side_effects=*/true, /*is_align_stack=*/false,
+                            LLVM::tailcallkind::TailCallKind::None, LLVM::AsmDialectAttr(),
+                            ArrayAttr());
+}
+
 Value KernelEmitter::ptxUnary(StringRef instruction, Value x) {
   std::string code = (instruction + " $0, $1;").str();
   return NVVM::InlinePtxOp::create(b, TypeRange{f32()}, ValueRange{x},
@@ -222,6 +230,11 @@ Value KernelEmitter::syncThreadsAny(Value predicate, Value barrier, int64_t thre
                         code, "=r,r,r");
   // Uniform anyway; the shuffle lets ptxas prove it for branches on it.
   return ne(warpUniform(any), i32(0));
+}
+
+void KernelEmitter::syncCluster() {
+  NVVM::ClusterArriveOp::create(b, b.getUnitAttr());
+  NVVM::ClusterWaitOp::create(b, b.getUnitAttr());
 }
 
 void KernelEmitter::setMaxRegisters(int64_t count, bool increase) {

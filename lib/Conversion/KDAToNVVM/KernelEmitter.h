@@ -97,6 +97,8 @@ public:
   /// Side-effecting inline PTX (LLVM's inline asm: `constraints` lists the
   /// result's, then each operand's), for what NVVM has no op for.
   Value inlinePtx(Type result, ValueRange operands, StringRef code, StringRef constraints);
+  /// The same without a result.
+  void inlinePtxEffect(ValueRange operands, StringRef code, StringRef constraints);
   /// One f32 -> f32 PTX instruction, e.g. "ex2.approx.f32".
   Value ptxUnary(StringRef instruction, Value x);
 
@@ -131,6 +133,8 @@ public:
 
   // Synchronisation.
   void syncThreads();                          // bar.sync 0
+  /// barrier.cluster arrive and wait: every thread of the cluster's CTAs.
+  void syncCluster();
   /// bar.red.or.pred on named barrier `barrier` of `threads` threads: whether
   /// `predicate` (i1) held in any of them.
   Value syncThreadsAny(Value predicate, Value barrier, int64_t threads);

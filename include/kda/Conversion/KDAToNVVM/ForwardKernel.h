@@ -43,6 +43,12 @@ struct ForwardKernelConfig : KernelChoices {
   /// w takes the chunks c with c % chunkLocalWarpgroups == w. The others
   /// are the state side; 3 leaves one, enough for 64 value rows per CTA.
   int64_t chunkLocalWarpgroups = 2;
+  /// The valueBlocks CTAs of a (sequence, value head) run as one thread-block
+  /// cluster and split the chunk-local work: CTA r computes the chunks c
+  /// with c % valueBlocks == r for every value row, keeps them and copies
+  /// them into the other CTAs' shared memory (cp.async.bulk), so each CTA
+  /// computes 1 / valueBlocks of the chunks instead of all of them.
+  bool clusterValueBlocks = false;
   Type initialStateType; ///< f32 or bf16 (ignored when absent at run time)
   Type finalStateType;   ///< f32 or bf16 (ignored when absent at run time)
 
@@ -84,7 +90,8 @@ std::string forwardParamNames();
 /// `value_blocks`), and the four tensor maps
 /// (each [dim, heads, T, B], innermost first, read in boxes of
 /// [dim, 1, tensor_map_box_rows, 1], v's of [V / value_blocks, 1,
-/// tensor_map_box_rows, 1]: a CTA loads its block of value columns).
+/// tensor_map_box_rows, 1]: a CTA loads its block of value columns; with
+/// cluster_value_blocks, of [V, 1, tensor_map_box_rows, 1]).
 inline constexpr const char *kForwardGrid = "sequences value_heads value_blocks";
 inline constexpr const char *kForwardTensorMaps = "q k v g";
 
