@@ -94,7 +94,7 @@ void kda::buildKDAKernelPipeline(OpPassManager &pm, const KDAToPTXOptions &optio
   kernels.stages = options.stages;
   kernels.valueBlocks = options.valueBlocks;
   kernels.chunkLocalWarpgroups = options.chunkLocalWarpgroups;
-  kernels.clusterValueBlocks = options.clusterValueBlocks;
+  kernels.clusterCtas = options.clusterCtas;
   pm.addPass(createConvertKDAToNVVM(kernels));
 }
 

@@ -126,7 +126,13 @@ kda_status kda_bundle_load_data(kda_context *context, const char *data, size_t s
       if (s == KDA_OK)
         s = read_integer(b, "tensor_map_swizzle", &b->tensor_map_swizzle);
       if (s == KDA_OK)
-        s = read_integer(b, "cluster_value_blocks", &b->cluster_value_blocks);
+        s = read_integer(b, "cluster_ctas", &b->cluster_ctas);
+      if (s == KDA_OK)
+        s = read_integer(b, "head_ctas", &b->head_ctas);
+      if (s == KDA_OK && (b->head_ctas < 1 || b->head_ctas > KDA_MAX_GRID_YZ))
+        s = kda_context_fail(context, KDA_ERR_INVALID_ARGUMENT,
+                             "bundle manifest: head_ctas = %lld, expected 1 to %d",
+                             (long long)b->head_ctas, KDA_MAX_GRID_YZ);
     }
     if (s == KDA_OK) {
       s = read_integer(b, "value_blocks", &b->value_blocks);

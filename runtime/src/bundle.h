@@ -18,9 +18,10 @@ struct kda_bundle {
   int64_t threads, shared_bytes, chunk_size, head_dim_k, head_dim_v;
   int64_t tensor_map_box_rows, tensor_map_swizzle;
   int64_t value_blocks; /* CTAs per (sequence, value head): the grid's z */
-  /* Forward: nonzero when the value_blocks CTAs form a cluster whose CTAs
-   * each compute U for every value row (their v tiles are whole rows). */
-  int64_t cluster_value_blocks;
+  /* Forward: the CTAs per (sequence, value head), the grid's z, and 0 or
+   * the same number when they form a cluster whose CTAs each compute U for
+   * every value row (their v tiles are whole rows). */
+  int64_t head_ctas, cluster_ctas;
 };
 
 /* The most CTAs a launch grid may have along y or z (x allows 2^31 - 1). */

@@ -3,7 +3,8 @@
  *
  * The kernel's parameter list is the ForwardParam enum of
  * include/kda/Conversion/KDAToNVVM/ForwardKernel.h; its grid is (N, HV,
- * value_blocks) with the manifest's threads and shared-memory bytes. */
+ * head_ctas) with the manifest's threads and shared-memory bytes (a
+ * cluster's shape is compiled into the kernel). */
 #include "bundle.h"
 
 #include <stdint.h>
@@ -16,7 +17,7 @@ static const char kParams[] =
     "q_map k_map v_map g_map beta A_log dt_bias initial_state cu_seqlens o "
     "final_state cu_seqlens_is_int64 seq_len heads value_heads scale lower_bound "
     "intermediate_states intermediate_interval intermediate_is_bf16";
-static const char kGrid[] = "sequences value_heads value_blocks";
+static const char kGrid[] = "sequences value_heads head_ctas";
 static const char kTensorMaps[] = "q k v g";
 
 kda_status kda_bundle_check(kda_bundle *b, const kda_forward_args *a) {
@@ -110,8 +111,8 @@ kda_status kda_forward(kda_bundle *b, const kda_forward_args *a, void *workspace
   CUtensorMap maps[4];
   memset(maps, 0, sizeof maps);
   /* A CTA loads the v columns it computes U for (kForwardTensorMaps): its
-   * block, or every one when the value blocks form a cluster. */
-  const int64_t v_columns = b->cluster_value_blocks ? V : V / b->value_blocks;
+   * block, or every one in a cluster. */
+  const int64_t v_columns = b->cluster_ctas ? V : V / b->value_blocks;
   if (B * T > 0 &&
       ((s = token_map(b, a->q.data, a->q.dtype, B, T, H, K, K, &maps[0])) ||
        (s = token_map(b, a->k.data, a->k.dtype, B, T, H, K, K, &maps[1])) ||
@@ -132,7 +133,7 @@ kda_status kda_forward(kda_bundle *b, const kda_forward_args *a, void *workspace
   void *params[] = {&maps[0], &maps[1], &maps[2], &maps[3], &beta, &a_log, &dt_bias,
                     &initial, &cu, &o, &final, &cu64, &seq_len, &heads, &value_heads,
                     &scale, &lower_bound, &intermediate, &interval, &intermediate_bf16};
-  const unsigned grid[3] = {(unsigned)N, (unsigned)HV, (unsigned)b->value_blocks};
+  const unsigned grid[3] = {(unsigned)N, (unsigned)HV, (unsigned)b->head_ctas};
   return kda_launch(b->context, b->kernel, grid, (unsigned)b->threads,
                     (size_t)b->shared_bytes, stream, params);
 }

@@ -16,7 +16,7 @@ REQUIRED = {"op", "kernel", "threads", "shared_bytes", "head_dim_k", "head_dim_v
             "gate", "beta_mode", "qk_l2norm", "state_layout", "qkv_dtype", "g_dtype",
             "beta_dtype", "grid", "params", "value_blocks"}
 REQUIRED_BY_OP = {"forward": {"chunk_size", "stages", "chunk_local_warpgroups",
-                              "cluster_value_blocks",
+                              "cluster_ctas", "head_ctas",
                               "initial_state_dtype", "final_state_dtype",
                               "tensor_maps", "tensor_map_box_rows", "tensor_map_swizzle"},
                   "decode": {"pool_dtype"}}
@@ -53,10 +53,11 @@ def test_the_build_ships_bundles():
     for name, m in manifests.items():
         if m["op"] == "forward" and m["head_dim_k"] == "128" and m["value_blocks"] == "1":
             split = manifests[name + "_vb2"]
-            assert (m["chunk_local_warpgroups"], m["cluster_value_blocks"]) == ("2", "0")
-            assert (split["value_blocks"], split["cluster_value_blocks"], split["stages"]) == \
-                ("2", "1", "1")
-            schedule = ("value_blocks", "cluster_value_blocks", "stages", "kernel",
+            assert (m["chunk_local_warpgroups"], m["cluster_ctas"], m["head_ctas"]) == \
+                ("2", "0", "1")
+            assert (split["value_blocks"], split["cluster_ctas"], split["head_ctas"],
+                    split["stages"]) == ("2", "2", "2", "1")
+            schedule = ("value_blocks", "cluster_ctas", "head_ctas", "stages", "kernel",
                         "shared_bytes")
             assert {k: v for k, v in split.items() if k not in schedule} == \
                 {k: v for k, v in m.items() if k not in schedule}
@@ -80,8 +81,8 @@ def test_bundle(path, tmp_path):
         # the CTA's block of V, every row's with a cluster, and of K); K/16
         # k-steps of V' and of O; O += V' Aqk; the state update
         K, V = int(manifest["head_dim_k"]), int(manifest["head_dim_v"])
-        ctas = 2 if manifest["cluster_value_blocks"] == "1" else 1
-        block = V // int(manifest["value_blocks"]) * ctas
+        ctas = max(int(manifest["cluster_ctas"]), 1)
+        block = V if ctas > 1 else V // int(manifest["value_blocks"])
         assert ptx.count("wgmma.mma_async") == K // 8 + (block + K) // 64 + 2 * (K // 16) + 2
         assert ptx.count("m64n16k8.f32.tf32.tf32") == K // 8
         # four tile loads per chunk: each chunk-local warpgroup's first
@@ -94,8 +95,9 @@ def test_bundle(path, tmp_path):
         # each CTA of a cluster); a cluster is fixed in the kernel, and its
         # CTAs copy each chunk's operands into each other's shared memory
         assert ptx.count("mbarrier.init") == local * stages + 2 * local * ctas
-        assert (".reqnctapercluster 1, 1, 2" in ptx) == (ctas == 2)
-        assert ptx.count("cp.async.bulk.shared::cluster.shared::cta") == (ctas == 2)
+        assert (f".reqnctapercluster 1, 1, {ctas}" in ptx) == (ctas > 1)
+        copies = int(manifest["value_blocks"]) if ctas > 1 else 0
+        assert ptx.count("cp.async.bulk.shared::cluster.shared::cta") == copies
     else:  # a rank-one update: 64-float tiles of the state, copied into
         # shared memory and written back in 16-byte pieces
         K, V = int(manifest["head_dim_k"]), int(manifest["head_dim_v"])

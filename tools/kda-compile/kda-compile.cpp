@@ -68,11 +68,12 @@ static llvm::cl::opt<int64_t> chunkLocalWarpgroups(
     llvm::cl::desc("warpgroups of the forward kernel's 4 on the chunk-local "
                    "side: 2, or 3 with 64 value rows per CTA"),
     llvm::cl::init(2));
-static llvm::cl::opt<bool> clusterValueBlocks(
-    "cluster-value-blocks",
-    llvm::cl::desc("run the forward kernel's value blocks of a (sequence, value "
-                   "head) as one cluster splitting the chunk-local work"),
-    llvm::cl::init(false));
+static llvm::cl::opt<int64_t> clusterCtas(
+    "cluster-ctas",
+    llvm::cl::desc("0, or the CTAs per (sequence, value head) of the forward "
+                   "kernel that run as one cluster splitting the chunk-local "
+                   "work: the value blocks and helpers (2 to 8)"),
+    llvm::cl::init(0));
 static llvm::cl::opt<unsigned> optLevel("opt-level",
                                         llvm::cl::desc("LLVM optimisation level"),
                                         llvm::cl::init(3));
@@ -108,7 +109,7 @@ int main(int argc, char **argv) {
   options.stages = stages;
   options.valueBlocks = valueBlocks;
   options.chunkLocalWarpgroups = chunkLocalWarpgroups;
-  options.clusterValueBlocks = clusterValueBlocks;
+  options.clusterCtas = clusterCtas;
   std::string message;
   if (failed(kda::verifyTargetOptions(options.target(), message)))
     return fail(message);

@@ -55,12 +55,12 @@ def ConvertKDAToNVVM : Pass<"convert-kda-to-nvvm", "::mlir::ModuleOp"> {
            "each with its own chunk in flight: 2, or 3 where the state side "
            "needs one warpgroup (64 value rows per CTA) and shared memory "
            "allows">,
-    Option<"clusterValueBlocks", "cluster-value-blocks", "bool",
-           /*default=*/"false",
-           "Run the forward kernel's value-blocks CTAs of a (sequence, value "
-           "head) as one cluster that splits the chunk-local work: each CTA "
-           "computes every value-blocks-th chunk for every value row and "
-           "copies it into the others' shared memory (value-blocks = 2)">
+    Option<"clusterCtas", "cluster-ctas", "int64_t", /*default=*/"0",
+           "0, or the CTAs per (sequence, value head) of the forward kernel "
+           "that run as one thread-block cluster (2 to 8, at least "
+           "value-blocks): the value-blocks CTAs holding the state and "
+           "helpers, each computing every cluster-ctas-th chunk for every "
+           "value row and copying it into the state CTAs' shared memory">
   ];
   let dependentDialects = ["::mlir::gpu::GPUDialect", "::mlir::LLVM::LLVMDialect",
                            "::mlir::NVVM::NVVMDialect", "::mlir::arith::ArithDialect",

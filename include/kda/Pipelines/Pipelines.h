@@ -80,11 +80,12 @@ struct KDAToPTXOptions : public TargetPipelineOptions<KDAToPTXOptions> {
       llvm::cl::desc("warpgroups of the forward kernel's 4 on the chunk-local "
                      "side: 2, or 3 with 64 value rows per CTA"),
       llvm::cl::init(2)};
-  PassOptions::Option<bool> clusterValueBlocks{
-      *this, "cluster-value-blocks",
-      llvm::cl::desc("run the forward kernel's value blocks of a (sequence, "
-                     "value head) as one cluster splitting the chunk-local work"),
-      llvm::cl::init(false)};
+  PassOptions::Option<int64_t> clusterCtas{
+      *this, "cluster-ctas",
+      llvm::cl::desc("0, or the CTAs per (sequence, value head) of the forward "
+                     "kernel that run as one cluster splitting the chunk-local "
+                     "work: the value blocks and helpers (2 to 8)"),
+      llvm::cl::init(0)};
 };
 
 /// kda.forward to kernels: convert-kda-to-nvvm with the schedule options

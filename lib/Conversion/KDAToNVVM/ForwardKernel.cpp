@@ -30,6 +30,11 @@
 //     V'^T = U^T - S^T W^T              O^T = S^T (Q e^G)^T + V'^T Aqk^T
 //     S^T  = S^T Diag(e^G_C) + V'^T (K e^(G_C - G))
 //
+// With a cluster (cluster-ctas = G), the G CTAs of a (sequence, value head)
+// split the chunk-local work: CTA r computes the chunks c with c % G == r
+// for every value row and copies each handoff stage into the other CTAs
+// that hold state (cp.async.bulk into shared::cluster).
+//
 // Every matrix product is a wgmma (WGMMA.h); S^T and V'^T are A operands
 // straight from their accumulators, rounded to bf16 only as operands, and
 // the state accumulates in fp32. Rows past the end of a sequence get
@@ -66,8 +71,8 @@ std::string ForwardKernelConfig::kernelName() const {
   std::string split = valueBlocks > 1 ? llvm::formatv("_vb{0}", valueBlocks).str() : "";
   if (chunkLocalWarpgroups != 2)
     split += llvm::formatv("_cl{0}", chunkLocalWarpgroups).str();
-  if (clusterValueBlocks)
-    split += "_cluster";
+  if (clusterCtas)
+    split += llvm::formatv("_cluster{0}", clusterCtas).str();
   return llvm::formatv("kda_forward_k{0}_v{1}_c{2}_p{11}{12}_{3}_{4}{5}_{6}_g{7}_b{8}_s{9}_{10}",
                        headDimK, headDimV, chunkSize, stringifyGateMode(gate),
                        stringifyBetaMode(betaMode), qkL2Norm ? "_l2norm" : "",
@@ -95,23 +100,25 @@ std::string kda::checkForwardSupport(const ForwardKernelConfig &c) {
                          "multiple of 64 value rows (1 to {2} blocks)",
                          c.valueBlocks, c.headDimV, c.headDimV / 64);
   int64_t stateWarpgroups = c.headDimV / c.valueBlocks / 64;
-  if (c.chunkLocalWarpgroups < 2 || c.chunkLocalWarpgroups + stateWarpgroups > 4)
-    return llvm::formatv("chunk_local_warpgroups = {0}: the kernel's 4 warpgroups take 2 "
-                         "on the chunk-local side, or 3 when the state side needs one "
-                         "(64 value rows per CTA; this configuration has {1})",
+  if (c.chunkLocalWarpgroups < 1 || c.chunkLocalWarpgroups + stateWarpgroups > 4)
+    return llvm::formatv("chunk_local_warpgroups = {0}: the kernel's 4 warpgroups take 1 "
+                         "or 2 on the chunk-local side, or 3 when the state side needs "
+                         "one (64 value rows per CTA; this configuration has {1})",
                          c.chunkLocalWarpgroups, c.headDimV / c.valueBlocks);
-  if (c.clusterValueBlocks && c.valueBlocks != 2)
-    return llvm::formatv("cluster_value_blocks with value_blocks = {0}: the chunk-local "
-                         "work is split across clusters of two CTAs (value_blocks = 2)",
-                         c.valueBlocks);
+  if (c.clusterCtas != 0 &&
+      (c.clusterCtas < 2 || c.clusterCtas > kMaxClusterCtas || c.clusterCtas < c.valueBlocks))
+    return llvm::formatv("cluster_ctas = {0}: a cluster takes the value_blocks = {1} CTAs "
+                         "of a (sequence, value head) and helpers, 2 to {2} CTAs in all "
+                         "(0: no cluster)",
+                         c.clusterCtas, c.valueBlocks, kMaxClusterCtas);
   if (int64_t bytes = forwardSharedBytes(c); bytes > kMaxSharedBytes)
     return llvm::formatv("stages = {0} with {1} chunk-local warpgroups{2}: the kernel would "
                          "take {3} bytes of shared memory, more than the {4} a CTA can "
                          "have; take fewer stages",
                          c.stages, c.chunkLocalWarpgroups,
-                         c.clusterValueBlocks ? " and a handoff stage for each of the "
-                                                "cluster's"
-                                              : "",
+                         c.clusterCtas ? " and a handoff stage for each of the "
+                                         "cluster's"
+                                       : "",
                          bytes, kMaxSharedBytes);
   return "";
 }
@@ -127,16 +134,16 @@ namespace {
 constexpr int64_t kMaxChunkLocalWarpgroups = 3;
 
 /// CTAs whose chunk-local warpgroups compute the chunks of one CTA's state:
-/// the cluster's (clusterValueBlocks) or the CTA alone.
+/// the cluster's (clusterCtas) or the CTA alone.
 int64_t producerCtas(const ForwardKernelConfig &c) {
-  return c.clusterValueBlocks ? c.valueBlocks : 1;
+  return c.clusterCtas ? c.clusterCtas : 1;
 }
 
 /// Value rows a chunk-local warpgroup computes U for (and columns of its v
 /// tiles): every row when it computes for the whole cluster, else the
 /// CTA's block.
 int64_t producedValueRows(const ForwardKernelConfig &c) {
-  return c.clusterValueBlocks ? c.headDimV : c.headDimV / c.valueBlocks;
+  return c.clusterCtas ? c.headDimV : c.headDimV / c.valueBlocks;
 }
 
 /// Chunks in flight between the two sides: one per chunk-local warpgroup
@@ -228,8 +235,10 @@ struct SharedLayout {
     g = take(C * scratchStride * 4, 16);
     rowScale = take(2 * C * 4, 16);
     beta = take(C * 4, 16);
-    workspaceBytes = (at - workspace + 1023) / 1024 * 1024;
-    at = workspace + warpgroups * workspaceBytes;
+    int64_t workspaceUsed = at - workspace;
+    workspaceBytes = (workspaceUsed + 1023) / 1024 * 1024;
+    // The last workspace needs no padding to the next's alignment.
+    at = workspace + (warpgroups - 1) * workspaceBytes + workspaceUsed;
     qTile = take(C * K * 2, 128);
     kTile = take(C * K * 2, 128);
     vTile = take(C * producedRows * 2, 128);
@@ -254,10 +263,10 @@ enum NamedBarrier : int64_t {
   kSpreadBarrier = kChunkLocalBarrier + kMaxChunkLocalWarpgroups
 };
 
-/// Registers per thread after setmaxnreg: the state warpgroups hold S^T
-/// (K / 2 fp32), its bf16 copy as an operand (K / 4) and two accumulators;
-/// the chunk-local ones give theirs up. 128 x (kStateRegisters +
-/// 3 kChunkLocalRegisters) must not exceed the SM's 65,536.
+/// Registers per thread after setmaxnreg: the state warpgroups with rows
+/// hold S^T (K / 2 fp32), its bf16 copy as an operand (K / 4) and two
+/// accumulators; the chunk-local ones give theirs up, idle ones keep 128.
+/// Every split of the four warpgroups stays within the SM's 65,536.
 constexpr int64_t kStateRegisters = 160;
 constexpr int64_t kChunkLocalRegisters = 96;
 
@@ -351,7 +360,11 @@ private:
   Value stageOf(Value chunk) {
     Value ring = e.urem(e.udiv(chunk, e.i32(producerCtas(c))), e.i32(c.chunkLocalWarpgroups));
     Value n = e.udiv(chunk, e.i32(handoffStages()));
-    return e.add(e.mul(ring, e.i32(c.stages)), e.urem(n, e.i32(c.stages)));
+    Value stage = e.add(e.mul(ring, e.i32(c.stages)), e.urem(n, e.i32(c.stages)));
+    // A single buffer's index is 0, but through an opaque move: folded to a
+    // constant, it lets ptxas see a divergent path around the wgmma of a
+    // cluster's kernel and serialize them (C7520).
+    return c.chunkLocalWarpgroups * c.stages == 1 ? e.opaque(stage) : stage;
   }
   /// The phase of its ring's mbarrier that `chunk` waits for: a stage's
   /// n-th use (n = chunk / depth) completes phase n.
@@ -430,12 +443,12 @@ private:
   /// Which U^T tile of the handoff this state warpgroup reads: its own, or
   /// with a cluster its CTA's block's among every row's.
   Value stateUTile;
-  /// The first chunk of this chunk-local warpgroup: w, or with a cluster
-  /// rank + R w; the CTA's rank in the cluster (the grid's z).
+  /// The first chunk of this chunk-local warpgroup: w, or with a cluster of
+  /// G CTAs rank + G w; the CTA's rank in the cluster (the grid's z; ranks
+  /// below valueBlocks hold the state, the rest help).
   Value firstChunk, clusterRank;
-  /// The other CTA of the cluster (recomputed where used: a register held
-  /// across the chunk-local loop would spill).
-  Value peerRank() { return e.xori(e.blockIdxZ(), e.i32(1)); }
+  /// The cluster rank that computes `chunk`.
+  Value producerOf(Value chunk) { return e.urem(chunk, e.i32(producerCtas(c))); }
   /// i32: byte offset of this chunk-local warpgroup's workspace copy.
   Value workspaceBase;
   Value chunkLocal; ///< i1: this thread is on the chunk-local side
@@ -485,8 +498,9 @@ void ForwardKernelBuilder::prologue() {
   tid = e.threadIdx();
   Value warpgroupOfCta = e.warpUniform(e.udiv(tid, e.i32(128)));
   chunkLocal = e.ult(warpgroupOfCta, e.i32(c.chunkLocalWarpgroups));
-  // Either side's index: the state warpgroups L..3 are 0..3-L (L >= 2).
-  warpgroup = e.urem(warpgroupOfCta, e.i32(c.chunkLocalWarpgroups));
+  // Either side's index: the state warpgroups L..3 are 0..3-L.
+  warpgroup = e.warpUniform(e.sub(
+      warpgroupOfCta, e.select(chunkLocal, e.i32(0), e.i32(c.chunkLocalWarpgroups))));
   threadInWarpgroup = e.urem(tid, e.i32(128));
   frag = fragmentLayout(e, threadInWarpgroup);
   // State warpgroup w owns rows [64w, 64w + 64) of this CTA's block of V.
@@ -495,10 +509,15 @@ void ForwardKernelBuilder::prologue() {
   valueRow0 = e.mul(e.blockIdxZ(), e.i32(blockRows));
   stateUTile = warpgroup;
   firstChunk = warpgroup;
-  if (c.clusterValueBlocks) {
+  if (c.clusterCtas) {
     // The cluster spans the grid's z: CTA z computes the chunks c with
-    // c % R == z, its warpgroup w those with (c / R) % L == w.
+    // c % G == z, its warpgroup w those with (c / G) % L == w; only the
+    // first valueBlocks CTAs hold state rows.
     clusterRank = e.blockIdxZ();
+    if (c.clusterCtas > c.valueBlocks) {
+      Value holdsState = e.andi(ownsValueRows, e.ult(clusterRank, e.i32(c.valueBlocks)));
+      ownsValueRows = e.ne(e.warpUniform(e.select(holdsState, e.i32(1), e.i32(0))), e.i32(0));
+    }
     stateUTile = e.add(e.mul(clusterRank, e.i32(stateWarpgroups())), warpgroup);
     firstChunk = e.add(clusterRank, e.mul(warpgroup, e.i32(producerCtas(c))));
   }
@@ -581,14 +600,20 @@ void ForwardKernelBuilder::prologue() {
     // cluster, a stage another CTA writes completes on its copy (one
     // arrive with the bytes expected), and a stage this CTA writes is free
     // once the other CTA's state warpgroups' warps have also arrived.
-    int64_t readers = 128 * stateWarpgroups();
-    int64_t remoteReaders = 4 * stateWarpgroups() * (producerCtas(c) - 1);
+    // A helper CTA's stage is read by every state CTA's warps, a state
+    // CTA's by its own threads and the other state CTAs' warps.
+    int64_t readers = 128 * stateWarpgroups(), warpReaders = 4 * stateWarpgroups();
+    Value free0 = e.i32(readers);
+    if (c.clusterCtas)
+      free0 = e.select(e.ult(clusterRank, e.i32(c.valueBlocks)),
+                       e.i32(readers + warpReaders * (c.valueBlocks - 1)),
+                       e.i32(warpReaders * c.valueBlocks));
     for (int64_t h = 0; h < handoffStages(); ++h) {
-      Value ready = e.i32(128), free = e.i32(readers);
-      if (c.clusterValueBlocks) {
+      Value ready = e.i32(128), free = free0;
+      if (c.clusterCtas) {
         Value mine = e.eq(e.i32(h % producerCtas(c)), clusterRank);
         ready = e.select(mine, ready, e.i32(1));
-        free = e.select(mine, e.i32(readers + remoteReaders), e.i32(1));
+        free = e.select(mine, free, e.i32(1));
       }
       NVVM::MBarrierInitOp::create(b, readyBarrier(e.i32(h)), ready, Value());
       NVVM::MBarrierInitOp::create(b, freeBarrier(e.i32(h)), free, Value());
@@ -597,7 +622,7 @@ void ForwardKernelBuilder::prologue() {
   });
   // With a cluster the other CTA's barriers must be initialised before
   // this one's copies and arrivals reach them.
-  if (c.clusterValueBlocks)
+  if (c.clusterCtas)
     e.syncCluster();
   else
     e.syncThreads();
@@ -1251,26 +1276,43 @@ void ForwardKernelBuilder::markHandoffReady(Value chunk) {
   e.fenceProxyAsyncShared();
   Value stage = handoffStageOf(chunk);
   e.arriveOn(readyBarrier(stage));
-  if (!c.clusterValueBlocks)
+  if (!c.clusterCtas)
     return;
-  // The same stage of the other CTA gets a copy: once every thread's
-  // stores are fenced, thread 0 announces the bytes on that CTA's `ready`
-  // and starts the bulk copy, which completes them there. The other CTA's
-  // state warpgroup arrives on this stage's `free` when it has read its
-  // copy, so the next write into either waits for both readers. Thread 0
-  // is a predicate inside the PTX: a branch here makes ptxas serialize the
-  // kernel's wgmma (C7520).
+  // The same stage of every other state CTA gets a copy: once every
+  // thread's stores are fenced, thread 0 announces the bytes on that CTA's
+  // `ready` and starts the bulk copy, which completes them there. Those
+  // CTAs' state warpgroups arrive on this stage's `free` when they have
+  // read their copies, so the next write into any waits for every reader.
+  // Thread 0 (and not this CTA) is a predicate inside the PTX: a branch
+  // here makes ptxas serialize the kernel's wgmma (C7520).
   chunkLocalSync();
   Value stageAddress = e.add(sharedAddress(0), e.mul(stage, e.i32(layout.handoffBytes)));
-  e.inlinePtxEffect(
-      ValueRange{threadInWarpgroup, e.trunc32(e.address(readyBarrier(stage))), stageAddress,
-                 e.i32(layout.handoffBytes), peerRank()},
-      "{\n.reg .pred p;\n.reg .b32 bar, dst;\nsetp.eq.u32 p, $0, 0;\n"
-      "mapa.shared::cluster.u32 bar, $1, $4;\nmapa.shared::cluster.u32 dst, $2, $4;\n"
-      "@p mbarrier.arrive.expect_tx.release.cluster.shared::cluster.b64 _, [bar], $3;\n"
-      "@p cp.async.bulk.shared::cluster.shared::cta.mbarrier::complete_tx::bytes "
-      "[dst], [$2], $3, [bar];\n}",
-      "r,r,r,r,r");
+  Value readyAddress = e.trunc32(e.address(readyBarrier(stage)));
+  // One PTX block for every target: separate ones made ptxas serialize the
+  // wgmma again (C7514). Operand t is whether thread 0 copies to rank t.
+  std::string code = "{\n.reg .pred p;\n.reg .b32 bar, dst;\n";
+  SmallVector<Value> operands;
+  for (int64_t target = 0; target < c.valueBlocks; ++target) {
+    Value copies = e.andi(e.eq(threadInWarpgroup, e.i32(0)), e.ne(e.blockIdxZ(), e.i32(target)));
+    operands.push_back(e.select(copies, e.i32(1), e.i32(0)));
+  }
+  int64_t ready = c.valueBlocks, source = ready + 1, bytes = ready + 2;
+  for (int64_t target = 0; target < c.valueBlocks; ++target)
+    code += llvm::formatv("setp.ne.u32 p, ${0}, 0;\n"
+                          "mapa.shared::cluster.u32 bar, ${1}, {4};\n"
+                          "mapa.shared::cluster.u32 dst, ${2}, {4};\n"
+                          "@p mbarrier.arrive.expect_tx.release.cluster.shared::cluster.b64 "
+                          "_, [bar], ${3};\n"
+                          "@p cp.async.bulk.shared::cluster.shared::cta.mbarrier::complete_tx"
+                          "::bytes [dst], [${2}], ${3}, [bar];\n",
+                          target, ready, source, bytes, target)
+                .str();
+  code += "}";
+  operands.append({readyAddress, stageAddress, e.i32(layout.handoffBytes)});
+  std::string constraints = "r";
+  for (size_t i = 1; i < operands.size(); ++i)
+    constraints += ",r";
+  e.inlinePtxEffect(operands, code, constraints);
 }
 
 void ForwardKernelBuilder::waitHandoffReady(Value chunk) {
@@ -1284,19 +1326,19 @@ void ForwardKernelBuilder::waitHandoffReady(Value chunk) {
 void ForwardKernelBuilder::markHandoffFree(Value chunk) {
   // Every wgmma that read the stage has been waited for.
   Value stage = handoffStageOf(chunk);
-  if (!c.clusterValueBlocks) {
+  if (!c.clusterCtas) {
     e.arriveOn(freeBarrier(stage));
     return;
   }
-  // A stage this CTA wrote: every thread on its own `free`; one the other
+  // A stage this CTA wrote: every thread on its own `free`; one another
   // CTA wrote (and copied here): lane 0 of each warp on that CTA's. Both
   // are predicates inside the PTX: a branch here makes ptxas serialize the
   // kernel's wgmma (C7520).
-  Value mine = e.select(e.eq(e.urem(chunk, e.i32(producerCtas(c))), e.blockIdxZ()),
-                        e.i32(1), e.i32(0));
+  Value producer = producerOf(chunk);
+  Value mine = e.select(e.eq(producer, e.blockIdxZ()), e.i32(1), e.i32(0));
   e.inlinePtxEffect(
       ValueRange{e.trunc32(e.address(freeBarrier(stage))), mine,
-                 e.urem(threadInWarpgroup, e.i32(32)), peerRank()},
+                 e.urem(threadInWarpgroup, e.i32(32)), producer},
       "{\n.reg .pred p, q, n;\n.reg .b32 far;\n.reg .b64 st;\n"
       "setp.ne.u32 p, $1, 0;\n@p mbarrier.arrive.shared::cta.b64 st, [$0];\n"
       "mapa.shared::cluster.u32 far, $0, $3;\nsetp.eq.u32 q, $2, 0;\nnot.pred n, p;\n"
@@ -1390,15 +1432,19 @@ void ForwardKernelBuilder::build() {
     e.setMaxRegisters(kChunkLocalRegisters, /*increase=*/false);
     runChunkLocal(chunks);
   });
-  e.ifThen(e.notb(chunkLocal), [&] {
+  // Without rows (V = 64, a split into 64-row blocks, a cluster's helper
+  // CTA) a state warpgroup has nothing to do and keeps its 128 registers
+  // (the budget: 128 (96 L + 160 S + 128 idle) <= 65,536), and the `free`
+  // barriers do not count it.
+  Value stateWithRows = e.andi(e.notb(chunkLocal), ownsValueRows);
+  stateWithRows = e.ne(e.warpUniform(e.select(stateWithRows, e.i32(1), e.i32(0))), e.i32(0));
+  e.ifThen(stateWithRows, [&] {
     e.setMaxRegisters(kStateRegisters, /*increase=*/true);
-    // Without rows (V = 64, or a split into 64-row blocks) a state
-    // warpgroup has nothing to do, and the `free` barriers do not count it.
-    e.ifThen(ownsValueRows, [&] { runStateChain(chunks); });
+    runStateChain(chunks);
   });
   // No CTA of a cluster leaves while the other may still copy into its
   // shared memory or arrive on its barriers.
-  if (c.clusterValueBlocks)
+  if (c.clusterCtas)
     e.syncCluster();
 }
 
@@ -1438,9 +1484,9 @@ LLVM::LLVMFuncOp kda::buildForwardKernel(OpBuilder &builder, Location loc,
   func->setAttr("nvvm.minctasm", builder.getI32IntegerAttr(1));
   // The value blocks' cluster, fixed at compile time (.reqnctapercluster),
   // so a plain launch forms it.
-  if (config.clusterValueBlocks)
+  if (config.clusterCtas)
     func->setAttr(NVVM::NVVMDialect::getClusterDimAttrName(),
-                  builder.getDenseI32ArrayAttr({1, 1, static_cast<int32_t>(config.valueBlocks)}));
+                  builder.getDenseI32ArrayAttr({1, 1, static_cast<int32_t>(config.clusterCtas)}));
   // Tensor maps arrive by value: 128-byte __grid_constant__ parameters.
   for (unsigned p = kParamQMap; p <= kParamGMap; ++p) {
     func.setArgAttr(p, "llvm.byval", TypeAttr::get(LLVM::LLVMArrayType::get(builder.getI8Type(), 128)));

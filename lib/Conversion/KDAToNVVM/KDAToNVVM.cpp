@@ -55,7 +55,7 @@ static LogicalResult readChoices(OpT op, StringRef kernel, KernelChoices &c) {
 static FailureOr<ForwardKernelConfig> configOf(ForwardOp op, int64_t chunkSize,
                                                int64_t stages, int64_t valueBlocks,
                                                int64_t chunkLocalWarpgroups,
-                                               bool clusterValueBlocks) {
+                                               int64_t clusterCtas) {
   ForwardKernelConfig c;
   if (failed(readChoices(op, "forward", c)))
     return failure();
@@ -63,7 +63,7 @@ static FailureOr<ForwardKernelConfig> configOf(ForwardOp op, int64_t chunkSize,
   c.stages = stages;
   c.valueBlocks = valueBlocks;
   c.chunkLocalWarpgroups = chunkLocalWarpgroups;
-  c.clusterValueBlocks = clusterValueBlocks;
+  c.clusterCtas = clusterCtas;
   Builder b(op.getContext());
   c.initialStateType = op.getInitialState()
                            ? cast<RankedTensorType>(op.getInitialState().getType()).getElementType()
@@ -133,7 +133,8 @@ static DictionaryAttr manifestOf(Builder &b, const ForwardKernelConfig &c) {
       b.getNamedAttr("stages", b.getI64IntegerAttr(c.stages)),
       b.getNamedAttr("value_blocks", b.getI64IntegerAttr(c.valueBlocks)),
       b.getNamedAttr("chunk_local_warpgroups", b.getI64IntegerAttr(c.chunkLocalWarpgroups)),
-      b.getNamedAttr("cluster_value_blocks", b.getI64IntegerAttr(c.clusterValueBlocks)),
+      b.getNamedAttr("cluster_ctas", b.getI64IntegerAttr(c.clusterCtas)),
+      b.getNamedAttr("head_ctas", b.getI64IntegerAttr(forwardHeadCtas(c))),
       b.getNamedAttr("initial_state_dtype", b.getStringAttr(typeName(c.initialStateType))),
       b.getNamedAttr("final_state_dtype", b.getStringAttr(typeName(c.finalStateType))),
       b.getNamedAttr("grid", b.getStringAttr(kForwardGrid)),
@@ -181,7 +182,7 @@ struct ConvertKDAToNVVMPass
     };
     module.walk([&](ForwardOp op) {
       lower(op, configOf(op, chunkSize, stages, valueBlocks, chunkLocalWarpgroups,
-                         clusterValueBlocks), manifestOf, buildForwardKernel);
+                         clusterCtas), manifestOf, buildForwardKernel);
     });
     module.walk([&](DecodeOp op) {
       lower(op, configOf(op), decodeManifestOf, buildDecodeKernel);

@@ -11,14 +11,14 @@
 // with rows in the block own any (both with 128 rows, the first with 64).
 
 // ONE: gpu.module @kda_forward_k128_v128_c16_p2_softplus_sigmoid_kv_gbf16_bf32_sf32_f32
-// ONE-SAME: grid = "sequences value_heads value_blocks"
+// ONE-SAME: grid = "sequences value_heads head_ctas"
 // ONE-SAME: value_blocks = 1 : i64
 // ONE: %[[OWNS:.*]] = arith.cmpi ult, %{{.*}}, %c2_i32{{.*}} : i32
 // ONE: %[[Z:.*]] = nvvm.read.ptx.sreg.ctaid.z : i32
 // ONE-NEXT: %{{.*}} = arith.muli %[[Z]], %c128_i32{{.*}} : i32
 
 // TWO: gpu.module @kda_forward_k128_v128_c16_p2_vb2_softplus_sigmoid_kv_gbf16_bf32_sf32_f32
-// TWO-SAME: grid = "sequences value_heads value_blocks"
+// TWO-SAME: grid = "sequences value_heads head_ctas"
 // TWO-SAME: value_blocks = 2 : i64
 // TWO: llvm.func @kda_forward_k128_v128_c16_p2_vb2_softplus_sigmoid_kv_gbf16_bf32_sf32_f32(
 // TWO: %[[OWNS:.*]] = arith.cmpi ult, %{{.*}}, %c1_i32{{.*}} : i32

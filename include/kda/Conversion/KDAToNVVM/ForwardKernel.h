@@ -28,6 +28,8 @@ inline constexpr int64_t kMaxForwardStages = 4;
 /// Dynamic shared memory one CTA may have on sm_90a (227 KB): deeper rings
 /// than fit are refused.
 inline constexpr int64_t kMaxSharedBytes = 232448;
+/// The largest portable thread-block cluster (ForwardKernelConfig::clusterCtas).
+inline constexpr int64_t kMaxClusterCtas = 8;
 
 struct ForwardKernelConfig : KernelChoices {
   int64_t chunkSize = 16;
@@ -43,12 +45,13 @@ struct ForwardKernelConfig : KernelChoices {
   /// w takes the chunks c with c % chunkLocalWarpgroups == w. The others
   /// are the state side; 3 leaves one, enough for 64 value rows per CTA.
   int64_t chunkLocalWarpgroups = 2;
-  /// The valueBlocks CTAs of a (sequence, value head) run as one thread-block
-  /// cluster and split the chunk-local work: CTA r computes the chunks c
-  /// with c % valueBlocks == r for every value row, keeps them and copies
-  /// them into the other CTAs' shared memory (cp.async.bulk), so each CTA
-  /// computes 1 / valueBlocks of the chunks instead of all of them.
-  bool clusterValueBlocks = false;
+  /// 0, or the CTAs per (sequence, value head) that run as one thread-block
+  /// cluster and split the chunk-local work: the valueBlocks CTAs that hold
+  /// the state and clusterCtas - valueBlocks helpers. CTA r computes the
+  /// chunks c with c % clusterCtas == r for every value row and copies them
+  /// into the state CTAs' shared memory (cp.async.bulk), so each computes
+  /// 1 / clusterCtas of the chunks. The grid's z is then clusterCtas.
+  int64_t clusterCtas = 0;
   Type initialStateType; ///< f32 or bf16 (ignored when absent at run time)
   Type finalStateType;   ///< f32 or bf16 (ignored when absent at run time)
 
@@ -91,8 +94,14 @@ std::string forwardParamNames();
 /// (each [dim, heads, T, B], innermost first, read in boxes of
 /// [dim, 1, tensor_map_box_rows, 1], v's of [V / value_blocks, 1,
 /// tensor_map_box_rows, 1]: a CTA loads its block of value columns; with
-/// cluster_value_blocks, of [V, 1, tensor_map_box_rows, 1]).
-inline constexpr const char *kForwardGrid = "sequences value_heads value_blocks";
+/// a cluster (cluster_ctas), of [V, 1, tensor_map_box_rows, 1]). The grid's
+/// z is the manifest's `head_ctas`: value_blocks, or cluster_ctas.
+inline constexpr const char *kForwardGrid = "sequences value_heads head_ctas";
+
+/// CTAs per (sequence, value head): the grid's z.
+inline int64_t forwardHeadCtas(const ForwardKernelConfig &c) {
+  return c.clusterCtas ? c.clusterCtas : c.valueBlocks;
+}
 inline constexpr const char *kForwardTensorMaps = "q k v g";
 
 /// Bytes of dynamic shared memory the kernel uses.
