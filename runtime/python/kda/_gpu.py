@@ -114,9 +114,11 @@ _sm_counts = {}
 
 def value_blocks(ctas, V, sm_count):
     """CTAs per (sequence, value head) for a forward of `ctas` = N * HV
-    (sequence, head) pairs: 2, each owning 64 of V = 128 state rows, while
-    the doubled grid still runs in one wave on `sm_count` SMs (more SMs at
-    work, each with half the state); else 1, since a second wave costs more
+    (sequence, head) pairs: 2, each owning 64 of V = 128 state rows (the
+    shipped split bundles make the two a cluster that computes each chunk's
+    operands once), while the doubled grid still runs in one wave on
+    `sm_count` SMs (more SMs at work, each with half the state); else 1,
+    since a second wave costs more
     than the split saves (docs/design/forward-kernel.md). $KDA_VALUE_BLOCKS
     = 1 or 2 overrides the choice (for measurements)."""
     if V != 128:
