@@ -95,6 +95,7 @@ void kda::buildKDAKernelPipeline(OpPassManager &pm, const KDAToPTXOptions &optio
   kernels.valueBlocks = options.valueBlocks;
   kernels.chunkLocalWarpgroups = options.chunkLocalWarpgroups;
   kernels.clusterCtas = options.clusterCtas;
+  kernels.handoffDepth = options.handoffDepth;
   pm.addPass(createConvertKDAToNVVM(kernels));
 }
 

@@ -16,7 +16,7 @@ REQUIRED = {"op", "kernel", "threads", "shared_bytes", "head_dim_k", "head_dim_v
             "gate", "beta_mode", "qk_l2norm", "state_layout", "qkv_dtype", "g_dtype",
             "beta_dtype", "grid", "params", "value_blocks"}
 REQUIRED_BY_OP = {"forward": {"chunk_size", "stages", "chunk_local_warpgroups",
-                              "cluster_ctas", "head_ctas",
+                              "cluster_ctas", "head_ctas", "handoff_depth",
                               "initial_state_dtype", "final_state_dtype",
                               "tensor_maps", "tensor_map_box_rows", "tensor_map_swizzle"},
                   "decode": {"pool_dtype"}}
@@ -45,22 +45,33 @@ def test_the_build_ships_bundles():
     # precomputed gate; K = 64: the three modes with f32 g and beta), and
     # each K = 128 one again with its value rows split over two CTAs that
     # form a cluster and split the chunk-local work (one TMA stage: that is
-    # what fits). Decode: the three modes x 2 layouts at K = 128 and at
-    # K = 64.
+    # what fits), and those with bf16 g once more as a cluster of four (two
+    # helper CTAs, one chunk-local warpgroup each, two handoff stages). At
+    # K = 128 the unsplit ones have two handoff stages per chunk-local
+    # warpgroup (and one TMA stage). Decode: the three modes x 2 layouts at
+    # K = 128 and at K = 64.
     manifests = {p.stem: read_bundle(p)[0] for p in BUNDLES}
     ops = [m["op"] for m in manifests.values()]
-    assert ops.count("forward") == 52 and ops.count("decode") == 12, ops
+    assert ops.count("forward") == 60 and ops.count("decode") == 12, ops
     for name, m in manifests.items():
         if m["op"] == "forward" and m["head_dim_k"] == "128" and m["value_blocks"] == "1":
             split = manifests[name + "_vb2"]
-            assert (m["chunk_local_warpgroups"], m["cluster_ctas"], m["head_ctas"]) == \
-                ("2", "0", "1")
+            assert (m["chunk_local_warpgroups"], m["cluster_ctas"], m["head_ctas"],
+                    m["handoff_depth"], m["stages"]) == ("2", "0", "1", "2", "1")
             assert (split["value_blocks"], split["cluster_ctas"], split["head_ctas"],
-                    split["stages"]) == ("2", "2", "2", "1")
-            schedule = ("value_blocks", "cluster_ctas", "head_ctas", "stages", "kernel",
-                        "shared_bytes")
+                    split["handoff_depth"], split["stages"]) == ("2", "2", "2", "1", "1")
+            schedule = ("value_blocks", "cluster_ctas", "head_ctas", "handoff_depth", "stages",
+                        "chunk_local_warpgroups", "kernel", "shared_bytes")
             assert {k: v for k, v in split.items() if k not in schedule} == \
                 {k: v for k, v in m.items() if k not in schedule}
+            four = manifests.get(name + "_vb2_c4")
+            assert (four is not None) == (m["g_dtype"] == "bf16")
+            if four:
+                assert (four["value_blocks"], four["cluster_ctas"], four["head_ctas"],
+                        four["chunk_local_warpgroups"], four["handoff_depth"],
+                        four["stages"]) == ("2", "4", "4", "1", "2", "1")
+                assert {k: v for k, v in four.items() if k not in schedule} == \
+                    {k: v for k, v in m.items() if k not in schedule}
 
 
 @pytest.mark.parametrize("path", BUNDLES, ids=lambda p: p.stem)
@@ -71,10 +82,10 @@ def test_bundle(path, tmp_path):
     assert 0 < int(manifest["shared_bytes"]) <= 227 * 1024
     assert f".entry {manifest['kernel']}(" in ptx
     if manifest["op"] == "forward":
-        # four warpgroups: two or three chunk-local ones, the rest state
+        # four warpgroups: one to three chunk-local ones, the rest state
         assert int(manifest["threads"]) == 512
         local = int(manifest["chunk_local_warpgroups"])
-        assert local in (2, 3)
+        assert local in (1, 2, 3)
         assert ptx.count("setmaxnreg.dec.sync.aligned") == 1
         assert ptx.count("setmaxnreg.inc.sync.aligned") == 1
         # the A matrices (K/8 tf32 k-steps); U and W (a wgmma per 64 rows of
@@ -91,10 +102,12 @@ def test_bundle(path, tmp_path):
         stages = int(manifest["stages"])
         assert ptx.count("cp.async.bulk.tensor") == 4 * (stages + 1)
         # one per TMA stage of each chunk-local warpgroup's ring, and
-        # `ready` and `free` per handoff stage (one per such warpgroup, of
-        # each CTA of a cluster); a cluster is fixed in the kernel, and its
-        # CTAs copy each chunk's operands into each other's shared memory
-        assert ptx.count("mbarrier.init") == local * stages + 2 * local * ctas
+        # `ready` and `free` per handoff stage (handoff_depth per such
+        # warpgroup, of each CTA of a cluster); a cluster is fixed in the
+        # kernel, and its CTAs copy each chunk's operands into each other's
+        # shared memory
+        depth = int(manifest["handoff_depth"])
+        assert ptx.count("mbarrier.init") == local * stages + 2 * local * ctas * depth
         assert (f".reqnctapercluster 1, 1, {ctas}" in ptx) == (ctas > 1)
         copies = int(manifest["value_blocks"]) if ctas > 1 else 0
         assert ptx.count("cp.async.bulk.shared::cluster.shared::cta") == copies

@@ -195,22 +195,32 @@ def test_c_errors_surface_with_their_status():
 
 
 @pytest.mark.parametrize("ctas, V, sms, expected", [
-    (16, 128, 132, 2),   # T=65536 H=16: 32 CTAs
-    (66, 128, 132, 2),   # the largest grid whose split still fits one wave
-    (67, 128, 132, 1),
-    (96, 128, 132, 1),   # T=8192 H=96: a second wave would cost more
-    (16, 64, 132, 1),    # V = 64 is one state warpgroup's rows already
+    (16, 128, 132, (2, 4)),   # T=65536 H=16: 16 clusters of 4, 64 CTAs
+    (17, 128, 132, (2, 2)),   # clusters of 4 would take more than half the SMs
+    (32, 128, 132, (2, 2)),   # T=32768 H=32: 64 CTAs in clusters of 2
+    (66, 128, 132, (2, 2)),   # the largest grid whose split still fits one wave
+    (67, 128, 132, (1, 0)),
+    (96, 128, 132, (1, 0)),   # T=8192 H=96: a second wave would cost more
+    (16, 64, 132, (1, 0)),    # V = 64 is one state warpgroup's rows already
 ])
-def test_value_blocks_split_while_one_wave_holds_it(ctas, V, sms, expected, monkeypatch):
+def test_head_split_while_one_wave_holds_it(ctas, V, sms, expected, monkeypatch):
     from kda import _gpu
     monkeypatch.delenv("KDA_VALUE_BLOCKS", raising=False)
-    assert _gpu.value_blocks(ctas, V, sms) == expected
+    monkeypatch.delenv("KDA_CLUSTER_CTAS", raising=False)
+    assert _gpu.head_split(ctas, V, sms) == expected
 
 
-def test_value_blocks_override(monkeypatch):
+def test_head_split_override(monkeypatch):
     from kda import _gpu
+    monkeypatch.delenv("KDA_CLUSTER_CTAS", raising=False)
     monkeypatch.setenv("KDA_VALUE_BLOCKS", "1")
-    assert _gpu.value_blocks(16, 128, 132) == 1
+    assert _gpu.head_split(16, 128, 132) == (1, 0)
     monkeypatch.setenv("KDA_VALUE_BLOCKS", "2")
-    assert _gpu.value_blocks(96, 128, 132) == 2
-    assert _gpu.value_blocks(96, 64, 132) == 1
+    assert _gpu.head_split(96, 128, 132) == (2, 2)
+    assert _gpu.head_split(96, 64, 132) == (1, 0)
+    monkeypatch.setenv("KDA_CLUSTER_CTAS", "4")
+    assert _gpu.head_split(96, 128, 132) == (2, 4)
+    monkeypatch.setenv("KDA_CLUSTER_CTAS", "2")
+    assert _gpu.head_split(16, 128, 132) == (2, 2)
+    monkeypatch.setenv("KDA_VALUE_BLOCKS", "1")
+    assert _gpu.head_split(16, 128, 132) == (1, 0)

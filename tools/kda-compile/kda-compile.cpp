@@ -74,6 +74,11 @@ static llvm::cl::opt<int64_t> clusterCtas(
                    "kernel that run as one cluster splitting the chunk-local "
                    "work: the value blocks and helpers (2 to 8)"),
     llvm::cl::init(0));
+static llvm::cl::opt<int64_t> handoffDepth(
+    "handoff-depth",
+    llvm::cl::desc("handoff stages per chunk-local warpgroup of the forward "
+                   "kernel (1 or 2, as shared memory allows)"),
+    llvm::cl::init(1));
 static llvm::cl::opt<unsigned> optLevel("opt-level",
                                         llvm::cl::desc("LLVM optimisation level"),
                                         llvm::cl::init(3));
@@ -110,6 +115,7 @@ int main(int argc, char **argv) {
   options.valueBlocks = valueBlocks;
   options.chunkLocalWarpgroups = chunkLocalWarpgroups;
   options.clusterCtas = clusterCtas;
+  options.handoffDepth = handoffDepth;
   std::string message;
   if (failed(kda::verifyTargetOptions(options.target(), message)))
     return fail(message);

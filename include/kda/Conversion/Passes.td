@@ -60,7 +60,11 @@ def ConvertKDAToNVVM : Pass<"convert-kda-to-nvvm", "::mlir::ModuleOp"> {
            "that run as one thread-block cluster (2 to 8, at least "
            "value-blocks): the value-blocks CTAs holding the state and "
            "helpers, each computing every cluster-ctas-th chunk for every "
-           "value row and copying it into the state CTAs' shared memory">
+           "value row and copying it into the state CTAs' shared memory">,
+    Option<"handoffDepth", "handoff-depth", "int64_t", /*default=*/"1",
+           "Handoff stages per chunk-local warpgroup of the forward kernel (1 "
+           "or 2, as shared memory allows): with 2 a warpgroup writes its next "
+           "chunk's operands before the state side has read its last">
   ];
   let dependentDialects = ["::mlir::gpu::GPUDialect", "::mlir::LLVM::LLVMDialect",
                            "::mlir::NVVM::NVVMDialect", "::mlir::arith::ArithDialect",

@@ -86,6 +86,11 @@ struct KDAToPTXOptions : public TargetPipelineOptions<KDAToPTXOptions> {
                      "kernel that run as one cluster splitting the chunk-local "
                      "work: the value blocks and helpers (2 to 8)"),
       llvm::cl::init(0)};
+  PassOptions::Option<int64_t> handoffDepth{
+      *this, "handoff-depth",
+      llvm::cl::desc("handoff stages per chunk-local warpgroup of the forward "
+                     "kernel (1 or 2, as shared memory allows)"),
+      llvm::cl::init(1)};
 };
 
 /// kda.forward to kernels: convert-kda-to-nvvm with the schedule options

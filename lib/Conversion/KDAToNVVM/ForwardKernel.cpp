@@ -73,6 +73,8 @@ std::string ForwardKernelConfig::kernelName() const {
     split += llvm::formatv("_cl{0}", chunkLocalWarpgroups).str();
   if (clusterCtas)
     split += llvm::formatv("_cluster{0}", clusterCtas).str();
+  if (handoffDepth != 1)
+    split += llvm::formatv("_h{0}", handoffDepth).str();
   return llvm::formatv("kda_forward_k{0}_v{1}_c{2}_p{11}{12}_{3}_{4}{5}_{6}_g{7}_b{8}_s{9}_{10}",
                        headDimK, headDimV, chunkSize, stringifyGateMode(gate),
                        stringifyBetaMode(betaMode), qkL2Norm ? "_l2norm" : "",
@@ -91,6 +93,10 @@ std::string kda::checkForwardSupport(const ForwardKernelConfig &c) {
     return llvm::formatv("chunk_size = {0}: the forward kernel's schedule "
                          "uses 16-token chunks so far",
                          c.chunkSize);
+  if (c.handoffDepth < 1 || c.handoffDepth > 2)
+    return llvm::formatv("handoff_depth = {0}: a chunk-local warpgroup has 1 or 2 handoff "
+                         "stages",
+                         c.handoffDepth);
   if (c.stages < 1 || c.stages > kMaxForwardStages)
     return llvm::formatv("stages = {0}: the TMA ring takes 1 to {1} stages",
                          c.stages, kMaxForwardStages);
@@ -112,14 +118,15 @@ std::string kda::checkForwardSupport(const ForwardKernelConfig &c) {
                          "(0: no cluster)",
                          c.clusterCtas, c.valueBlocks, kMaxClusterCtas);
   if (int64_t bytes = forwardSharedBytes(c); bytes > kMaxSharedBytes)
-    return llvm::formatv("stages = {0} with {1} chunk-local warpgroups{2}: the kernel would "
-                         "take {3} bytes of shared memory, more than the {4} a CTA can "
-                         "have; take fewer stages",
+    return llvm::formatv("stages = {0} with {1} chunk-local warpgroups{2}{3}: the kernel "
+                         "would take {4} bytes of shared memory, more than the {5} a CTA "
+                         "can have; take fewer stages",
                          c.stages, c.chunkLocalWarpgroups,
                          c.clusterCtas ? " and a handoff stage for each of the "
                                          "cluster's"
                                        : "",
-                         bytes, kMaxSharedBytes);
+                         c.handoffDepth > 1 ? " and two handoff stages each" : "", bytes,
+                         kMaxSharedBytes);
   return "";
 }
 
@@ -146,10 +153,18 @@ int64_t producedValueRows(const ForwardKernelConfig &c) {
   return c.clusterCtas ? c.headDimV : c.headDimV / c.valueBlocks;
 }
 
-/// Chunks in flight between the two sides: one per chunk-local warpgroup
-/// of every producing CTA, each with its handoff stage.
-int64_t handoffStageCount(const ForwardKernelConfig &c) {
+/// The chunk-local warpgroups computing one CTA's chunks, the cluster's
+/// included: chunk c is the (c / P)-th of warpgroup (c / R) % L of CTA
+/// c % R (R producing CTAs, P = R L).
+int64_t producerCount(const ForwardKernelConfig &c) {
   return producerCtas(c) * c.chunkLocalWarpgroups;
+}
+
+/// Handoff stages: handoffDepth per producing warpgroup, chunk c in stage
+/// c % (P handoffDepth), so a warpgroup writes its next chunk while the
+/// state side has yet to read its last handoffDepth - 1.
+int64_t handoffStageCount(const ForwardKernelConfig &c) {
+  return producerCount(c) * c.handoffDepth;
 }
 
 struct SharedLayout {
@@ -359,7 +374,7 @@ private:
   /// / RL) into stage n % stages of its ring.
   Value stageOf(Value chunk) {
     Value ring = e.urem(e.udiv(chunk, e.i32(producerCtas(c))), e.i32(c.chunkLocalWarpgroups));
-    Value n = e.udiv(chunk, e.i32(handoffStages()));
+    Value n = e.udiv(chunk, e.i32(producerCount(c)));
     Value stage = e.add(e.mul(ring, e.i32(c.stages)), e.urem(n, e.i32(c.stages)));
     // A single buffer's index is 0, but through an opaque move: folded to a
     // constant, it lets ptxas see a divergent path around the wgmma of a
@@ -741,7 +756,7 @@ void ForwardKernelBuilder::issueTiles(Value chunk, Value chunks) {
 }
 
 void ForwardKernelBuilder::waitTiles(Value chunk) {
-  Value parity = useParity(e.udiv(chunk, e.i32(handoffStages())), c.stages);
+  Value parity = useParity(e.udiv(chunk, e.i32(producerCount(c))), c.stages);
   Value stage = stageOf(chunk);
   e.waitParity(barrierOf(stage), parity);
   stageBase = stageOffset(stage);
@@ -1354,7 +1369,7 @@ void ForwardKernelBuilder::runChunkLocal(Value chunks) {
   // Warpgroup w takes chunks w, w + L, ...: its first `stages` chunks are
   // loaded before the loop, and each chunk starts the load of the one
   // `stages` later into its stage once its tiles have been read.
-  int64_t C = c.chunkSize, step = handoffStages();
+  int64_t C = c.chunkSize, step = producerCount(c);
   for (int64_t n = 0; n < c.stages; ++n)
     issueTiles(e.add(firstChunk, e.i32(n * step)), chunks);
   Value firstBeta = prefetchBeta(firstChunk);

@@ -55,7 +55,7 @@ static LogicalResult readChoices(OpT op, StringRef kernel, KernelChoices &c) {
 static FailureOr<ForwardKernelConfig> configOf(ForwardOp op, int64_t chunkSize,
                                                int64_t stages, int64_t valueBlocks,
                                                int64_t chunkLocalWarpgroups,
-                                               int64_t clusterCtas) {
+                                               int64_t clusterCtas, int64_t handoffDepth) {
   ForwardKernelConfig c;
   if (failed(readChoices(op, "forward", c)))
     return failure();
@@ -64,6 +64,7 @@ static FailureOr<ForwardKernelConfig> configOf(ForwardOp op, int64_t chunkSize,
   c.valueBlocks = valueBlocks;
   c.chunkLocalWarpgroups = chunkLocalWarpgroups;
   c.clusterCtas = clusterCtas;
+  c.handoffDepth = handoffDepth;
   Builder b(op.getContext());
   c.initialStateType = op.getInitialState()
                            ? cast<RankedTensorType>(op.getInitialState().getType()).getElementType()
@@ -135,6 +136,7 @@ static DictionaryAttr manifestOf(Builder &b, const ForwardKernelConfig &c) {
       b.getNamedAttr("chunk_local_warpgroups", b.getI64IntegerAttr(c.chunkLocalWarpgroups)),
       b.getNamedAttr("cluster_ctas", b.getI64IntegerAttr(c.clusterCtas)),
       b.getNamedAttr("head_ctas", b.getI64IntegerAttr(forwardHeadCtas(c))),
+      b.getNamedAttr("handoff_depth", b.getI64IntegerAttr(c.handoffDepth)),
       b.getNamedAttr("initial_state_dtype", b.getStringAttr(typeName(c.initialStateType))),
       b.getNamedAttr("final_state_dtype", b.getStringAttr(typeName(c.finalStateType))),
       b.getNamedAttr("grid", b.getStringAttr(kForwardGrid)),
@@ -182,7 +184,8 @@ struct ConvertKDAToNVVMPass
     };
     module.walk([&](ForwardOp op) {
       lower(op, configOf(op, chunkSize, stages, valueBlocks, chunkLocalWarpgroups,
-                         clusterCtas), manifestOf, buildForwardKernel);
+                         clusterCtas, handoffDepth),
+         manifestOf, buildForwardKernel);
     });
     module.walk([&](DecodeOp op) {
       lower(op, configOf(op), decodeManifestOf, buildDecodeKernel);

@@ -98,35 +98,41 @@ def choice_entries(K, V, g_dtype, beta_dtype, gate, beta_mode, qk_l2norm, state_
 
 
 def wanted_manifest(q, v, g_dtype, beta_dtype, gate, beta_mode, qk_l2norm,
-                    state_v_first, state_dtype, value_blocks=1):
-    """The manifest entries a forward bundle must have to run this configuration."""
+                    state_v_first, state_dtype, split=(1, 0)):
+    """The manifest entries a forward bundle must have to run this
+    configuration; `split` is (value_blocks, cluster_ctas) (head_split)."""
     return {
         **choice_entries(q.shape[3], v.shape[3], g_dtype, beta_dtype, gate, beta_mode,
                          qk_l2norm, state_v_first),
         "initial_state_dtype": _DTYPE_NAMES[state_dtype],
         "final_state_dtype": _DTYPE_NAMES[state_dtype],
-        "value_blocks": str(value_blocks),
+        "value_blocks": str(split[0]),
+        "cluster_ctas": str(split[1]),
     }
 
 
 _sm_counts = {}
 
 
-def value_blocks(ctas, V, sm_count):
-    """CTAs per (sequence, value head) for a forward of `ctas` = N * HV
-    (sequence, head) pairs: 2, each owning 64 of V = 128 state rows (the
-    shipped split bundles make the two a cluster that computes each chunk's
-    operands once), while the doubled grid still runs in one wave on
-    `sm_count` SMs (more SMs at work, each with half the state); else 1,
-    since a second wave costs more
-    than the split saves (docs/design/forward-kernel.md). $KDA_VALUE_BLOCKS
-    = 1 or 2 overrides the choice (for measurements)."""
+def head_split(ctas, V, sm_count):
+    """(value_blocks, cluster_ctas) for a forward of `ctas` = N * HV
+    (sequence, head) pairs. At V = 128: the state's rows split over 2 CTAs,
+    a cluster that computes each chunk's operands once, while the doubled
+    grid still runs in one wave on `sm_count` SMs (more SMs at work, each
+    with half the state; a second wave costs more than the split saves);
+    and a cluster of 4 (two helpers) while that grid takes at most half the
+    SMs (measured: 64 CTAs gained, 128 lost; docs/design/forward-kernel.md).
+    Else (1, 0). $KDA_VALUE_BLOCKS = 1 or 2 and $KDA_CLUSTER_CTAS = 2 or 4
+    override the choice (for measurements)."""
     if V != 128:
-        return 1
-    forced = os.environ.get("KDA_VALUE_BLOCKS")
-    if forced in ("1", "2"):
-        return int(forced)
-    return 2 if 2 * ctas <= sm_count else 1
+        return (1, 0)
+    blocks = os.environ.get("KDA_VALUE_BLOCKS")
+    if blocks == "1" or (blocks != "2" and 2 * ctas > sm_count):
+        return (1, 0)
+    cluster = os.environ.get("KDA_CLUSTER_CTAS")
+    if cluster in ("2", "4"):
+        return (2, int(cluster))
+    return (2, 4) if 8 * ctas <= sm_count else (2, 2)
 
 
 def _sm_count(device):
@@ -184,13 +190,16 @@ def forward_eager(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, g: torch.Te
     N = cu_seqlens.shape[0] - 1 if cu_seqlens is not None else B
     o_shape, state_shape, state_dtype = _output_shapes(
         q, v, cu_seqlens, initial_state, state_v_first, final_state_dtype)
+    split = head_split(N * HV, V, _sm_count(q.device))
     wanted = wanted_manifest(q, v, g.dtype, beta.dtype, gate, beta_mode, qk_l2norm,
-                             state_v_first, state_dtype,
-                             value_blocks(N * HV, V, _sm_count(q.device)))
+                             state_v_first, state_dtype, split)
     path = match_bundle(wanted)
-    if path is None and wanted["value_blocks"] != "1":
-        wanted["value_blocks"] = "1"  # the split is shipped for some configurations only
-        path = match_bundle(wanted)
+    # The splits are shipped for some configurations only: a cluster of 4
+    # with bf16 g, the split at V = 128.
+    for fallback in ((2, 2), (1, 0)):
+        if path is None and split != fallback and split[0] >= fallback[0]:
+            wanted.update(value_blocks=str(fallback[0]), cluster_ctas=str(fallback[1]))
+            path = match_bundle(wanted)
     if path is None and (g.dtype, beta.dtype) != (torch.float32, torch.float32):
         # Every configuration has a bundle taking f32 g and beta: widen (exact).
         g, beta = g.float(), beta.float()

@@ -9,7 +9,7 @@
 // CHECK-LABEL: gpu.module @kda_forward_k128_v128_c16_p2_lower_bound_sigmoid_l2norm_vk_gbf16_bbf16_sf32_f32
 // CHECK-SAME: kda.manifest = {beta_dtype = "bf16", beta_mode = "sigmoid", chunk_local_warpgroups = 2 : i64, chunk_size = 16 : i64,
 // CHECK-SAME: final_state_dtype = "f32", g_dtype = "bf16", gate = "lower_bound",
-// CHECK-SAME: grid = "sequences value_heads head_ctas", head_ctas = 1 : i64, head_dim_k = 128 : i64,
+// CHECK-SAME: grid = "sequences value_heads head_ctas", handoff_depth = 1 : i64, head_ctas = 1 : i64, head_dim_k = 128 : i64,
 // CHECK-SAME: head_dim_v = 128 : i64, initial_state_dtype = "f32",
 // CHECK-SAME: kernel = "kda_forward_k128_v128_c16_p2_lower_bound_sigmoid_l2norm_vk_gbf16_bbf16_sf32_f32",
 // CHECK-SAME: op = "forward", params = "q_map k_map v_map g_map beta A_log dt_bias initial_state cu_seqlens o final_state cu_seqlens_is_int64 seq_len heads value_heads scale lower_bound intermediate_states intermediate_interval intermediate_is_bf16",

@@ -52,6 +52,10 @@ struct ForwardKernelConfig : KernelChoices {
   /// into the state CTAs' shared memory (cp.async.bulk), so each computes
   /// 1 / clusterCtas of the chunks. The grid's z is then clusterCtas.
   int64_t clusterCtas = 0;
+  /// Handoff stages per chunk-local warpgroup: with 2 a warpgroup writes
+  /// its next chunk's operands while the state side has yet to read its
+  /// last, instead of waiting for that read before it starts.
+  int64_t handoffDepth = 1;
   Type initialStateType; ///< f32 or bf16 (ignored when absent at run time)
   Type finalStateType;   ///< f32 or bf16 (ignored when absent at run time)
 
