@@ -5,9 +5,9 @@
 // with the state kept transposed, S^T [V x K], in fp32 registers across
 // chunks. Its four warpgroups take two roles (docs/design/forward-kernel.md):
 //
-//   chunk-local side, warpgroups 0..L-1 (L = 2, or 3 when one state
-//   warpgroup holds the CTA's rows), warpgroup w on the chunks c with
-//   c % L == w in its own workspace, ahead of the state side:
+//   chunk-local side, warpgroups 0..L-1 (L = chunk-local-warpgroups, 1 to
+//   3), warpgroup w on the chunks c with c % L == w in its own workspace,
+//   ahead of the state side:
 //     TMA      q, k, v, g tiles -> shared memory, a ring of `stages`
 //              buffers per warpgroup on one mbarrier each
 //     scales   of q's and k's rows: q's scale, l2 norms (optional); 0 past
@@ -24,8 +24,8 @@
 //              so <= 0: any gate, unbounded softplus included, stays finite)
 //     Tinv     (I + Akk)^-1 by forward substitution in fp32
 //     U^T  = (beta V)^T Tinv^T          W^T = (beta K e^G)^T Tinv^T
-//     -> a handoff stage (one per chunk-local warpgroup, on ready / free
-//        mbarriers)
+//     -> a handoff stage (handoff-depth per chunk-local warpgroup, on
+//        ready / free mbarriers)
 //   state side, warpgroups L..3, each for its 64 value rows:
 //     V'^T = U^T - S^T W^T              O^T = S^T (Q e^G)^T + V'^T Aqk^T
 //     S^T  = S^T Diag(e^G_C) + V'^T (K e^(G_C - G))
@@ -168,17 +168,17 @@ int64_t handoffStageCount(const ForwardKernelConfig &c) {
 }
 
 struct SharedLayout {
-  // Handed over per chunk, one copy per handoff stage, that is per
-  // chunk-local warpgroup (stage h's copy of a field is at its offset +
-  // h * handoffBytes): chunk c + 1's are written while chunk c's are read.
-  // wgmma operands are bf16, K-major, swizzled, 1024-byte aligned.
+  // Handed over per chunk, one copy per handoff stage (handoffStageCount;
+  // stage h's copy of a field is at its offset + h * handoffBytes): later
+  // chunks' are written while chunk c's are read. wgmma operands are bf16,
+  // K-major, swizzled, 1024-byte aligned.
   int64_t qg;        ///< Q e^G [C x K], two 64-column blocks, 128B swizzle
   int64_t w;         ///< W [C x K], two 64-column blocks, 128B swizzle
   int64_t kdT;       ///< (K e^(G_C - G))^T [K x C], 32B swizzle
   int64_t aqk;       ///< Aqk [C x C], 32B swizzle
-  /// U^T [the CTA's V rows x C], fp32 in the order of the wgmma
-  /// accumulator fragments: value i of thread t of state warpgroup w at
-  /// float4 ((i / 4) * S + w) * 128 + t, S state warpgroups with rows.
+  /// U^T [the produced value rows x C] (producedValueRows), fp32 in the
+  /// order of the wgmma accumulator fragments: value i of thread t of
+  /// 64-row tile w at float4 ((i / 4) * S + w) * 128 + t, S tiles.
   int64_t u;
   int64_t stateDecay; ///< e^(G_C) per key channel [K]
   int64_t handoffBytes;
@@ -211,10 +211,10 @@ struct SharedLayout {
   int64_t workspaceBytes;
   // TMA destinations, row-major, unswizzled, `stages` sets per chunk-local
   // warpgroup: stage s of warpgroup w holds a tile at its offset +
-  // (w * stages + s) * stageBytes. v's tile holds the CTA's block of value
-  // columns only.
+  // (w * stages + s) * stageBytes. v's tile holds the value columns the
+  // CTA computes U for (producedValueRows).
   int64_t qTile, kTile, vTile, gTile, stageBytes;
-  /// mbarriers, 8 bytes each: one per TMA stage (2 x stages), then per
+  /// mbarriers, 8 bytes each: one per TMA stage (L x stages), then per
   /// handoff stage one that completes when its operands are written
   /// (`ready`) and one when the state warpgroups have read them (`free`).
   int64_t barriers;
@@ -390,7 +390,8 @@ private:
   Value rowsFrom(Value row0) { return e.minsi(e.i32(c.chunkSize), e.sub(len, row0)); }
   /// mbarriers of the TMA rings: one per buffer of each warpgroup's ring.
   int64_t tmaBarrierCount() const { return c.chunkLocalWarpgroups * c.stages; }
-  /// Handoff stages: one per chunk-local warpgroup of the producing CTAs.
+  /// Handoff stages: handoffDepth per chunk-local warpgroup of the
+  /// producing CTAs.
   int64_t handoffStages() const { return handoffStageCount(c); }
   Value barrierOf(Value stage) {
     return shared(layout.barriers, e.mul(stage, e.i32(8)));
@@ -613,10 +614,9 @@ void ForwardKernelBuilder::prologue() {
     // Every thread of the stage's chunk-local warpgroup arrives on `ready`,
     // every thread of a state warpgroup with rows on `free`. With a
     // cluster, a stage another CTA writes completes on its copy (one
-    // arrive with the bytes expected), and a stage this CTA writes is free
-    // once the other CTA's state warpgroups' warps have also arrived.
-    // A helper CTA's stage is read by every state CTA's warps, a state
-    // CTA's by its own threads and the other state CTAs' warps.
+    // arrive with the bytes expected); a stage this CTA writes is free once
+    // its own state warpgroups' threads (none in a helper) and one lane per
+    // warp of every other state CTA's have arrived.
     int64_t readers = 128 * stateWarpgroups(), warpReaders = 4 * stateWarpgroups();
     Value free0 = e.i32(readers);
     if (c.clusterCtas)
@@ -1164,7 +1164,8 @@ void ForwardKernelBuilder::invertTriangular() {
 
 void ForwardKernelBuilder::chunkLocalProducts() {
   // U^T = (beta V)^T Tinv^T and W^T = (beta K e^G)^T Tinv^T, one m64 tile
-  // per 64 rows of the CTA's value block and of K.
+  // per 64 value rows this CTA computes U for (producedValueRows) and per
+  // 64 of K.
   int64_t C = c.chunkSize;
   int64_t valueTiles = producedValueRows(c) / 64, keyTiles = c.headDimK / 64;
   Value workspace = descriptorBase(e, e.address(mine(0, e.i32(0))));
@@ -1275,8 +1276,8 @@ Value ForwardKernelBuilder::stateProducts(Value sAcc, Value rows, Value firstTok
 //===----------------------------------------------------------------------===//
 
 void ForwardKernelBuilder::waitHandoffFree(Value chunk) {
-  // The stage's previous chunk (chunk - L, L stages) completed its free
-  // barrier's phase (chunk / L - 1); the first uses need none.
+  // The stage's previous chunk (chunk - S, S stages) completed its free
+  // barrier's phase (chunk / S - 1); the first uses need none.
   Value stage = handoffStageOf(chunk);
   e.ifThen(e.sle(e.i32(handoffStages()), chunk), [&] {
     Value previousUse = e.add(e.udiv(chunk, e.i32(handoffStages())), e.i32(1));
@@ -1366,7 +1367,8 @@ void ForwardKernelBuilder::markHandoffFree(Value chunk) {
 //===----------------------------------------------------------------------===//
 
 void ForwardKernelBuilder::runChunkLocal(Value chunks) {
-  // Warpgroup w takes chunks w, w + L, ...: its first `stages` chunks are
+  // Warpgroup w takes chunks firstChunk, firstChunk + P, ... (P = L, or
+  // G L with a cluster of G CTAs): its first `stages` chunks are
   // loaded before the loop, and each chunk starts the load of the one
   // `stages` later into its stage once its tiles have been read.
   int64_t C = c.chunkSize, step = producerCount(c);
@@ -1497,8 +1499,8 @@ LLVM::LLVMFuncOp kda::buildForwardKernel(OpBuilder &builder, Location loc,
   // One CTA per SM: ptxas honours setmaxnreg only with a known register
   // budget at entry (65,536 / kForwardThreads).
   func->setAttr("nvvm.minctasm", builder.getI32IntegerAttr(1));
-  // The value blocks' cluster, fixed at compile time (.reqnctapercluster),
-  // so a plain launch forms it.
+  // The cluster of a (sequence, value head)'s CTAs, fixed at compile time
+  // (.reqnctapercluster), so a plain launch forms it.
   if (config.clusterCtas)
     func->setAttr(NVVM::NVVMDialect::getClusterDimAttrName(),
                   builder.getDenseI32ArrayAttr({1, 1, static_cast<int32_t>(config.clusterCtas)}));

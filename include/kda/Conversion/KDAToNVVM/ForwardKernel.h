@@ -39,11 +39,12 @@ struct ForwardKernelConfig : KernelChoices {
   int64_t stages = kDefaultForwardStages;
   /// CTAs per (sequence, value head), each owning V / valueBlocks rows of
   /// the state (a multiple of a state warpgroup's 64); each repeats the
-  /// chunk-local work. The grid's z.
+  /// chunk-local work unless they form a cluster. The grid's z without one.
   int64_t valueBlocks = 1;
   /// Warpgroups on the chunk-local side, of kForwardThreads / 128: warpgroup
-  /// w takes the chunks c with c % chunkLocalWarpgroups == w. The others
-  /// are the state side; 3 leaves one, enough for 64 value rows per CTA.
+  /// w takes the chunks c with c % chunkLocalWarpgroups == w (of the CTA's
+  /// share with a cluster). The others are the state side; 3 leaves one,
+  /// enough for 64 value rows per CTA.
   int64_t chunkLocalWarpgroups = 2;
   /// 0, or the CTAs per (sequence, value head) that run as one thread-block
   /// cluster and split the chunk-local work: the valueBlocks CTAs that hold
@@ -116,8 +117,8 @@ int64_t forwardSharedBytes(const ForwardKernelConfig &config);
 std::string checkForwardSupport(const ForwardKernelConfig &config);
 
 /// Emits the kernel as an llvm.func at the builder's insertion point (inside
-/// a gpu.module). The grid is (N, HV, valueBlocks): one CTA per (sequence,
-/// value head, block of value rows).
+/// a gpu.module). The grid is (N, HV, forwardHeadCtas): one CTA per
+/// (sequence, value head, block of value rows), or per cluster rank.
 LLVM::LLVMFuncOp buildForwardKernel(OpBuilder &builder, Location loc,
                                     const ForwardKernelConfig &config);
 
