@@ -84,6 +84,11 @@ std::string ForwardKernelConfig::kernelName() const {
       .str();
 }
 
+/// State warpgroups with rows: one per 64 of the CTA's V / valueBlocks.
+static int64_t stateWarpgroupCount(const ForwardKernelConfig &c) {
+  return c.headDimV / c.valueBlocks / 64;
+}
+
 std::string kda::checkForwardSupport(const ForwardKernelConfig &c) {
   if (c.headDimK != c.headDimV || (c.headDimK != 64 && c.headDimK != 128))
     return llvm::formatv("head sizes K = {0}, V = {1}: the forward kernel "
@@ -105,8 +110,7 @@ std::string kda::checkForwardSupport(const ForwardKernelConfig &c) {
     return llvm::formatv("value_blocks = {0}: V = {1} splits only into blocks of a "
                          "multiple of 64 value rows (1 to {2} blocks)",
                          c.valueBlocks, c.headDimV, c.headDimV / 64);
-  int64_t stateWarpgroups = c.headDimV / c.valueBlocks / 64;
-  if (c.chunkLocalWarpgroups < 1 || c.chunkLocalWarpgroups + stateWarpgroups > 4)
+  if (c.chunkLocalWarpgroups < 1 || c.chunkLocalWarpgroups + stateWarpgroupCount(c) > 4)
     return llvm::formatv("chunk_local_warpgroups = {0}: the kernel's 4 warpgroups take 1 "
                          "or 2 on the chunk-local side, or 3 when the state side needs "
                          "one (64 value rows per CTA; this configuration has {1})",
@@ -454,15 +458,14 @@ private:
   /// warpgroups are chunk-local): one without has nothing to do.
   Value ownsValueRows;
   /// State warpgroups with rows: the `free` barriers' arrival count / 128.
-  int64_t stateWarpgroups() const { return c.headDimV / c.valueBlocks / 64; }
+  int64_t stateWarpgroups() const { return stateWarpgroupCount(c); }
   Value valueRow0; ///< i32: this CTA's first value row
   /// Which U^T tile of the handoff this state warpgroup reads: its own, or
   /// with a cluster its CTA's block's among every row's.
   Value stateUTile;
   /// The first chunk of this chunk-local warpgroup: w, or with a cluster of
-  /// G CTAs rank + G w; the CTA's rank in the cluster (the grid's z; ranks
-  /// below valueBlocks hold the state, the rest help).
-  Value firstChunk, clusterRank;
+  /// G CTAs its rank (the grid's z) + G w.
+  Value firstChunk;
   /// The cluster rank that computes `chunk`.
   Value producerOf(Value chunk) { return e.urem(chunk, e.i32(producerCtas(c))); }
   /// i32: byte offset of this chunk-local warpgroup's workspace copy.
@@ -525,6 +528,9 @@ void ForwardKernelBuilder::prologue() {
   valueRow0 = e.mul(e.blockIdxZ(), e.i32(blockRows));
   stateUTile = warpgroup;
   firstChunk = warpgroup;
+  // The CTA's rank in its cluster, if any: ranks below valueBlocks hold
+  // the state, the rest help.
+  Value clusterRank;
   if (c.clusterCtas) {
     // The cluster spans the grid's z: CTA z computes the chunks c with
     // c % G == z, its warpgroup w those with (c / G) % L == w; only the

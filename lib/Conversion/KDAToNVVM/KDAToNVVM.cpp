@@ -51,20 +51,15 @@ static LogicalResult readChoices(OpT op, StringRef kernel, KernelChoices &c) {
   return success();
 }
 
-/// The kernel configuration of `op`, or a diagnostic on it.
-static FailureOr<ForwardKernelConfig> configOf(ForwardOp op, int64_t chunkSize,
-                                               int64_t stages, int64_t valueBlocks,
-                                               int64_t chunkLocalWarpgroups,
-                                               int64_t clusterCtas, int64_t handoffDepth) {
-  ForwardKernelConfig c;
+/// The kernel configuration of `op` under the pass's `schedule` (chunk size
+/// 0: the op's), or a diagnostic on it.
+static FailureOr<ForwardKernelConfig> configOf(ForwardOp op,
+                                               const ForwardKernelConfig &schedule) {
+  ForwardKernelConfig c = schedule;
   if (failed(readChoices(op, "forward", c)))
     return failure();
-  c.chunkSize = chunkSize ? chunkSize : op.getChunkSize();
-  c.stages = stages;
-  c.valueBlocks = valueBlocks;
-  c.chunkLocalWarpgroups = chunkLocalWarpgroups;
-  c.clusterCtas = clusterCtas;
-  c.handoffDepth = handoffDepth;
+  if (!c.chunkSize)
+    c.chunkSize = op.getChunkSize();
   Builder b(op.getContext());
   c.initialStateType = op.getInitialState()
                            ? cast<RankedTensorType>(op.getInitialState().getType()).getElementType()
@@ -182,10 +177,15 @@ struct ConvertKDAToNVVMPass
         if (!llvm::is_contained(hosts, host))
           hosts.push_back(host);
     };
+    ForwardKernelConfig schedule;
+    schedule.chunkSize = chunkSize;
+    schedule.stages = stages;
+    schedule.valueBlocks = valueBlocks;
+    schedule.chunkLocalWarpgroups = chunkLocalWarpgroups;
+    schedule.clusterCtas = clusterCtas;
+    schedule.handoffDepth = handoffDepth;
     module.walk([&](ForwardOp op) {
-      lower(op, configOf(op, chunkSize, stages, valueBlocks, chunkLocalWarpgroups,
-                         clusterCtas, handoffDepth),
-         manifestOf, buildForwardKernel);
+      lower(op, configOf(op, schedule), manifestOf, buildForwardKernel);
     });
     module.walk([&](DecodeOp op) {
       lower(op, configOf(op), decodeManifestOf, buildDecodeKernel);

@@ -91,21 +91,23 @@ Value KernelEmitter::toF32(Value a) {
 }
 Value KernelEmitter::toBF16(Value a) { return arith::TruncFOp::create(b, bf16(), a); }
 
-Value KernelEmitter::inlinePtx(Type result, ValueRange operands, StringRef code,
-                               StringRef constraints) {
+// Side-effecting inline asm returning `result` (none when null).
+static LLVM::InlineAsmOp inlineAsm(ImplicitLocOpBuilder &b, Type result, ValueRange operands,
+                                   StringRef code, StringRef constraints) {
   return LLVM::InlineAsmOp::create(b, result, operands, code, constraints,
                                    /*has_side_effects=*/true, /*is_align_stack=*/false,
                                    LLVM::tailcallkind::TailCallKind::None,
-                                   LLVM::AsmDialectAttr(), ArrayAttr())
-      .getResult(0);
+                                   LLVM::AsmDialectAttr(), ArrayAttr());
+}
+
+Value KernelEmitter::inlinePtx(Type result, ValueRange operands, StringRef code,
+                               StringRef constraints) {
+  return inlineAsm(b, result, operands, code, constraints).getResult(0);
 }
 
 void KernelEmitter::inlinePtxEffect(ValueRange operands, StringRef code,
                                     StringRef constraints) {
-  LLVM::InlineAsmOp::create(b, Type(), operands, code, constraints,
-                            /*has_side_effects=*/true, /*is_align_stack=*/false,
-                            LLVM::tailcallkind::TailCallKind::None, LLVM::AsmDialectAttr(),
-                            ArrayAttr());
+  inlineAsm(b, Type(), operands, code, constraints);
 }
 
 Value KernelEmitter::ptxUnary(StringRef instruction, Value x) {
