@@ -425,13 +425,16 @@ private:
   void scaleRows(Value rows);
   /// Returns whether this thread's channel is wider than
   /// kMaxFactorisedSpread in this chunk (false on threads without one).
-  Value computeGate(Value rows);
+  /// Where one thread holds a channel's every row (K = 128), G stays in its
+  /// registers (`kept`) for writeOperands, which takes the same channel and
+  /// rows; otherwise it goes to the workspace.
+  Value computeGate(Value rows, SmallVectorImpl<Value> &kept);
   Value prefetchBeta(Value chunk);
   void storeBeta(Value raw, Value rows);
-  void computeAttention(Value factorised);
+  void attentionPairwise();
   void attentionOnTensorCores();
   void storeAttention(Value i, Value j, Value kk, Value qk);
-  void writeOperands(Value factorised);
+  void writeOperands(Value factorised, ArrayRef<Value> keptGate);
   void invertTriangular();
   /// U and W of the chunk, into the handoff stage (chunk-local side).
   void chunkLocalProducts();
@@ -818,7 +821,7 @@ void ForwardKernelBuilder::scaleRows(Value rows) {
   }
 }
 
-Value ForwardKernelBuilder::computeGate(Value rows) {
+Value ForwardKernelBuilder::computeGate(Value rows, SmallVectorImpl<Value> &kept) {
   // A group of n = 128 / K adjacent lanes shares a key channel (n = 1 at
   // K = 128), lane g of the group taking rows [g C / n, (g + 1) C / n) of
   // the cumulative sum; shuffles add the rows before them.
@@ -867,9 +870,12 @@ Value ForwardKernelBuilder::computeGate(Value rows) {
       total = e.fadd(total, part);
     }
   }
-  for (int64_t r = 0; r < rowsPerLane; ++r)
-    e.store(e.fadd(cumulatives[r], offset),
-            mine(layout.g, scratchOffset(e.add(row0, e.i32(r)), d)));
+  if (group == 1)
+    kept.assign(cumulatives.begin(), cumulatives.end());
+  else
+    for (int64_t r = 0; r < rowsPerLane; ++r)
+      e.store(e.fadd(cumulatives[r], offset),
+              mine(layout.g, scratchOffset(e.add(row0, e.i32(r)), d)));
   // Every lane of a group stores the same e^(G_C) (no branch on the lane).
   e.store(e.exp(total), handoff(layout.stateDecay, e.mul(d, e.i32(4))));
   // G runs from 0 down to G_C: its spread is -G_C (NaN counts as wide).
@@ -925,55 +931,51 @@ void ForwardKernelBuilder::storeAttention(Value i, Value j, Value kk, Value qk) 
   e.store(e.toBF16(aqk), handoff(layout.aqk, swizzledOffset(e, i, j, Swizzle::B32)));
 }
 
-void ForwardKernelBuilder::computeAttention(Value factorised) {
-  // Bounded spread: products of the precomputed factors, on tensor cores.
-  e.ifThen(factorised, [&] { attentionOnTensorCores(); });
+void ForwardKernelBuilder::attentionPairwise() {
   // Any spread: every exponent taken pairwise, G_i - G_j <= 0 for j <= i.
   // Thread t computes entries (i, j) = (e / C, e % C), e = t + 128 p, over
   // the channels four at a time, kAttentionStepBytes of G per loop step so
   // that a step's loads are in flight together; q and k come from their
   // tiles (bf16) times their rows' scales.
-  e.ifThen(e.notb(factorised), [&] {
-    int64_t C = c.chunkSize, K = c.headDimK;
-    for (int64_t p = 0; p < C * C / 128; ++p) {
-      Value entry = e.add(threadInWarpgroup, e.i32(128 * p));
-      Value i = e.udiv(entry, e.i32(C)), j = e.urem(entry, e.i32(C));
-      Value rowI = scratchOffset(i, e.i32(0)), rowJ = scratchOffset(j, e.i32(0));
-      Value scaleQI = e.load(e.f32(), mine(layout.rowScale, e.mul(i, e.i32(4))));
-      Value scaleKI = e.load(e.f32(), mine(layout.rowScale, e.mul(e.add(i, e.i32(C)), e.i32(4))));
-      Value scaleKJ = e.load(e.f32(), mine(layout.rowScale, e.mul(e.add(j, e.i32(C)), e.i32(4))));
-      auto fourG = [&](Value row, Value byte, int64_t step) {
-        return e.loadVector(e.f32(), 4, mine(layout.g, e.add(row, e.add(byte, e.i32(step)))));
-      };
-      auto fourOf = [&](int64_t tileOffset, Value row, Value byte, int64_t step) {
-        // Channel byte / 4 of the G scratch is element byte / 2 of the tile row.
-        Value offset = e.add(e.mul(row, e.i32(2 * K)), e.udiv(e.add(byte, e.i32(step)), e.i32(2)));
-        SmallVector<Value> four;
-        for (Value value : e.loadVector(e.bf16(), 4, tile(tileOffset, offset)))
-          four.push_back(e.toF32(value));
-        return four;
-      };
-      SmallVector<Value> sums = e.forLoop(
-          e.i32(0), e.i32(K * 4), e.i32(kAttentionStepBytes), ValueRange{e.f32(0.0), e.f32(0.0)},
-          [&](Value byte, ValueRange carried) -> SmallVector<Value> {
-            Value kk = carried[0], qk = carried[1];
-            for (int64_t step = 0; step < kAttentionStepBytes; step += 16) {
-              SmallVector<Value> gi = fourG(rowI, byte, step), gj = fourG(rowJ, byte, step);
-              SmallVector<Value> ki = fourOf(layout.kTile, i, byte, step);
-              SmallVector<Value> kj = fourOf(layout.kTile, j, byte, step);
-              SmallVector<Value> qi = fourOf(layout.qTile, i, byte, step);
-              for (int64_t x = 0; x < 4; ++x) {
-                Value kjDecayed = e.fmul(kj[x], e.exp(e.fsub(gi[x], gj[x])));
-                kk = e.fadd(kk, e.fmul(ki[x], kjDecayed));
-                qk = e.fadd(qk, e.fmul(qi[x], kjDecayed));
-              }
+  int64_t C = c.chunkSize, K = c.headDimK;
+  for (int64_t p = 0; p < C * C / 128; ++p) {
+    Value entry = e.add(threadInWarpgroup, e.i32(128 * p));
+    Value i = e.udiv(entry, e.i32(C)), j = e.urem(entry, e.i32(C));
+    Value rowI = scratchOffset(i, e.i32(0)), rowJ = scratchOffset(j, e.i32(0));
+    Value scaleQI = e.load(e.f32(), mine(layout.rowScale, e.mul(i, e.i32(4))));
+    Value scaleKI = e.load(e.f32(), mine(layout.rowScale, e.mul(e.add(i, e.i32(C)), e.i32(4))));
+    Value scaleKJ = e.load(e.f32(), mine(layout.rowScale, e.mul(e.add(j, e.i32(C)), e.i32(4))));
+    auto fourG = [&](Value row, Value byte, int64_t step) {
+      return e.loadVector(e.f32(), 4, mine(layout.g, e.add(row, e.add(byte, e.i32(step)))));
+    };
+    auto fourOf = [&](int64_t tileOffset, Value row, Value byte, int64_t step) {
+      // Channel byte / 4 of the G scratch is element byte / 2 of the tile row.
+      Value offset = e.add(e.mul(row, e.i32(2 * K)), e.udiv(e.add(byte, e.i32(step)), e.i32(2)));
+      SmallVector<Value> four;
+      for (Value value : e.loadVector(e.bf16(), 4, tile(tileOffset, offset)))
+        four.push_back(e.toF32(value));
+      return four;
+    };
+    SmallVector<Value> sums = e.forLoop(
+        e.i32(0), e.i32(K * 4), e.i32(kAttentionStepBytes), ValueRange{e.f32(0.0), e.f32(0.0)},
+        [&](Value byte, ValueRange carried) -> SmallVector<Value> {
+          Value kk = carried[0], qk = carried[1];
+          for (int64_t step = 0; step < kAttentionStepBytes; step += 16) {
+            SmallVector<Value> gi = fourG(rowI, byte, step), gj = fourG(rowJ, byte, step);
+            SmallVector<Value> ki = fourOf(layout.kTile, i, byte, step);
+            SmallVector<Value> kj = fourOf(layout.kTile, j, byte, step);
+            SmallVector<Value> qi = fourOf(layout.qTile, i, byte, step);
+            for (int64_t x = 0; x < 4; ++x) {
+              Value kjDecayed = e.fmul(kj[x], e.exp(e.fsub(gi[x], gj[x])));
+              kk = e.fadd(kk, e.fmul(ki[x], kjDecayed));
+              qk = e.fadd(qk, e.fmul(qi[x], kjDecayed));
             }
-            return {kk, qk};
-          });
-      storeAttention(i, j, e.fmul(sums[0], e.fmul(scaleKI, scaleKJ)),
-                     e.fmul(sums[1], e.fmul(scaleQI, scaleKJ)));
-    }
-  });
+          }
+          return {kk, qk};
+        });
+    storeAttention(i, j, e.fmul(sums[0], e.fmul(scaleKI, scaleKJ)),
+                   e.fmul(sums[1], e.fmul(scaleQI, scaleKJ)));
+  }
 }
 
 void ForwardKernelBuilder::attentionOnTensorCores() {
@@ -1020,7 +1022,7 @@ void ForwardKernelBuilder::attentionOnTensorCores() {
   });
 }
 
-void ForwardKernelBuilder::writeOperands(Value factorised) {
+void ForwardKernelBuilder::writeOperands(Value factorised, ArrayRef<Value> keptGate) {
   // Thread t owns channel d = t % K and rows [j0, j0 + C K / 128) of the
   // chunk, eight at a time: a warp reads 32 consecutive channels of a row
   // (no bank conflicts) and writes its eight rows of each transposed
@@ -1029,7 +1031,16 @@ void ForwardKernelBuilder::writeOperands(Value factorised) {
   int64_t rowsPerThread = C * K / 128;
   Value d = e.urem(threadInWarpgroup, e.i32(K));
   Value j0 = e.mul(e.udiv(threadInWarpgroup, e.i32(K)), e.i32(rowsPerThread));
-  Value lastG = e.load(e.f32(), mine(layout.g, scratchOffset(e.i32(C - 1), d)));
+  // G of row j0 + r: kept in registers by computeGate (then j0 = 0 and
+  // the thread has all C rows) or from the workspace.
+  auto gateOf = [&](int64_t r) {
+    if (!keptGate.empty())
+      return keptGate[r];
+    return e.load(e.f32(), mine(layout.g, scratchOffset(e.add(j0, e.i32(r)), d)));
+  };
+  Value lastG = keptGate.empty()
+                    ? e.load(e.f32(), mine(layout.g, scratchOffset(e.i32(C - 1), d)))
+                    : keptGate.back();
   // v's tile holds the value columns this CTA computes U for: thread d
   // reads column d % blockRows, so with a split the threads past the block
   // repeat the block's rows of (beta V)^T, which chunkLocalProducts does
@@ -1067,6 +1078,10 @@ void ForwardKernelBuilder::writeOperands(Value factorised) {
   // e^G = e^(G - M) e^M and e^(G_C - G) = e^(M - G) e^M. Wider: e^G and
   // e^(G_C - G) directly, and no factors (the A matrices are pairwise).
   auto rowsOfOperands = [&](bool factorised) {
+    // The pairwise A matrices read G from the workspace.
+    if (!factorised)
+      for (size_t r = 0; r < keptGate.size(); ++r)
+        e.store(keptGate[r], mine(layout.g, scratchOffset(e.i32(r), d)));
     Value middle = e.fmul(lastG, e.f32(0.5));
     Value expMiddle = e.exp(middle);
     // The tf32 wgmma truncates its inputs: the factors are scaled up by half
@@ -1085,7 +1100,7 @@ void ForwardKernelBuilder::writeOperands(Value factorised) {
         Value j = e.add(j0, e.i32(r));
         loaded.push_back({r, e.load(e.f32(), mine(layout.beta, e.mul(j, e.i32(4)))),
                           e.fmul(tileValue(layout.kTile, j, d, K), scaleOf(e.add(j, e.i32(C)))),
-                          e.load(e.f32(), mine(layout.g, scratchOffset(j, d))),
+                          gateOf(r),
                           e.fmul(tileValue(layout.qTile, j, d, K), scaleOf(j)),
                           tileValue(layout.vTile, j, valueColumn, blockRows)});
       }
@@ -1136,6 +1151,8 @@ void ForwardKernelBuilder::invertTriangular() {
   // branch on the lane would make ptxas serialize every wgmma of the loop.
   int64_t C = c.chunkSize;
   e.ifThen(e.eq(e.warpUniform(e.udiv(threadInWarpgroup, e.i32(32))), e.i32(0)), [&] {
+    // Warp 0's own stores of Akk (the tensor-core path) before its loads.
+    e.syncWarp();
     Value column = e.urem(threadInWarpgroup, e.i32(32));
     // Akk's columns below the diagonal, 16 bytes at a time (every lane
     // reads the same address).
@@ -1399,18 +1416,30 @@ void ForwardKernelBuilder::runChunkLocal(Value chunks) {
               waitTiles(chunk);
               waitHandoffFree(chunk);
               scaleRows(rows);
-              Value wideChannel = computeGate(rows);
+              SmallVector<Value> keptGate;
+              Value wideChannel = computeGate(rows, keptGate);
               storeBeta(carried[0], rows);
               Value factorised = e.notb(e.syncThreadsAny(
                   wideChannel, e.add(e.i32(kSpreadBarrier), warpgroup), 128));
-              writeOperands(factorised);
+              writeOperands(factorised, keptGate);
               e.fenceProxyAsyncShared(); // the factors are wgmma operands
               chunkLocalSync();
-              computeAttention(factorised);
-              chunkLocalSync();
-              // The chunk's tiles have been read (the pairwise A matrices
-              // were the last): its stage takes the chunk `stages` later.
-              issueTiles(e.add(chunk, e.i32(c.stages * step)), chunks);
+              // Once the chunk's tiles have been read, its stage takes the
+              // chunk `stages` later: after the operands where the spread
+              // is bounded, after the pairwise A matrices otherwise.
+              Value later = e.add(chunk, e.i32(c.stages * step));
+              // Bounded spread: products of the precomputed factors, on
+              // tensor cores; Akk is written by warp 0, which inverts it,
+              // so no barrier of the warpgroup lies between.
+              e.ifThen(factorised, [&] {
+                issueTiles(later, chunks);
+                attentionOnTensorCores();
+              });
+              e.ifThen(e.notb(factorised), [&] {
+                attentionPairwise();
+                chunkLocalSync();
+                issueTiles(later, chunks);
+              });
               invertTriangular();
               e.fenceProxyAsyncShared();
               chunkLocalSync();
@@ -1418,10 +1447,11 @@ void ForwardKernelBuilder::runChunkLocal(Value chunks) {
               markHandoffReady(chunk);
               // No barrier here: every workspace array the next chunk
               // writes before its first barrier (row scales, G, beta) was
-              // last read before this chunk's second or third one, and
-              // what this chunk's U, W and A wgmma read (Tinv, the
-              // operands, the factors) is rewritten only after the next
-              // chunk's bar.red.or.
+              // last read before one of this chunk's, Akk is read by the
+              // warp that writes it next (or behind the pairwise path's
+              // barrier), and what this chunk's U, W and A wgmma read
+              // (Tinv, the operands, the factors) is rewritten only after
+              // the next chunk's bar.red.or.
               return {nextBeta};
             });
 }

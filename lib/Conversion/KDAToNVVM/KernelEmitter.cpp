@@ -260,6 +260,8 @@ void KernelEmitter::namedBarrier(Value id, int64_t threads) {
                           NVVM::BarrierReductionAttr(), Value());
 }
 
+void KernelEmitter::syncWarp() { NVVM::SyncWarpOp::create(b, i32(-1)); }
+
 void KernelEmitter::fenceProxyAsyncShared() {
   NVVM::FenceProxyOp::create(
       b, NVVM::ProxyKindAttr::get(b.getContext(), NVVM::ProxyKind::async_shared),

@@ -141,6 +141,9 @@ public:
   /// setmaxnreg: this warpgroup's registers per thread become `count`.
   void setMaxRegisters(int64_t count, bool increase);
   void namedBarrier(Value id, int64_t threads);
+  /// bar.warp.sync of the whole warp: orders its lanes' shared-memory
+  /// accesses without waiting for the other warps.
+  void syncWarp();
   /// An mbarrier's plain arrive, and the wait until its phase of `parity`
   /// (i32) has completed.
   void arriveOn(Value mbarrier);

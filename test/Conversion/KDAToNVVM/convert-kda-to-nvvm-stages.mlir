@@ -12,7 +12,10 @@
 // issues the loads of its first `stages` chunks before its chunk loop
 // (steps of two chunks) and, in each chunk, waits for its own tiles and
 // then, once they have been read, starts the load of its chunk `stages`
-// later into the same buffer; the state side's loop (which carries the
+// later into the same buffer: after the barrier that ends the operands
+// phase where the spread is bounded (the factorised A matrices read no
+// tiles), after the pairwise A matrices' barrier otherwise; the state
+// side's loop (which carries the
 // fp32 state) loads no tiles. Each stage adds 2 x 16 KB of tiles (bf16 g)
 // to the manifest's shared_bytes, and a ring that would not fit in a
 // CTA's shared memory is refused.
@@ -34,6 +37,8 @@
 // ONE: nvvm.mbarrier.try_wait.parity
 // ONE-NOT: nvvm.cp.async.bulk.tensor
 // ONE: nvvm.barrier id
+// ONE: nvvm.mbarrier.arrive.expect_tx
+// ONE-COUNT-4: nvvm.cp.async.bulk.tensor.shared.cluster.global
 // ONE-NOT: nvvm.cp.async.bulk.tensor
 // ONE: nvvm.barrier id
 // ONE: nvvm.mbarrier.arrive.expect_tx
@@ -57,6 +62,8 @@
 // TWO: nvvm.mbarrier.try_wait.parity
 // TWO: nvvm.mbarrier.arrive.expect_tx
 // TWO-COUNT-4: nvvm.cp.async.bulk.tensor.shared.cluster.global
+// TWO: nvvm.mbarrier.arrive.expect_tx
+// TWO-COUNT-4: nvvm.cp.async.bulk.tensor.shared.cluster.global
 // TWO-NOT: nvvm.cp.async.bulk.tensor
 // TWO: nvvm.setmaxregister  increase
 // TWO-NOT: nvvm.cp.async.bulk.tensor
@@ -74,6 +81,8 @@
 // THREE-COUNT-4: nvvm.cp.async.bulk.tensor.shared.cluster.global
 // THREE-NOT: nvvm.cp.async.bulk.tensor
 // THREE: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c2_i32
+// THREE: nvvm.mbarrier.arrive.expect_tx
+// THREE-COUNT-4: nvvm.cp.async.bulk.tensor.shared.cluster.global
 // THREE: nvvm.mbarrier.arrive.expect_tx
 // THREE-COUNT-4: nvvm.cp.async.bulk.tensor.shared.cluster.global
 // THREE-NOT: nvvm.cp.async.bulk.tensor
