@@ -15,7 +15,7 @@
 //     gate     G = cumsum of the log decay, per key channel; whether any
 //              channel spans more than kMaxFactorisedSpread (bar.red.or)
 //     operands (beta V)^T, (beta K e^G)^T, (K e^(G_C - G))^T, Q e^G, bf16;
-//              the tf32 factors k e^(G - M), q e^(G - M), k e^(M - G),
+//              the tf32 factors beta k e^(G - M), q e^(G - M), k e^(M - G),
 //              M = G_C / 2, where the spread is bounded
 //     A        Akk_ij = beta_i sum_d k_id k_jd exp(G_id - G_jd), j < i
 //              Aqk_ij = sum_d q_id k_jd exp(G_id - G_jd),        j <= i
@@ -195,7 +195,7 @@ struct SharedLayout {
   int64_t tinv;
   /// The A matrices' factors about M = G_C / 2 per channel, tf32 tiles
   /// (K-major, 128B swizzle, 32-column blocks) for one wgmma chain:
-  /// factorsLeft [2C x K] holds k e^(G - M) in rows 0..C-1 and q e^(G - M)
+  /// factorsLeft [2C x K] holds beta k e^(G - M) in rows 0..C-1 and q e^(G - M)
   /// in rows C..2C-1, factorsRight [C x K] k e^(M - G). The chain's m64
   /// tiles read 64 rows from each block's start: rows 2C..63 fall on the
   /// next block (the last one's on factorsRight), and the products of
@@ -288,6 +288,12 @@ enum NamedBarrier : int64_t {
 /// Every split of the four warpgroups stays within the SM's 65,536.
 constexpr int64_t kStateRegisters = 160;
 constexpr int64_t kChunkLocalRegisters = 96;
+
+/// The first thread of a chunk-local warpgroup's last warp, which issues
+/// its TMA loads and reads beta: warp 0 inverts the triangular matrix and
+/// warps 0 and 1 store the A matrices, so the chunk's single-thread work
+/// goes where it delays no one.
+constexpr int64_t kUtilityThread = 96;
 
 /// Channels of the A matrices' dot products per loop step, as bytes of fp32.
 constexpr int64_t kAttentionStepBytes = 64;
@@ -727,8 +733,8 @@ void ForwardKernelBuilder::storeIntermediateState(Value sAcc, Value row0) {
 //===----------------------------------------------------------------------===//
 
 void ForwardKernelBuilder::issueTiles(Value chunk, Value chunks) {
-  // Thread 0 of the chunk-local warpgroup starts the TMA loads of its
-  // `chunk` into the chunk's stage of its ring. The stage was last read by
+  // The utility thread of the chunk-local warpgroup (kUtilityThread)
+  // starts the TMA loads of its `chunk` into the chunk's stage of its ring. The stage was last read by
   // the warpgroup's chunk `stages` before (or never); the barrier after
   // that chunk's last read orders those generic-proxy reads before these
   // async-proxy writes.
@@ -736,7 +742,7 @@ void ForwardKernelBuilder::issueTiles(Value chunk, Value chunks) {
   int64_t C = c.chunkSize;
   int64_t gBytes = C * c.headDimK * c.gType.getIntOrFloatBitWidth() / 8;
   int64_t bytes = 2 * C * c.headDimK * 2 + C * producedValueRows(c) * 2 + gBytes;
-  e.ifThen(e.andi(e.eq(threadInWarpgroup, e.i32(0)), e.slt(chunk, chunks)), [&] {
+  e.ifThen(e.andi(e.eq(threadInWarpgroup, e.i32(kUtilityThread)), e.slt(chunk, chunks)), [&] {
     Value stage = stageOf(chunk);
     Value barrier = barrierOf(stage);
     Value base = stageOffset(stage);
@@ -883,13 +889,13 @@ Value ForwardKernelBuilder::computeGate(Value rows, SmallVectorImpl<Value> &kept
 }
 
 Value ForwardKernelBuilder::prefetchBeta(Value chunk) {
-  // Threads 0..C-1 of the warpgroup: one row's raw beta each (0 past the
-  // sequence), read a chunk ahead of its use so that the global load's
-  // latency is hidden.
+  // C threads of the last warp, from kUtilityThread: one row's raw beta
+  // each (0 past the sequence), read a chunk ahead of its use so that the
+  // global load's latency is hidden.
   int64_t C = c.chunkSize;
-  Value i = threadInWarpgroup;
+  Value i = e.sub(threadInWarpgroup, e.i32(kUtilityThread));
   Value row = e.add(e.mul(chunk, e.i32(C)), i);
-  Value valid = e.andi(e.slt(i, e.i32(C)), e.slt(row, len));
+  Value valid = e.andi(e.ult(i, e.i32(C)), e.slt(row, len));
   return e.ifElse(valid, e.f32(),
                   [&] {
                     Value token = e.add(bos, e.ext64(row));
@@ -902,9 +908,10 @@ Value ForwardKernelBuilder::prefetchBeta(Value chunk) {
 }
 
 void ForwardKernelBuilder::storeBeta(Value raw, Value rows) {
-  // The beta mode applied; rows past the sequence get 0.
-  Value i = threadInWarpgroup;
-  e.ifThen(e.slt(i, e.i32(c.chunkSize)), [&] {
+  // The beta mode applied (by prefetchBeta's threads); rows past the
+  // sequence get 0.
+  Value i = e.sub(threadInWarpgroup, e.i32(kUtilityThread));
+  e.ifThen(e.ult(i, e.i32(c.chunkSize)), [&] {
     Value beta = raw;
     switch (c.betaMode) {
     case BetaMode::Plain:
@@ -979,9 +986,9 @@ void ForwardKernelBuilder::attentionPairwise() {
 }
 
 void ForwardKernelBuilder::attentionOnTensorCores() {
-  // [k e^(G-M); q e^(G-M); -] [k e^(M-G)]^T, m64 n16 over K in k8 steps
-  // (tf32, fp32 sums). Rows 0..C-1 of the result are Akk before beta and
-  // the mask, rows C..2C-1 Aqk: warp 0 and warp 1 hold them.
+  // [beta k e^(G-M); q e^(G-M); -] [k e^(M-G)]^T, m64 n16 over K in k8
+  // steps (tf32, fp32 sums). Rows 0..C-1 of the result are Akk before the
+  // mask, rows C..2C-1 Aqk: warp 0 and warp 1 hold them.
   int64_t C = c.chunkSize, K = c.headDimK;
   // 32 constant descriptors hoisted out of the chunk loop would hold 64
   // registers across it: they are computed from an opaque base here.
@@ -1007,8 +1014,7 @@ void ForwardKernelBuilder::attentionOnTensorCores() {
   e.ifThen(e.eq(warp, e.i32(0)), [&] {
     for (int64_t v = 0; v < C / 2; ++v) {
       Value i = e.add(frag.rowBase, e.i32(FragmentLayout::rowOffset(v))), j = fragmentCol(v);
-      Value betaI = e.load(e.f32(), mine(layout.beta, e.mul(i, e.i32(4))));
-      Value akk = e.select(e.ult(j, i), e.fmul(betaI, extract(e, acc, v)), e.f32(0.0));
+      Value akk = e.select(e.ult(j, i), extract(e, acc, v), e.f32(0.0));
       e.store(akk, mine(layout.akk, akkOffset(i, j)));
     }
   });
@@ -1106,27 +1112,28 @@ void ForwardKernelBuilder::writeOperands(Value factorised, ArrayRef<Value> keptG
       }
       SmallVector<Value> betaKG, kDecayed, betaV;
       for (const Row &x : loaded) {
-        // k e^G, k e^(G_C - G) and q e^G.
-        Value kGated, kToEnd, qGated;
+        // beta k e^G, k e^(G_C - G) and q e^G.
+        Value betaKGated, kToEnd, qGated;
         if (factorised) {
           // The factors times e^M: e^G = e^(G - M) e^M, e^(G_C - G) =
-          // e^(M - G) e^M.
+          // e^(M - G) e^M. Akk's left factor carries beta, so the A
+          // matrices' product is Akk as it stands.
           Value left = e.exp2(e.fadd(e.fmul(x.g, e.f32(kLog2E)), leftShift));
           Value right = e.fmul(e.reciprocal(left), e.f32(kTF32HalfUlp * kTF32HalfUlp));
-          Value kLeft = e.fmul(x.k, left), qLeft = e.fmul(x.q, left);
+          Value betaKLeft = e.fmul(e.fmul(x.k, left), x.beta), qLeft = e.fmul(x.q, left);
           Value kRight = e.fmul(x.k, right);
-          e.store(kLeft, mine(layout.factorsLeft, swizzled(leftBase, factorSwizzle, x.r, 0)));
+          e.store(betaKLeft, mine(layout.factorsLeft, swizzled(leftBase, factorSwizzle, x.r, 0)));
           e.store(qLeft, mine(layout.factorsLeft, swizzled(leftBase, factorSwizzle, x.r, C)));
           e.store(kRight, mine(layout.factorsRight, swizzled(rightBase, factorSwizzle, x.r, 0)));
-          kGated = e.fmul(kLeft, expMiddleUnscaled);
+          betaKGated = e.fmul(betaKLeft, expMiddleUnscaled);
           kToEnd = e.fmul(kRight, expMiddleUnscaled);
           qGated = e.fmul(qLeft, expMiddleUnscaled);
         } else {
-          kGated = e.fmul(x.k, e.exp(x.g));
+          betaKGated = e.fmul(x.beta, e.fmul(x.k, e.exp(x.g)));
           kToEnd = e.fmul(x.k, e.exp(e.fsub(lastG, x.g)));
           qGated = e.fmul(x.q, e.exp(x.g));
         }
-        betaKG.push_back(e.toBF16(e.fmul(x.beta, kGated)));
+        betaKG.push_back(e.toBF16(betaKGated));
         kDecayed.push_back(e.toBF16(kToEnd));
         betaV.push_back(e.toBF16(e.fmul(x.beta, x.v)));
         // Q e^G [C x K]: row j, column d.
@@ -1430,10 +1437,11 @@ void ForwardKernelBuilder::runChunkLocal(Value chunks) {
               Value later = e.add(chunk, e.i32(c.stages * step));
               // Bounded spread: products of the precomputed factors, on
               // tensor cores; Akk is written by warp 0, which inverts it,
-              // so no barrier of the warpgroup lies between.
+              // so no barrier of the warpgroup lies between. The last warp
+              // starts the loads meanwhile.
               e.ifThen(factorised, [&] {
-                issueTiles(later, chunks);
                 attentionOnTensorCores();
+                issueTiles(later, chunks);
               });
               e.ifThen(e.notb(factorised), [&] {
                 attentionPairwise();
