@@ -431,9 +431,10 @@ private:
   void scaleRows(Value rows);
   /// Returns whether this thread's channel is wider than
   /// kMaxFactorisedSpread in this chunk (false on threads without one).
-  /// Where one thread holds a channel's every row (K = 128), G stays in its
-  /// registers (`kept`) for writeOperands, which takes the same channel and
-  /// rows; otherwise it goes to the workspace.
+  /// Where one thread holds a channel's every row (K = 128) and g is bf16,
+  /// G stays in its registers (`kept`) for writeOperands, which takes the
+  /// same channel and rows; otherwise it goes to the workspace (with f32 g
+  /// tiles, ptxas spilled 20-40 bytes around the kept rows).
   Value computeGate(Value rows, SmallVectorImpl<Value> &kept);
   Value prefetchBeta(Value chunk);
   void storeBeta(Value raw, Value rows);
@@ -876,7 +877,7 @@ Value ForwardKernelBuilder::computeGate(Value rows, SmallVectorImpl<Value> &kept
       total = e.fadd(total, part);
     }
   }
-  if (group == 1)
+  if (group == 1 && c.gType.isBF16())
     kept.assign(cumulatives.begin(), cumulatives.end());
   else
     for (int64_t r = 0; r < rowsPerLane; ++r)
