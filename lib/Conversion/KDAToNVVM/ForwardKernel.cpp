@@ -439,7 +439,8 @@ private:
   Value prefetchBeta(Value chunk);
   void storeBeta(Value raw, Value rows);
   void attentionPairwise();
-  void attentionOnTensorCores();
+  /// `meanwhile` runs while the products are in flight.
+  void attentionOnTensorCores(const std::function<void()> &meanwhile);
   void storeAttention(Value i, Value j, Value kk, Value qk);
   void writeOperands(Value factorised, ArrayRef<Value> keptGate);
   void invertTriangular();
@@ -986,7 +987,7 @@ void ForwardKernelBuilder::attentionPairwise() {
   }
 }
 
-void ForwardKernelBuilder::attentionOnTensorCores() {
+void ForwardKernelBuilder::attentionOnTensorCores(const std::function<void()> &meanwhile) {
   // [beta k e^(G-M); q e^(G-M); -] [k e^(M-G)]^T, m64 n16 over K in k8
   // steps (tf32, fp32 sums). Rows 0..C-1 of the result are Akk before the
   // mask, rows C..2C-1 Aqk: warp 0 and warp 1 hold them.
@@ -1007,7 +1008,9 @@ void ForwardKernelBuilder::attentionOnTensorCores() {
   wgmmaFence(e);
   for (int64_t s = 0; s < K / 8; ++s)
     chains[s % 2] = wgmmaTF32(e, chains[s % 2], left[s], right[s], C, /*accumulate=*/s > 1);
-  wgmmaCommitAndWait(e);
+  wgmmaCommit(e);
+  meanwhile();
+  wgmmaWait(e);
   Value acc = chains[0];
   for (int64_t v = 0; v < C / 2; ++v)
     acc = insert(e, acc, e.fadd(extract(e, chains[0], v), extract(e, chains[1], v)), v);
@@ -1439,11 +1442,9 @@ void ForwardKernelBuilder::runChunkLocal(Value chunks) {
               // Bounded spread: products of the precomputed factors, on
               // tensor cores; Akk is written by warp 0, which inverts it,
               // so no barrier of the warpgroup lies between. The last warp
-              // starts the loads meanwhile.
-              e.ifThen(factorised, [&] {
-                attentionOnTensorCores();
-                issueTiles(later, chunks);
-              });
+              // starts the loads while the products are in flight.
+              e.ifThen(factorised,
+                       [&] { attentionOnTensorCores([&] { issueTiles(later, chunks); }); });
               e.ifThen(e.notb(factorised), [&] {
                 attentionPairwise();
                 chunkLocalSync();

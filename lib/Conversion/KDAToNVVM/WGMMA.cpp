@@ -122,7 +122,13 @@ Value kda::wgmmaRegisterA(KernelEmitter &e, Value acc, ArrayRef<Value> a, Value 
 void kda::wgmmaFence(KernelEmitter &e) { NVVM::WgmmaFenceAlignedOp::create(e.builder()); }
 
 void kda::wgmmaCommitAndWait(KernelEmitter &e) {
-  NVVM::WgmmaGroupSyncAlignedOp::create(e.builder());
+  wgmmaCommit(e);
+  wgmmaWait(e);
+}
+
+void kda::wgmmaCommit(KernelEmitter &e) { NVVM::WgmmaGroupSyncAlignedOp::create(e.builder()); }
+
+void kda::wgmmaWait(KernelEmitter &e) {
   NVVM::WgmmaWaitGroupSyncOp::create(e.builder(), e.builder().getI64IntegerAttr(0));
 }
 

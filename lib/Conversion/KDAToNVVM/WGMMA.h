@@ -74,6 +74,9 @@ Value wgmmaRegisterA(KernelEmitter &e, Value acc, ArrayRef<Value> a, Value descB
 /// written by other instructions, and the commit/wait that completes a batch.
 void wgmmaFence(KernelEmitter &e);
 void wgmmaCommitAndWait(KernelEmitter &e);
+/// The two halves of wgmmaCommitAndWait, for work between them.
+void wgmmaCommit(KernelEmitter &e);
+void wgmmaWait(KernelEmitter &e);
 
 /// Where the accumulator values of the calling thread sit in the m64 x n
 /// tile: value v is at (rowBase + rowOffset(v), colBase + colOffset(v)).
