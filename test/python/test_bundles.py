@@ -44,22 +44,23 @@ def test_the_build_ships_bundles():
     # the softplus mode, each with f32 and bf16 g and beta, and the
     # precomputed gate; K = 64: the three modes with f32 g and beta), and
     # each K = 128 one again with its value rows split over two CTAs that
-    # form a cluster and split the chunk-local work (one TMA stage: that is
-    # what fits), and those with bf16 g once more as a cluster of four (two
-    # helper CTAs, one chunk-local warpgroup each, two handoff stages). At
-    # K = 128 the unsplit ones have two handoff stages per chunk-local
-    # warpgroup (and one TMA stage). Decode: the three modes x 2 layouts at
-    # K = 128 and at K = 64.
+    # form a cluster and split the chunk-local work, and those with bf16 g
+    # once more as a cluster of four (two helper CTAs, one chunk-local
+    # warpgroup each, two handoff stages, one TMA stage). At K = 128 the
+    # unsplit ones have two handoff stages per chunk-local warpgroup. As
+    # many TMA stages as fit: two with bf16 g, one with f32 g. Decode: the
+    # three modes x 2 layouts at K = 128 and at K = 64.
     manifests = {p.stem: read_bundle(p)[0] for p in BUNDLES}
     ops = [m["op"] for m in manifests.values()]
     assert ops.count("forward") == 60 and ops.count("decode") == 12, ops
     for name, m in manifests.items():
         if m["op"] == "forward" and m["head_dim_k"] == "128" and m["value_blocks"] == "1":
             split = manifests[name + "_vb2"]
+            stages = "2" if m["g_dtype"] == "bf16" else "1"
             assert (m["chunk_local_warpgroups"], m["cluster_ctas"], m["head_ctas"],
-                    m["handoff_depth"], m["stages"]) == ("2", "0", "1", "2", "1")
+                    m["handoff_depth"], m["stages"]) == ("2", "0", "1", "2", stages)
             assert (split["value_blocks"], split["cluster_ctas"], split["head_ctas"],
-                    split["handoff_depth"], split["stages"]) == ("2", "2", "2", "1", "1")
+                    split["handoff_depth"], split["stages"]) == ("2", "2", "2", "1", stages)
             schedule = ("value_blocks", "cluster_ctas", "head_ctas", "handoff_depth", "stages",
                         "chunk_local_warpgroups", "kernel", "shared_bytes")
             assert {k: v for k, v in split.items() if k not in schedule} == \
@@ -98,9 +99,10 @@ def test_bundle(path, tmp_path):
         assert ptx.count("m64n16k8.f32.tf32.tf32") == K // 8
         # four tile loads per chunk: each chunk-local warpgroup's first
         # `stages` chunks ahead of its loop (one copy of the code, run by
-        # all), and one chunk in it
+        # all), and one chunk in it, where each of the A matrices' two paths
+        # has its copy (the loads start once the tiles have been read)
         stages = int(manifest["stages"])
-        assert ptx.count("cp.async.bulk.tensor") == 4 * (stages + 1)
+        assert ptx.count("cp.async.bulk.tensor") == 4 * (stages + 2)
         # one per TMA stage of each chunk-local warpgroup's ring, and
         # `ready` and `free` per handoff stage (handoff_depth per such
         # warpgroup, of each CTA of a cluster); a cluster is fixed in the

@@ -171,6 +171,15 @@ int64_t handoffStageCount(const ForwardKernelConfig &c) {
   return producerCount(c) * c.handoffDepth;
 }
 
+/// Whether a chunk-local thread keeps G of its channel's every row in
+/// registers from the gate to the operands (computeGate): one thread per
+/// channel (K = 128) and bf16 g tiles (with f32 ones, ptxas spilled 20-40
+/// bytes around the kept rows). The workspace's G then serves only the
+/// pairwise A matrices, which leave the factor tiles unused.
+bool keepsGateInRegisters(const ForwardKernelConfig &c) {
+  return c.headDimK == 128 && c.gType.isBF16();
+}
+
 struct SharedLayout {
   // Handed over per chunk, one copy per handoff stage (handoffStageCount;
   // stage h's copy of a field is at its offset + h * handoffBytes): later
@@ -203,7 +212,9 @@ struct SharedLayout {
   int64_t factorsLeft, factorsRight;
   // fp32 scratch, row-major.
   int64_t akk;       ///< [C x C], column-major (the inverse reads columns)
-  int64_t g;         ///< chunk-local cumulative log decay G [C x K]
+  /// Chunk-local cumulative log decay G [C x K]; in factorsLeft's place
+  /// where only the pairwise A matrices read it (keepsGateInRegisters).
+  int64_t g;
   /// Per row, q's scale (times its l2 norm's reciprocal) and k's [2C]:
   /// the operands read q and k from their tiles and scale them there.
   int64_t rowScale;
@@ -251,7 +262,7 @@ struct SharedLayout {
     // past factorsLeft (C * K * 4 >= (64 - 2C) * 128 for C = 16).
     factorsRight = take(C * K * 4, 1024);
     akk = take(C * C * 4, 16);
-    g = take(C * scratchStride * 4, 16);
+    g = keepsGateInRegisters(c) ? factorsLeft : take(C * scratchStride * 4, 16);
     rowScale = take(2 * C * 4, 16);
     beta = take(C * 4, 16);
     int64_t workspaceUsed = at - workspace;
@@ -431,10 +442,9 @@ private:
   void scaleRows(Value rows);
   /// Returns whether this thread's channel is wider than
   /// kMaxFactorisedSpread in this chunk (false on threads without one).
-  /// Where one thread holds a channel's every row (K = 128) and g is bf16,
+  /// Where one thread holds a channel's every row (keepsGateInRegisters),
   /// G stays in its registers (`kept`) for writeOperands, which takes the
-  /// same channel and rows; otherwise it goes to the workspace (with f32 g
-  /// tiles, ptxas spilled 20-40 bytes around the kept rows).
+  /// same channel and rows; otherwise it goes to the workspace.
   Value computeGate(Value rows, SmallVectorImpl<Value> &kept);
   Value prefetchBeta(Value chunk);
   void storeBeta(Value raw, Value rows);
@@ -878,7 +888,7 @@ Value ForwardKernelBuilder::computeGate(Value rows, SmallVectorImpl<Value> &kept
       total = e.fadd(total, part);
     }
   }
-  if (group == 1 && c.gType.isBF16())
+  if (keepsGateInRegisters(c))
     kept.assign(cumulatives.begin(), cumulatives.end());
   else
     for (int64_t r = 0; r < rowsPerLane; ++r)
