@@ -746,10 +746,10 @@ void ForwardKernelBuilder::storeIntermediateState(Value sAcc, Value row0) {
 
 void ForwardKernelBuilder::issueTiles(Value chunk, Value chunks) {
   // The utility thread of the chunk-local warpgroup (kUtilityThread)
-  // starts the TMA loads of its `chunk` into the chunk's stage of its ring. The stage was last read by
-  // the warpgroup's chunk `stages` before (or never); the barrier after
-  // that chunk's last read orders those generic-proxy reads before these
-  // async-proxy writes.
+  // starts the TMA loads of its `chunk` into the chunk's stage of its
+  // ring. The stage was last read by the warpgroup's chunk `stages` before
+  // (or never); the barrier after that chunk's last read orders those
+  // generic-proxy reads before these async-proxy writes.
   auto &b = e.builder();
   int64_t C = c.chunkSize;
   int64_t gBytes = C * c.headDimK * c.gType.getIntOrFloatBitWidth() / 8;

@@ -26,7 +26,8 @@
 // waits for its tiles and for its handoff stage to be free, does the
 // elementwise work, syncs its 128 threads on its own named barrier, starts
 // the load of its chunk `stages` later once the tiles have been read, and
-// ends with U and W (two m64 tiles each) and the stage marked ready.
+// ends with U and W (two m64 tiles each) and the stage marked ready. The
+// loads are the last warp's first thread's (96), warp 0 inverts.
 // CHECK: %[[WARPGROUP:.*]] = nvvm.shfl.sync  idx
 // CHECK: %[[LOCAL:.*]] = arith.cmpi ult, %[[WARPGROUP]], %{{.*}} : i32
 // CHECK: nvvm.mbarrier.init
@@ -48,13 +49,23 @@
 // CHECK: %[[FACTORISED:.*]] = arith.xori %[[ANY]], %{{.*}} : i1
 // CHECK: nvvm.barrier id = %{{.*}} number_of_threads = %c128_i32
 // Bounded: the warpgroup runs K / 8 = 16 tf32 wgmma over its factor tiles
-// (two accumulators, alternate k-steps, fp32 sums), no exponent taken.
+// (two accumulators, alternate k-steps, fp32 sums), no exponent taken; the
+// next loads start while they are in flight, and no barrier of the
+// warpgroup follows (warp 0 stores Akk and inverts it).
 // CHECK: scf.if %[[FACTORISED]] {
 // CHECK: nvvm.wgmma.fence.aligned
 // CHECK-NOT: ex2.approx
 // CHECK-COUNT-16: llvm.inline_asm has_side_effects "{{.*}}wgmma.mma_async.sync.aligned.m64n16k8.f32.tf32.tf32 {$0, {{.*}}, $7}, $8, $9, p, 1, 1;
 // CHECK-NOT: ex2.approx
 // CHECK: nvvm.wgmma.commit.group.sync.aligned
+// CHECK-NOT: nvvm.wgmma.wait.group
+// CHECK: arith.cmpi eq, %{{.*}}, %c96_i32
+// CHECK: nvvm.mbarrier.arrive.expect_tx
+// CHECK-COUNT-4: nvvm.cp.async.bulk.tensor.shared.cluster.global
+// CHECK: nvvm.wgmma.wait.group.sync.aligned 0
+// CHECK-NOT: nvvm.barrier
+// Wider: every exponent pairwise on CUDA cores, then the warpgroup's
+// barrier, then the loads.
 // CHECK: scf.if %{{.*}} {
 // CHECK: scf.for
 // CHECK: nvvm.inline_ptx "ex2.approx.ftz.f32 $0, $1;"
@@ -62,6 +73,9 @@
 // CHECK: nvvm.mbarrier.arrive.expect_tx
 // CHECK-COUNT-4: nvvm.cp.async.bulk.tensor.shared.cluster.global
 // CHECK-NOT: nvvm.cp.async.bulk.tensor
+// CHECK: nvvm.bar.warp.sync
+// CHECK-NOT: nvvm.barrier
+// CHECK: llvm.store {{.*}} : bf16, !llvm.ptr<3>
 // CHECK: nvvm.barrier id = %{{.*}} number_of_threads = %c128_i32
 // CHECK: nvvm.wgmma.fence.aligned
 // CHECK-COUNT-4: llvm.inline_asm has_side_effects "{{.*}}setp.ne.b32 p, 1, 0;{{.*}}wgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16 {$0, {{.*}}, $7}, $8, $9, p, 1, 1, 0, 0;
