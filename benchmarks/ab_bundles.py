@@ -28,11 +28,9 @@ from kda import _gpu  # noqa: E402
 
 
 def use_bundles(directory):
-    """Point the front at `directory`: it reads $KDA_BUNDLE_DIR when its
-    manifest cache is empty; loaded modules stay cached per bundle path."""
+    """Point the front at `directory`."""
     os.environ["KDA_BUNDLE_DIR"] = str(pathlib.Path(directory).resolve())
-    _gpu._manifests = None
-    _gpu._matches.clear()
+    _gpu.rescan_bundles()
 
 
 def main():

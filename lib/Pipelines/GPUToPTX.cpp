@@ -90,12 +90,7 @@ void kda::buildGPUToPTXPipeline(OpPassManager &pm,
 
 void kda::buildKDAKernelPipeline(OpPassManager &pm, const KDAToPTXOptions &options) {
   ConvertKDAToNVVMOptions kernels;
-  kernels.chunkSize = options.chunkSize;
-  kernels.stages = options.stages;
-  kernels.valueBlocks = options.valueBlocks;
-  kernels.chunkLocalWarpgroups = options.chunkLocalWarpgroups;
-  kernels.clusterCtas = options.clusterCtas;
-  kernels.handoffDepth = options.handoffDepth;
+  copyForwardSchedule(options, kernels);
   pm.addPass(createConvertKDAToNVVM(kernels));
 }
 

@@ -50,35 +50,39 @@ static llvm::cl::opt<Emit> emit(
 static llvm::cl::opt<unsigned>
     ptxVersion("ptx-version", llvm::cl::desc("PTX ISA version times ten"),
                llvm::cl::init(kda::kDefaultPtxVersion));
-static llvm::cl::opt<int64_t> chunkSize(
-    "chunk-size", llvm::cl::desc("tokens per chunk; 0 takes the op's chunk_size"),
-    llvm::cl::init(0));
-static llvm::cl::opt<int64_t> stages(
-    "stages",
-    llvm::cl::desc("buffers in each chunk-local warpgroup's TMA ring of the "
-                   "forward kernel (1 to 4, as shared memory allows)"),
-    llvm::cl::init(kda::kDefaultForwardStages));
-static llvm::cl::opt<int64_t> valueBlocks(
-    "value-blocks",
-    llvm::cl::desc("CTAs per (sequence, value head) of the forward kernel, each "
-                   "owning V / value-blocks rows of the state"),
-    llvm::cl::init(1));
-static llvm::cl::opt<int64_t> chunkLocalWarpgroups(
-    "chunk-local-warpgroups",
-    llvm::cl::desc("warpgroups of the forward kernel's 4 on the chunk-local "
-                   "side: 2, or 3 with 64 value rows per CTA"),
-    llvm::cl::init(2));
-static llvm::cl::opt<int64_t> clusterCtas(
-    "cluster-ctas",
-    llvm::cl::desc("0, or the CTAs per (sequence, value head) of the forward "
-                   "kernel that run as one cluster splitting the chunk-local "
-                   "work: the value blocks and helpers (2 to 8)"),
-    llvm::cl::init(0));
-static llvm::cl::opt<int64_t> handoffDepth(
-    "handoff-depth",
-    llvm::cl::desc("handoff stages per chunk-local warpgroup of the forward "
-                   "kernel (1 or 2, as shared memory allows)"),
-    llvm::cl::init(1));
+/// The forward kernel's schedule (kda::copyForwardSchedule reads it by
+/// these names).
+static struct {
+  llvm::cl::opt<int64_t> chunkSize{
+      "chunk-size", llvm::cl::desc("tokens per chunk; 0 takes the op's chunk_size"),
+      llvm::cl::init(0)};
+  llvm::cl::opt<int64_t> stages{
+      "stages",
+      llvm::cl::desc("buffers in each chunk-local warpgroup's TMA ring of the "
+                     "forward kernel (1 to 4, as shared memory allows)"),
+      llvm::cl::init(kda::kDefaultForwardStages)};
+  llvm::cl::opt<int64_t> valueBlocks{
+      "value-blocks",
+      llvm::cl::desc("CTAs per (sequence, value head) of the forward kernel, each "
+                     "owning V / value-blocks rows of the state"),
+      llvm::cl::init(1)};
+  llvm::cl::opt<int64_t> chunkLocalWarpgroups{
+      "chunk-local-warpgroups",
+      llvm::cl::desc("warpgroups of the forward kernel's 4 on the chunk-local "
+                     "side: 2, or 3 with 64 value rows per CTA"),
+      llvm::cl::init(2)};
+  llvm::cl::opt<int64_t> clusterCtas{
+      "cluster-ctas",
+      llvm::cl::desc("0, or the CTAs per (sequence, value head) of the forward "
+                     "kernel that run as one cluster splitting the chunk-local "
+                     "work: the value blocks and helpers (2 to 8)"),
+      llvm::cl::init(0)};
+  llvm::cl::opt<int64_t> handoffDepth{
+      "handoff-depth",
+      llvm::cl::desc("handoff stages per chunk-local warpgroup of the forward "
+                     "kernel (1 or 2, as shared memory allows)"),
+      llvm::cl::init(1)};
+} schedule;
 static llvm::cl::opt<unsigned> optLevel("opt-level",
                                         llvm::cl::desc("LLVM optimisation level"),
                                         llvm::cl::init(3));
@@ -110,12 +114,7 @@ int main(int argc, char **argv) {
   kda::KDAToPTXOptions options;
   options.ptxVersion = ptxVersion;
   options.optLevel = optLevel;
-  options.chunkSize = chunkSize;
-  options.stages = stages;
-  options.valueBlocks = valueBlocks;
-  options.chunkLocalWarpgroups = chunkLocalWarpgroups;
-  options.clusterCtas = clusterCtas;
-  options.handoffDepth = handoffDepth;
+  kda::copyForwardSchedule(schedule, options);
   std::string message;
   if (failed(kda::verifyTargetOptions(options.target(), message)))
     return fail(message);

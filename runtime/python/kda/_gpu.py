@@ -61,6 +61,15 @@ def manifests():
 _matches = {}
 
 
+def rescan_bundles():
+    """Forget the bundles found so far, so that the next call looks in
+    bundle_dirs() again (e.g. after $KDA_BUNDLE_DIR changed); modules
+    already loaded stay cached per bundle path."""
+    global _manifests
+    _manifests = None
+    _matches.clear()
+
+
 def match_bundle(wanted):
     """The bundle whose manifest has every (key, value) of `wanted`, or None
     (looked up once per configuration: this runs on every call)."""

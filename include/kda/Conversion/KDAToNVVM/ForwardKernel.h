@@ -65,6 +65,23 @@ struct ForwardKernelConfig : KernelChoices {
   std::string kernelName() const;
 };
 
+/// Copies the schedule's knobs between the structs that carry them under
+/// the same names (kda-compile's flags, kda-to-ptx's options,
+/// ConvertKDAToNVVMOptions), so that each knob is passed on in one place.
+/// (The pass's own options are protected members of its generated base:
+/// it fills its ForwardKernelConfig field by field.)
+template <typename From, typename To>
+void copyForwardSchedule(const From &from, To &to) {
+  // The values, not the option objects (which do not copy).
+  auto value = [](const auto &knob) -> int64_t { return knob; };
+  to.chunkSize = value(from.chunkSize);
+  to.stages = value(from.stages);
+  to.valueBlocks = value(from.valueBlocks);
+  to.chunkLocalWarpgroups = value(from.chunkLocalWarpgroups);
+  to.clusterCtas = value(from.clusterCtas);
+  to.handoffDepth = value(from.handoffDepth);
+}
+
 /// Threads per CTA: four warpgroups, the first chunkLocalWarpgroups
 /// computing the operands of their chunks ahead of the rest, the state
 /// side, each of which owns 64 value rows of the state.
