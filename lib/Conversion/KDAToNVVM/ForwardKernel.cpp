@@ -180,13 +180,22 @@ bool keepsGateInRegisters(const ForwardKernelConfig &c) {
   return c.headDimK == 128 && c.gType.isBF16();
 }
 
+/// Distance along K between the factor tiles' core matrices (SharedLayout):
+/// 128 + 16 bytes, so that a warp's stores of one row (32 channels, eight
+/// core matrices) fall in 32 distinct banks, not 4.
+constexpr int64_t kFactorCoreBytes = 144;
+
 struct SharedLayout {
   // Handed over per chunk, one copy per handoff stage (handoffStageCount;
   // stage h's copy of a field is at its offset + h * handoffBytes): later
   // chunks' are written while chunk c's are read. wgmma operands are bf16,
   // K-major, swizzled, 1024-byte aligned.
-  int64_t qg;        ///< Q e^G [C x K], two 64-column blocks, 128B swizzle
-  int64_t w;         ///< W [C x K], two 64-column blocks, 128B swizzle
+  /// (Q e^G)^T [K x C], 32B swizzle: the N-major B operand of S^T (Q e^G)^T,
+  /// so that a thread writes its channel's eight rows as one vector.
+  int64_t qgT;
+  /// W^T [K x C], 32B swizzle: the N-major B operand of S^T W^T, written
+  /// as its accumulator holds it (adjacent tokens in one word).
+  int64_t wT;
   int64_t kdT;       ///< (K e^(G_C - G))^T [K x C], 32B swizzle
   int64_t aqk;       ///< Aqk [C x C], 32B swizzle
   /// U^T [the produced value rows x C] (producedValueRows), fp32 in the
@@ -202,14 +211,17 @@ struct SharedLayout {
   /// Tinv [C x C], 32B swizzle, and a spare copy's room (warp 0's lanes
   /// past C, which solve nothing, store there).
   int64_t tinv;
-  /// The A matrices' factors about M = G_C / 2 per channel, tf32 tiles
-  /// (K-major, 128B swizzle, 32-column blocks) for one wgmma chain:
-  /// factorsLeft [2C x K] holds beta k e^(G - M) in rows 0..C-1 and q e^(G - M)
-  /// in rows C..2C-1, factorsRight [C x K] k e^(M - G). The chain's m64
-  /// tiles read 64 rows from each block's start: rows 2C..63 fall on the
-  /// next block (the last one's on factorsRight), and the products of
-  /// those rows are never read.
-  int64_t factorsLeft, factorsRight;
+  /// The A matrices' factors about M = G_C / 2 per channel, tf32 tiles for
+  /// one wgmma chain, K-major without swizzle (interleavedDescriptor: a
+  /// thread writes its channel's rows at constant offsets, no swizzle per
+  /// store): core matrices of 8 rows x 4 channels, kFactorCoreBytes apart
+  /// along K, factorGroupBytes apart per 8 rows. factorsLeft [2C x K] holds
+  /// beta k e^(G - M) in rows 0..C-1 and q e^(G - M) in rows C..2C-1,
+  /// factorsRight [C x K], right after it, k e^(M - G). The chain's m64
+  /// tile reads 64 rows of factorsLeft: rows 2C..63 fall on factorsRight
+  /// and past it (still inside the layout), and their products are never
+  /// read.
+  int64_t factorsLeft, factorsRight, factorGroupBytes;
   // fp32 scratch, row-major.
   int64_t akk;       ///< [C x C], column-major (the inverse reads columns)
   /// Chunk-local cumulative log decay G [C x K]; in factorsLeft's place
@@ -245,8 +257,8 @@ struct SharedLayout {
       return offset;
     };
     scratchStride = K + 4;
-    qg = take(C * K * 2, 1024);
-    w = take(C * K * 2, 1024);
+    qgT = take(K * C * 2, 1024);
+    wT = take(K * C * 2, 1024);
     kdT = take(K * C * 2, 1024);
     aqk = take(C * C * 2, 1024);
     u = take(producedRows * C * 4, 16);
@@ -257,10 +269,9 @@ struct SharedLayout {
     betaVT = take(V * C * 2, 1024);
     betaKGT = take(K * C * 2, 1024);
     tinv = take(2 * C * C * 2, 1024);
-    factorsLeft = take(2 * C * K * 4, 1024);
-    // Holds the 64 - 2C rows of 128 bytes the last block's m64 tile reads
-    // past factorsLeft (C * K * 4 >= (64 - 2C) * 128 for C = 16).
-    factorsRight = take(C * K * 4, 1024);
+    factorGroupBytes = K / 4 * kFactorCoreBytes;
+    factorsLeft = take(2 * C / 8 * factorGroupBytes, 1024);
+    factorsRight = take(C / 8 * factorGroupBytes, 16);
     akk = take(C * C * 4, 16);
     g = keepsGateInRegisters(c) ? factorsLeft : take(C * scratchStride * 4, 16);
     rowScale = take(2 * C * 4, 16);
@@ -277,6 +288,9 @@ struct SharedLayout {
     at = qTile + warpgroups * c.stages * stageBytes;
     barriers = take(8 * (warpgroups * c.stages + 2 * handoffStageCount(c)), 8);
     total = (at + 127) / 128 * 128;
+    // The last workspace's m64 factor tile reads up to here.
+    assert(factorsLeft + (warpgroups - 1) * workspaceBytes + 8 * factorGroupBytes <= total &&
+           "the factor tiles' m64 reads stay inside the shared memory");
   }
 };
 
@@ -319,9 +333,6 @@ constexpr double kTF32HalfUlp = 1.0 + 1.0 / 2048;
 /// Wider chunks (an unbounded gate) take the pairwise exponents instead.
 constexpr double kMaxFactorisedSpread = 128.0;
 
-/// Bytes of one 64-column block of a 128B-swizzled K-major tile of `rows`.
-constexpr int64_t blockBytes(int64_t rows) { return rows * 128; }
-
 class ForwardKernelBuilder {
 public:
   ForwardKernelBuilder(KernelEmitter &e, const ForwardKernelConfig &c,
@@ -338,9 +349,6 @@ private:
   Value shared(int64_t offset, Value byteOffset) {
     return e.gep(smem, e.add(e.i32(offset), byteOffset));
   }
-  /// Byte offset of element (row, col) of a bf16 K-major tile stored as
-  /// 64-column blocks of `rows` rows with 128B swizzle.
-  Value blockedOffset(Value row, Value col, int64_t rows);
   /// Byte offset of (row, col) in an fp32 scratch matrix of scratchStride.
   Value scratchOffset(Value row, Value col) {
     return e.mul(e.add(e.mul(row, e.i32(layout.scratchStride)), col), e.i32(4));
@@ -519,12 +527,6 @@ std::string kda::forwardParamNames() {
 
 int64_t kda::forwardSharedBytes(const ForwardKernelConfig &config) {
   return SharedLayout(config).total;
-}
-
-Value ForwardKernelBuilder::blockedOffset(Value row, Value col, int64_t rows) {
-  Value block = e.udiv(col, e.i32(64));
-  Value inBlock = swizzledOffset(e, row, e.urem(col, e.i32(64)), Swizzle::B128);
-  return e.add(e.mul(block, e.i32(blockBytes(rows))), inBlock);
 }
 
 //===----------------------------------------------------------------------===//
@@ -857,9 +859,8 @@ Value ForwardKernelBuilder::computeGate(Value rows, SmallVectorImpl<Value> &kept
     Value offset = e.mul(e.add(e.mul(e.add(row0, e.i32(r)), e.i32(K)), d), e.i32(gBytes));
     raws.push_back(e.toF32(e.load(c.gType, tile(layout.gTile, offset))));
   }
-  Value cumulative = e.f32(0.0);
-  for (int64_t r = 0; r < rowsPerLane; ++r) {
-    Value raw = raws[r];
+  SmallVector<Value> logDecays;
+  for (Value raw : raws) {
     Value logDecay = raw;
     switch (c.gate) {
     case GateMode::Precomputed:
@@ -874,10 +875,27 @@ Value ForwardKernelBuilder::computeGate(Value rows, SmallVectorImpl<Value> &kept
                                                                       sigmoidShift)))));
       break;
     }
-    logDecay = e.select(e.slt(e.add(row0, e.i32(r)), rows), logDecay, e.f32(0.0));
-    cumulative = e.fadd(cumulative, logDecay);
-    cumulatives.push_back(cumulative);
+    logDecays.push_back(logDecay);
   }
+  // Rows past the sequence's end take log decay 0. Only its last chunk has
+  // any: a uniform branch keeps the other chunks free of the row checks.
+  auto prefixSums = [&](bool checkRows) {
+    SmallVector<Value> sums;
+    Value sum = e.f32(0.0);
+    for (int64_t r = 0; r < rowsPerLane; ++r) {
+      Value logDecay = logDecays[r];
+      if (checkRows)
+        logDecay = e.select(e.slt(e.add(row0, e.i32(r)), rows), logDecay, e.f32(0.0));
+      sum = e.fadd(sum, logDecay);
+      sums.push_back(sum);
+    }
+    return sums;
+  };
+  SmallVector<Type> sumTypes(rowsPerLane, e.f32());
+  cumulatives = e.ifElse(
+      e.eq(e.warpUniform(rows), e.i32(C)), sumTypes, [&] { return prefixSums(false); },
+      [&] { return prefixSums(true); });
+  Value cumulative = cumulatives.back();
   // The sums of the group's lanes before this one (offset) and of all (G_C).
   Value offset = e.f32(0.0), total = cumulative;
   if (group > 1) {
@@ -1005,12 +1023,14 @@ void ForwardKernelBuilder::attentionOnTensorCores(const std::function<void()> &m
   // 32 constant descriptors hoisted out of the chunk loop would hold 64
   // registers across it: they are computed from an opaque base here.
   Value here = descriptorBase(e, e.address(shared(0, e.opaque(workspaceBase))));
-  auto at = [&](int64_t offset) { return matrixDescriptor(e, here, offset, Swizzle::B128); };
+  auto at = [&](int64_t offset) {
+    return interleavedDescriptor(e, here, offset, kFactorCoreBytes, layout.factorGroupBytes);
+  };
+  // A k8 step spans two core matrices along K.
   SmallVector<Value> left, right;
   for (int64_t s = 0; s < K / 8; ++s) {
-    int64_t block = s / 4, step = (s % 4) * 32;
-    left.push_back(at(layout.factorsLeft + block * 2 * C * 128 + step));
-    right.push_back(at(layout.factorsRight + block * C * 128 + step));
+    left.push_back(at(layout.factorsLeft + s * 2 * kFactorCoreBytes));
+    right.push_back(at(layout.factorsRight + s * 2 * kFactorCoreBytes));
   }
   // Two chains, the even and the odd k-steps, summed after: one chain of
   // K / 8 would wait out each step's latency in turn.
@@ -1074,24 +1094,14 @@ void ForwardKernelBuilder::writeOperands(Value factorised, ArrayRef<Value> keptG
   auto scaleOf = [&](Value row) {
     return e.load(e.f32(), mine(layout.rowScale, e.mul(row, e.i32(4))));
   };
-  // The 128B swizzle XORs a row's 16-byte chunk index with row % 8. This
-  // thread's rows j0 + r (j0 a multiple of 8, as is C) take the XOR of
-  // r % 8, so its offsets in a swizzled tile are one of eight per-thread
-  // values plus constants, not a swizzle computed per store.
-  auto swizzleTable = [&](Value col, int64_t elementBytes) {
-    SmallVector<Value> table;
-    for (int64_t x = 0; x < 8; ++x)
-      table.push_back(swizzledOffset(e, e.i32(x), col, Swizzle::B128, elementBytes));
-    return table;
-  };
-  SmallVector<Value> factorSwizzle = swizzleTable(e.urem(d, e.i32(32)), 4);
-  SmallVector<Value> qgSwizzle = swizzleTable(e.urem(d, e.i32(64)), 2);
-  Value rowBytes = e.mul(j0, e.i32(128));
-  Value leftBase = e.add(e.mul(e.udiv(d, e.i32(32)), e.i32(2 * C * 128)), rowBytes);
-  Value rightBase = e.add(e.mul(e.udiv(d, e.i32(32)), e.i32(C * 128)), rowBytes);
-  Value qgBase = e.add(e.mul(e.udiv(d, e.i32(64)), e.i32(blockBytes(C))), rowBytes);
-  auto swizzled = [&](Value base, ArrayRef<Value> table, int64_t r, int64_t rowOffset) {
-    return e.add(e.add(base, table[r % 8]), e.i32((r / 8 * 8 + rowOffset) * 128));
+  // Row j0 + r (+ rowOffset, a multiple of 8) of this thread's channel in
+  // a factor tile: one per-thread address plus a constant.
+  Value factorBase = e.add(
+      e.add(e.mul(e.udiv(d, e.i32(4)), e.i32(kFactorCoreBytes)), e.mul(e.urem(d, e.i32(4)), e.i32(4))),
+      e.mul(e.udiv(j0, e.i32(8)), e.i32(layout.factorGroupBytes)));
+  auto factorOffset = [&](int64_t r, int64_t rowOffset) {
+    int64_t row = r + rowOffset;
+    return e.add(factorBase, e.i32(row / 8 * layout.factorGroupBytes + row % 8 * 16));
   };
   // Two MUFU operations per element either way. Bounded spread: e^(G - M)
   // and its reciprocal (M = G_C / 2, both within e^64 of 1), with
@@ -1124,7 +1134,7 @@ void ForwardKernelBuilder::writeOperands(Value factorised, ArrayRef<Value> keptG
                           e.fmul(tileValue(layout.qTile, j, d, K), scaleOf(j)),
                           tileValue(layout.vTile, j, valueColumn, blockRows)});
       }
-      SmallVector<Value> betaKG, kDecayed, betaV;
+      SmallVector<Value> betaKG, kDecayed, qGatedRows, betaV;
       for (const Row &x : loaded) {
         // beta k e^G, k e^(G_C - G) and q e^G.
         Value betaKGated, kToEnd, qGated;
@@ -1136,9 +1146,9 @@ void ForwardKernelBuilder::writeOperands(Value factorised, ArrayRef<Value> keptG
           Value right = e.fmul(e.reciprocal(left), e.f32(kTF32HalfUlp * kTF32HalfUlp));
           Value betaKLeft = e.fmul(e.fmul(x.k, left), x.beta), qLeft = e.fmul(x.q, left);
           Value kRight = e.fmul(x.k, right);
-          e.store(betaKLeft, mine(layout.factorsLeft, swizzled(leftBase, factorSwizzle, x.r, 0)));
-          e.store(qLeft, mine(layout.factorsLeft, swizzled(leftBase, factorSwizzle, x.r, C)));
-          e.store(kRight, mine(layout.factorsRight, swizzled(rightBase, factorSwizzle, x.r, 0)));
+          e.store(betaKLeft, mine(layout.factorsLeft, factorOffset(x.r, 0)));
+          e.store(qLeft, mine(layout.factorsLeft, factorOffset(x.r, C)));
+          e.store(kRight, mine(layout.factorsRight, factorOffset(x.r, 0)));
           betaKGated = e.fmul(betaKLeft, expMiddleUnscaled);
           kToEnd = e.fmul(kRight, expMiddleUnscaled);
           qGated = e.fmul(qLeft, expMiddleUnscaled);
@@ -1149,13 +1159,13 @@ void ForwardKernelBuilder::writeOperands(Value factorised, ArrayRef<Value> keptG
         }
         betaKG.push_back(e.toBF16(betaKGated));
         kDecayed.push_back(e.toBF16(kToEnd));
+        qGatedRows.push_back(e.toBF16(qGated));
         betaV.push_back(e.toBF16(e.fmul(x.beta, x.v)));
-        // Q e^G [C x K]: row j, column d.
-        e.store(e.toBF16(qGated), handoff(layout.qg, swizzled(qgBase, qgSwizzle, x.r, 0)));
       }
       Value offsetT = swizzledOffset(e, d, e.add(j0, e.i32(first)), Swizzle::B32);
       e.storeVector(betaKG, mine(layout.betaKGT, offsetT));
       e.storeVector(kDecayed, handoff(layout.kdT, offsetT));
+      e.storeVector(qGatedRows, handoff(layout.qgT, offsetT));
       e.storeVector(betaV, mine(layout.betaVT, offsetT));
     }
   };
@@ -1230,14 +1240,14 @@ void ForwardKernelBuilder::chunkLocalProducts() {
                          tinv, C, /*accumulate=*/true));
   wgmmaCommitAndWait(e);
 
-  // W [C x K], the B operand of S^T W^T, and U^T in the order state
+  // W^T [K x C], the B operand of S^T W^T, and U^T in the order state
   // warpgroup t's accumulator holds it (thread i of either side owns the
   // same fragment positions).
   for (int64_t t = 0; t < keyTiles; ++t)
-    for (int64_t v = 0; v < C / 2; ++v) {
+    for (int64_t v = 0; v < C / 2; v += 2) {
       Value keyRow = e.add(e.i32(64 * t), e.add(frag.rowBase, e.i32(FragmentLayout::rowOffset(v))));
-      e.store(e.toBF16(extract(e, accW[t], v)),
-              handoff(layout.w, blockedOffset(fragmentCol(v), keyRow, C)));
+      e.store(e.packBF16(extract(e, accW[t], v), extract(e, accW[t], v + 1)),
+              handoff(layout.wT, swizzledOffset(e, keyRow, fragmentCol(v), Swizzle::B32)));
     }
   for (int64_t t = 0; t < valueTiles; ++t)
     for (int64_t quad = 0; quad < C / 8; ++quad) {
@@ -1264,11 +1274,13 @@ Value ForwardKernelBuilder::stateProducts(Value sAcc, Value rows, Value firstTok
   wgmmaFence(e);
   Value accO = undefAccumulator(e, C);
   for (int64_t s = 0; s < K / 16; ++s) {
-    int64_t block = s / 4, step = (s % 4) * 32;
-    Value w = handoffDescriptor(layout.w + block * blockBytes(C) + step, Swizzle::B128);
-    Value qg = handoffDescriptor(layout.qg + block * blockBytes(C) + step, Swizzle::B128);
-    accV = wgmmaRegisterA(e, accV, stateA[s], w, C, /*accumulate=*/true, /*negateA=*/true);
-    accO = wgmmaRegisterA(e, accO, stateA[s], qg, C, /*accumulate=*/s > 0);
+    // Rows 16 s .. 16 s + 15 of W^T and (Q e^G)^T, 32 bytes each.
+    Value w = handoffDescriptor(layout.wT + s * 16 * 32, Swizzle::B32);
+    Value qg = handoffDescriptor(layout.qgT + s * 16 * 32, Swizzle::B32);
+    accV = wgmmaRegisterA(e, accV, stateA[s], w, C, /*accumulate=*/true, /*negateA=*/true,
+                          /*transposeB=*/true);
+    accO = wgmmaRegisterA(e, accO, stateA[s], qg, C, /*accumulate=*/s > 0, /*negateA=*/false,
+                          /*transposeB=*/true);
   }
   wgmmaCommitAndWait(e);
 

@@ -202,6 +202,20 @@ Value KernelEmitter::ifElse(Value cond, Type type, const std::function<Value()> 
   return op.getResult(0);
 }
 
+SmallVector<Value> KernelEmitter::ifElse(Value cond, TypeRange types,
+                                         const std::function<SmallVector<Value>()> &then,
+                                         const std::function<SmallVector<Value>()> &otherwise) {
+  auto op = scf::IfOp::create(b, types, cond, /*withElseRegion=*/true);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&op.getThenRegion().front());
+    scf::YieldOp::create(b, then());
+    b.setInsertionPointToStart(&op.getElseRegion().front());
+    scf::YieldOp::create(b, otherwise());
+  }
+  return SmallVector<Value>(op.getResults());
+}
+
 SmallVector<Value> KernelEmitter::forLoop(
     Value lower, Value upper, Value step, ValueRange init,
     const std::function<SmallVector<Value>(Value, ValueRange)> &body) {

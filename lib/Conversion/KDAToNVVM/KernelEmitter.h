@@ -120,6 +120,10 @@ public:
   /// cond ? then() : otherwise(), each branch building its value.
   Value ifElse(Value cond, Type type, const std::function<Value()> &then,
                const std::function<Value()> &otherwise);
+  /// The same with several values, of `types`.
+  SmallVector<Value> ifElse(Value cond, TypeRange types,
+                            const std::function<SmallVector<Value>()> &then,
+                            const std::function<SmallVector<Value>()> &otherwise);
   /// A loop carrying values: body(iv, carried) returns the next ones.
   SmallVector<Value> forLoop(
       Value lower, Value upper, Value step, ValueRange init,

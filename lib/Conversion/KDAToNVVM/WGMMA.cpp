@@ -35,6 +35,17 @@ Value kda::matrixDescriptor(KernelEmitter &e, Value base, int64_t byteOffset, Sw
   return e.ori(e.ext64(low), e.i64(high));
 }
 
+Value kda::interleavedDescriptor(KernelEmitter &e, Value base, int64_t byteOffset,
+                                int64_t leadingBytes, int64_t strideBytes) {
+  // Swizzle mode 0; the base's leading byte offset field (1) becomes
+  // leadingBytes >> 4 by the same add that moves its start.
+  assert(byteOffset % 16 == 0 && leadingBytes % 16 == 0 && strideBytes % 16 == 0 &&
+         "descriptor fields are in 16-byte units");
+  int64_t low = (byteOffset >> 4) + (((leadingBytes >> 4) - 1) << 16);
+  int64_t high = (strideBytes >> 4) << 32;
+  return e.ori(e.ext64(e.add(base, e.i32(low))), e.i64(high));
+}
+
 Type kda::accumulatorType(KernelEmitter &e, int64_t n) {
   SmallVector<Type> fields(n / 2, e.f32());
   return LLVM::LLVMStructType::getLiteral(e.builder().getContext(), fields);
@@ -110,12 +121,13 @@ SmallVector<Value, 4> kda::registerOperand(KernelEmitter &e, Value acc, int64_t 
 }
 
 Value kda::wgmmaRegisterA(KernelEmitter &e, Value acc, ArrayRef<Value> a, Value descB,
-                          int64_t n, bool accumulate, bool negateA) {
+                          int64_t n, bool accumulate, bool negateA, bool transposeB) {
   // NVVM's wgmma op takes A only as a descriptor: this one is inline PTX.
   SmallVector<Value> inputs(a.begin(), a.end());
   inputs.push_back(descB);
   return inlineWgmma(e, acc, n, "m64n" + std::to_string(n) + "k16.f32.bf16.bf16",
-                     std::string("{$A, $B, $C, $D}, $E, p, ") + (negateA ? "-1" : "1") + ", 1, 0",
+                     std::string("{$A, $B, $C, $D}, $E, p, ") + (negateA ? "-1" : "1") +
+                         ", 1, " + (transposeB ? "1" : "0"),
                      inputs, "r,r,r,r,l", accumulate);
 }
 

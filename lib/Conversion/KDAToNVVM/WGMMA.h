@@ -39,6 +39,16 @@ Value descriptorBase(KernelEmitter &e, Value address);
 /// `base`'s address: one 32-bit add, so a chain of tiles costs an add each.
 Value matrixDescriptor(KernelEmitter &e, Value base, int64_t byteOffset, Swizzle swizzle);
 
+/// The descriptor of a K-major tile without swizzle, `byteOffset` bytes
+/// past `base`'s address (descriptorBase): core matrices of 8 rows x 16
+/// bytes (128 contiguous bytes), `leadingBytes` apart along K and
+/// `strideBytes` apart per 8 rows. Element (row, col) of such a tile lies at
+/// (row / 8) strideBytes + (col / n) leadingBytes + (row % 8) 16 + (col % n)
+/// bytes, n elements per 16 bytes: a thread that keeps one column writes
+/// its rows at constant offsets from one address.
+Value interleavedDescriptor(KernelEmitter &e, Value base, int64_t byteOffset,
+                            int64_t leadingBytes, int64_t strideBytes);
+
 /// A zero accumulator of a m64 x n tile: n / 2 f32 per thread.
 Value zeroAccumulator(KernelEmitter &e, int64_t n);
 /// An accumulator without values: one to be filled by `insert`, or the
@@ -66,9 +76,12 @@ SmallVector<Value, 4> registerOperand(KernelEmitter &e, Value acc, int64_t step)
 
 /// wgmma with A from registers (registerOperand) and B a K-major n x 16
 /// tile in shared memory: acc (+)= op(A) * B^T. The registers of `a` must
-/// not change until the wgmma has been waited for.
+/// not change until the wgmma has been waited for. `transposeB` takes B
+/// N-major instead: a 16 x n tile whose rows (the k16 step's 16 values of
+/// K) hold n contiguous values of N, in the same swizzled layout.
 Value wgmmaRegisterA(KernelEmitter &e, Value acc, ArrayRef<Value> a, Value descB,
-                     int64_t n, bool accumulate, bool negateA = false);
+                     int64_t n, bool accumulate, bool negateA = false,
+                     bool transposeB = false);
 
 /// Issues the fence that must precede wgmma when accumulator registers were
 /// written by other instructions, and the commit/wait that completes a batch.

@@ -13,7 +13,7 @@
 // CHECK-SAME: head_dim_v = 128 : i64, initial_state_dtype = "f32",
 // CHECK-SAME: kernel = "kda_forward_k128_v128_c16_p2_lower_bound_sigmoid_l2norm_vk_gbf16_bbf16_sf32_f32",
 // CHECK-SAME: op = "forward", params = "q_map k_map v_map g_map beta A_log dt_bias initial_state cu_seqlens o final_state cu_seqlens_is_int64 seq_len heads value_heads scale lower_bound intermediate_states intermediate_interval intermediate_is_bf16",
-// CHECK-SAME: qk_l2norm = 1 : i64, qkv_dtype = "bf16", shared_bytes = 179584 : i64, stages = 2 : i64, state_layout = "vk",
+// CHECK-SAME: qk_l2norm = 1 : i64, qkv_dtype = "bf16", shared_bytes = 185728 : i64, stages = 2 : i64, state_layout = "vk",
 // CHECK-SAME: tensor_map_box_rows = 16 : i64, tensor_map_swizzle = 0 : i64, tensor_maps = "q k v g", threads = 512 : i64, value_blocks = 1 : i64}
 // CHECK: llvm.mlir.global external @kda_shared() {addr_space = 3 : i32, alignment = 1024 : i64} : !llvm.array<0 x i8>
 // CHECK: llvm.func @kda_forward_k128_v128_c16_p2_lower_bound_sigmoid_l2norm_vk_gbf16_bbf16_sf32_f32(
@@ -52,7 +52,14 @@
 // (two accumulators, alternate k-steps, fp32 sums), no exponent taken; the
 // next loads start while they are in flight, and no barrier of the
 // warpgroup follows (warp 0 stores Akk and inverts it).
+// The factor tiles are K-major without swizzle: 8-row groups 4,608 bytes
+// apart (288 << 32, swizzle mode 0), core matrices 144 apart along K (the
+// leading-offset field 9: the base's 1 plus 8 << 16).
 // CHECK: scf.if %[[FACTORISED]] {
+// CHECK: %[[GROUPS:.*]] = arith.constant 1236950581248 : i64
+// CHECK: %[[LEFT:.*]] = arith.addi %{{.*}}, %c{{[0-9]+}}_i32
+// CHECK: %[[LEFT64:.*]] = arith.extui %[[LEFT]] : i32 to i64
+// CHECK: arith.ori %[[LEFT64]], %[[GROUPS]] : i64
 // CHECK: nvvm.wgmma.fence.aligned
 // CHECK-NOT: ex2.approx
 // CHECK-COUNT-16: llvm.inline_asm has_side_effects "{{.*}}wgmma.mma_async.sync.aligned.m64n16k8.f32.tf32.tf32 {$0, {{.*}}, $7}, $8, $9, p, 1, 1;
@@ -86,14 +93,16 @@
 // The state side's loop carries S^T (64 fp32 per thread), waits until the
 // stage is ready, and runs 18 wgmma per warpgroup (8 x (V', O);
 // O += V' Aqk; S), each taking its A operand from registers (inline PTX,
-// four bf16 pairs): neither S^T nor V' goes through shared memory. It never
+// four bf16 pairs): neither S^T nor V' goes through shared memory. W^T and
+// (Q e^G)^T are N-major B operands (the last immediate, transpose-b, 1):
+// the chunk-local side writes them a word or a vector at a time. It never
 // waits for the other state warpgroup, only for the handoff.
 // CHECK: nvvm.setmaxregister  increase 160
 // CHECK: scf.for {{.*}} -> (!llvm.struct<(f32
 // CHECK: nvvm.mbarrier.try_wait.parity
 // CHECK-NOT: nvvm.barrier
 // CHECK: nvvm.wgmma.fence.aligned
-// CHECK-COUNT-16: llvm.inline_asm has_side_effects "{{.*}}wgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16 {$0, {{.*}}, $7}, {$8, $9, $10, $11}, $12, p, {{-?}}1, 1, 0;
+// CHECK-COUNT-16: llvm.inline_asm has_side_effects "{{.*}}wgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16 {$0, {{.*}}, $7}, {$8, $9, $10, $11}, $12, p, {{-?}}1, 1, 1;
 // CHECK: nvvm.wgmma.commit.group.sync.aligned
 // CHECK: nvvm.wgmma.fence.aligned
 // CHECK: llvm.inline_asm has_side_effects "{{.*}}wgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16 {{.*}}, {$8, $9, $10, $11}, $12, p, 1, 1, 0;
