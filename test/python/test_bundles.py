@@ -45,14 +45,15 @@ def test_the_build_ships_bundles():
     # precomputed gate; K = 64: the three modes with f32 g and beta), and
     # each K = 128 one again with its value rows split over two CTAs that
     # form a cluster and split the chunk-local work, and those with bf16 g
-    # once more as a cluster of four (two helper CTAs, one chunk-local
-    # warpgroup each, two handoff stages, one TMA stage). At K = 128 the
+    # twice more as clusters of three and six (one and four helper CTAs,
+    # one chunk-local warpgroup each, two and one handoff stages, two TMA
+    # stages). At K = 128 the
     # unsplit ones have two handoff stages per chunk-local warpgroup. As
     # many TMA stages as fit: two with bf16 g, one with f32 g. Decode: the
     # three modes x 2 layouts at K = 128 and at K = 64.
     manifests = {p.stem: read_bundle(p)[0] for p in BUNDLES}
     ops = [m["op"] for m in manifests.values()]
-    assert ops.count("forward") == 60 and ops.count("decode") == 12, ops
+    assert ops.count("forward") == 68 and ops.count("decode") == 12, ops
     for name, m in manifests.items():
         if m["op"] == "forward" and m["head_dim_k"] == "128" and m["value_blocks"] == "1":
             split = manifests[name + "_vb2"]
@@ -65,14 +66,15 @@ def test_the_build_ships_bundles():
                         "chunk_local_warpgroups", "kernel", "shared_bytes")
             assert {k: v for k, v in split.items() if k not in schedule} == \
                 {k: v for k, v in m.items() if k not in schedule}
-            four = manifests.get(name + "_vb2_c4")
-            assert (four is not None) == (m["g_dtype"] == "bf16")
-            if four:
-                assert (four["value_blocks"], four["cluster_ctas"], four["head_ctas"],
-                        four["chunk_local_warpgroups"], four["handoff_depth"],
-                        four["stages"]) == ("2", "4", "4", "1", "2", "1")
-                assert {k: v for k, v in four.items() if k not in schedule} == \
-                    {k: v for k, v in m.items() if k not in schedule}
+            for ctas, depth in (("3", "2"), ("6", "1")):
+                helped = manifests.get(name + "_vb2_c" + ctas)
+                assert (helped is not None) == (m["g_dtype"] == "bf16")
+                if helped:
+                    assert (helped["value_blocks"], helped["cluster_ctas"], helped["head_ctas"],
+                            helped["chunk_local_warpgroups"], helped["handoff_depth"],
+                            helped["stages"]) == ("2", ctas, ctas, "1", depth, "2")
+                    assert {k: v for k, v in helped.items() if k not in schedule} == \
+                        {k: v for k, v in m.items() if k not in schedule}
 
 
 @pytest.mark.parametrize("path", BUNDLES, ids=lambda p: p.stem)

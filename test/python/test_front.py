@@ -195,9 +195,10 @@ def test_c_errors_surface_with_their_status():
 
 
 @pytest.mark.parametrize("ctas, V, sms, expected", [
-    (16, 128, 132, (2, 4)),   # T=65536 H=16: 16 clusters of 4, 64 CTAs
-    (17, 128, 132, (2, 2)),   # clusters of 4 would take more than half the SMs
-    (32, 128, 132, (2, 2)),   # T=32768 H=32: 64 CTAs in clusters of 2
+    (16, 128, 132, (2, 6)),   # T=65536 H=16: 16 clusters of 6, 96 CTAs
+    (17, 128, 132, (2, 3)),   # clusters of 6 would take more than 3/4 of the SMs
+    (32, 128, 132, (2, 3)),   # T=32768 H=32: 32 clusters of 3, 96 CTAs
+    (34, 128, 132, (2, 2)),   # clusters of 3 would take more than 3/4 of the SMs
     (66, 128, 132, (2, 2)),   # the largest grid whose split still fits one wave
     (67, 128, 132, (1, 0)),
     (96, 128, 132, (1, 0)),   # T=8192 H=96: a second wave would cost more
@@ -218,8 +219,12 @@ def test_head_split_override(monkeypatch):
     monkeypatch.setenv("KDA_VALUE_BLOCKS", "2")
     assert _gpu.head_split(96, 128, 132) == (2, 2)
     assert _gpu.head_split(96, 64, 132) == (1, 0)
-    monkeypatch.setenv("KDA_CLUSTER_CTAS", "4")
-    assert _gpu.head_split(96, 128, 132) == (2, 4)
+    monkeypatch.setenv("KDA_CLUSTER_CTAS", "6")
+    assert _gpu.head_split(96, 128, 132) == (2, 6)
+    monkeypatch.setenv("KDA_CLUSTER_CTAS", "3")
+    assert _gpu.head_split(96, 128, 132) == (2, 3)
+    monkeypatch.setenv("KDA_CLUSTER_CTAS", "4")  # not shipped: the front's choice
+    assert _gpu.head_split(16, 128, 132) == (2, 6)
     monkeypatch.setenv("KDA_CLUSTER_CTAS", "2")
     assert _gpu.head_split(16, 128, 132) == (2, 2)
     monkeypatch.setenv("KDA_VALUE_BLOCKS", "1")

@@ -129,19 +129,24 @@ def head_split(ctas, V, sm_count):
     a cluster that computes each chunk's operands once, while the doubled
     grid still runs in one wave on `sm_count` SMs (more SMs at work, each
     with half the state; a second wave costs more than the split saves);
-    and a cluster of 4 (two helpers) while that grid takes at most half the
-    SMs (measured: 64 CTAs gained, 128 lost; docs/design/forward-kernel.md).
-    Else (1, 0). $KDA_VALUE_BLOCKS = 1 or 2 and $KDA_CLUSTER_CTAS = 2 or 4
-    override the choice (for measurements)."""
+    with helper CTAs sharing the chunk-local work, a cluster of 3 while the
+    grid takes at most a quarter of the SMs and of 6 while it takes at most
+    an eighth. The margin leaves room for clusters to be placed whole in
+    the GPU's SM groups: 128 CTAs in clusters of 4, or 112 in clusters of
+    7, ran as two waves on 132 SMs (docs/design/forward-kernel.md).
+    Else (1, 0). $KDA_VALUE_BLOCKS = 1 or 2 and $KDA_CLUSTER_CTAS = 2, 3 or
+    6 override the choice (for measurements)."""
     if V != 128:
         return (1, 0)
     blocks = os.environ.get("KDA_VALUE_BLOCKS")
     if blocks == "1" or (blocks != "2" and 2 * ctas > sm_count):
         return (1, 0)
     cluster = os.environ.get("KDA_CLUSTER_CTAS")
-    if cluster in ("2", "4"):
+    if cluster in ("2", "3", "6"):
         return (2, int(cluster))
-    return (2, 4) if 8 * ctas <= sm_count else (2, 2)
+    if 8 * ctas <= sm_count:
+        return (2, 6)
+    return (2, 3) if 4 * ctas <= sm_count else (2, 2)
 
 
 def _sm_count(device):
@@ -203,8 +208,8 @@ def forward_eager(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, g: torch.Te
     wanted = wanted_manifest(q, v, g.dtype, beta.dtype, gate, beta_mode, qk_l2norm,
                              state_v_first, state_dtype, split)
     path = match_bundle(wanted)
-    # The splits are shipped for some configurations only: a cluster of 4
-    # with bf16 g, the split at V = 128.
+    # The splits are shipped for some configurations only: the clusters
+    # with helpers with bf16 g, the split at V = 128.
     for fallback in ((2, 2), (1, 0)):
         if path is None and split != fallback and split[0] >= fallback[0]:
             wanted.update(value_blocks=str(fallback[0]), cluster_ctas=str(fallback[1]))
