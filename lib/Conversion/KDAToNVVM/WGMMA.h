@@ -1,7 +1,8 @@
 //===- WGMMA.h - Warpgroup matrix products ---------------------*- C++ -*-===//
 //
 // Everything kda's kernels need to run wgmma.mma_async on bf16 (or tf32)
-// operands kept K-major in shared memory, or with A in registers: the
+// operands kept K-major in shared memory (or B N-major, read with
+// transpose-b), or with A in registers: the
 // swizzled layout those operands are written in, the 64-bit matrix
 // descriptors, the instruction itself (inline PTX: NVVM's op takes A only
 // from shared memory), and where each accumulator value of a thread sits in
@@ -42,10 +43,10 @@ Value matrixDescriptor(KernelEmitter &e, Value base, int64_t byteOffset, Swizzle
 /// The descriptor of a K-major tile without swizzle, `byteOffset` bytes
 /// past `base`'s address (descriptorBase): core matrices of 8 rows x 16
 /// bytes (128 contiguous bytes), `leadingBytes` apart along K and
-/// `strideBytes` apart per 8 rows. Element (row, col) of such a tile lies at
-/// (row / 8) strideBytes + (col / n) leadingBytes + (row % 8) 16 + (col % n)
-/// bytes, n elements per 16 bytes: a thread that keeps one column writes
-/// its rows at constant offsets from one address.
+/// `strideBytes` apart per 8 rows: element (row, col) of such a tile, n
+/// elements of b bytes per 16, lies at (row / 8) strideBytes + (col / n)
+/// leadingBytes + (row % 8) 16 + (col % n) b, so a thread that keeps one
+/// column writes its rows at constant offsets from one address.
 Value interleavedDescriptor(KernelEmitter &e, Value base, int64_t byteOffset,
                             int64_t leadingBytes, int64_t strideBytes);
 
