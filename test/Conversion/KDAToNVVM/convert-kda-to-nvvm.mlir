@@ -39,6 +39,16 @@
 // CHECK: nvvm.mbarrier.try_wait.parity
 // CHECK: nvvm.mbarrier.try_wait.parity
 // CHECK: nvvm.inline_ptx "ex2.approx.ftz.f32 $0, $1;"
+// The gate's prefix sums over a thread's 16 rows: a full chunk's without
+// checks; only a sequence's last chunk (fewer rows, a uniform branch) sets
+// the log decays past its end to 0.
+// CHECK: %[[FULL:.*]] = arith.cmpi eq, %{{.*}}, %c16_i32{{.*}} : i32
+// CHECK-NEXT: %{{.*}}:16 = scf.if %[[FULL]] -> (f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32) {
+// CHECK-NOT: arith.select
+// CHECK: scf.yield
+// CHECK-NEXT: } else {
+// CHECK-COUNT-16: arith.select
+// CHECK: scf.yield
 // Whether any channel's G spans more than 128 nats in this chunk picks how
 // the A matrices are taken: from the factors e^(+-(G - G_C / 2)), or with
 // every exponent pairwise; the reduction runs over the warpgroup's 128
