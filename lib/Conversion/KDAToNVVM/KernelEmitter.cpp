@@ -191,15 +191,9 @@ void KernelEmitter::ifThen(Value cond, const std::function<void()> &then) {
 
 Value KernelEmitter::ifElse(Value cond, Type type, const std::function<Value()> &then,
                             const std::function<Value()> &otherwise) {
-  auto op = scf::IfOp::create(b, TypeRange{type}, cond, /*withElseRegion=*/true);
-  {
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(&op.getThenRegion().front());
-    scf::YieldOp::create(b, then());
-    b.setInsertionPointToStart(&op.getElseRegion().front());
-    scf::YieldOp::create(b, otherwise());
-  }
-  return op.getResult(0);
+  return ifElse(
+      cond, TypeRange{type}, [&] { return SmallVector<Value>{then()}; },
+      [&] { return SmallVector<Value>{otherwise()}; })[0];
 }
 
 SmallVector<Value> KernelEmitter::ifElse(Value cond, TypeRange types,
