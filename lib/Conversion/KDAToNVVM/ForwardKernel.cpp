@@ -1284,17 +1284,20 @@ Value ForwardKernelBuilder::stateProducts(Value sAcc, Value rows, Value firstTok
     accO = wgmmaRegisterA(e, accO, stateA[s], qg, C, /*accumulate=*/s > 0, /*negateA=*/false,
                           /*transposeB=*/true);
   }
-  wgmmaCommitAndWait(e);
+  wgmmaCommit(e);
 
   // O^T += V'^T Aqk^T and S^T = S^T Diag(e^G_C) + V'^T (K e^(G_C - G)),
   // V'^T [V x C] the A operand from its accumulator. Values v and v + 1
-  // are adjacent key channels: one 8-byte load of their decays.
+  // are adjacent key channels: one 8-byte load of their decays. The
+  // products above read S^T's bf16 copy, not S^T: its decay is taken while
+  // they are in flight.
   for (int64_t v = 0; v < K / 2; v += 2) {
     SmallVector<Value> decay =
         e.loadVector(e.f32(), 2, handoff(layout.stateDecay, e.mul(fragmentCol(v), e.i32(4))));
     for (int64_t x = 0; x < 2; ++x)
       sAcc = insert(e, sAcc, e.fmul(extract(e, sAcc, v + x), decay[x]), v + x);
   }
+  wgmmaWait(e);
   SmallVector<Value, 4> vnew = registerOperand(e, accV, 0);
   wgmmaFence(e);
   accO = wgmmaRegisterA(e, accO, vnew, handoffDescriptor(layout.aqk, Swizzle::B32), C, true);
@@ -1358,7 +1361,10 @@ void ForwardKernelBuilder::markHandoffReady(Value chunk) {
   // CTAs' state warpgroups arrive on this stage's `free` when they have
   // read their copies, so the next write into any waits for every reader.
   // Thread 0 (and not this CTA) is a predicate inside the PTX: a branch
-  // here makes ptxas serialize the kernel's wgmma (C7520).
+  // here makes ptxas serialize the kernel's wgmma (C7520). The arrival
+  // needs no release at cluster scope (which ptxas makes a MEMBAR.GPU,
+  // a wait for every global access in flight): the operands reach the
+  // other CTA through the bulk copy, which completes its barrier itself.
   chunkLocalSync();
   Value stageAddress = e.add(sharedAddress(0), e.mul(stage, e.i32(layout.handoffBytes)));
   Value readyAddress = e.trunc32(e.address(readyBarrier(stage)));
@@ -1375,7 +1381,7 @@ void ForwardKernelBuilder::markHandoffReady(Value chunk) {
     code += llvm::formatv("setp.ne.u32 p, ${0}, 0;\n"
                           "mapa.shared::cluster.u32 bar, ${1}, {4};\n"
                           "mapa.shared::cluster.u32 dst, ${2}, {4};\n"
-                          "@p mbarrier.arrive.expect_tx.release.cluster.shared::cluster.b64 "
+                          "@p mbarrier.arrive.expect_tx.shared::cluster.b64 "
                           "_, [bar], ${3};\n"
                           "@p cp.async.bulk.shared::cluster.shared::cta.mbarrier::complete_tx"
                           "::bytes [dst], [${2}], ${3}, [bar];\n",
@@ -1407,7 +1413,11 @@ void ForwardKernelBuilder::markHandoffFree(Value chunk) {
   // A stage this CTA wrote: every thread on its own `free`; one another
   // CTA wrote (and copied here): lane 0 of each warp on that CTA's. Both
   // are predicates inside the PTX: a branch here makes ptxas serialize the
-  // kernel's wgmma (C7520).
+  // kernel's wgmma (C7520). The reads the arrival releases are the wgmma's,
+  // already waited for, so it takes the default CTA scope: at cluster
+  // scope ptxas puts a MEMBAR.GPU before it, which waits for the chunk's
+  // output stores to reach L2 (a quarter of the time per chunk with few
+  // heads).
   Value producer = producerOf(chunk);
   Value mine = e.select(e.eq(producer, e.blockIdxZ()), e.i32(1), e.i32(0));
   e.inlinePtxEffect(
@@ -1416,7 +1426,7 @@ void ForwardKernelBuilder::markHandoffFree(Value chunk) {
       "{\n.reg .pred p, q, n;\n.reg .b32 far;\n.reg .b64 st;\n"
       "setp.ne.u32 p, $1, 0;\n@p mbarrier.arrive.shared::cta.b64 st, [$0];\n"
       "mapa.shared::cluster.u32 far, $0, $3;\nsetp.eq.u32 q, $2, 0;\nnot.pred n, p;\n"
-      "and.pred q, q, n;\n@q mbarrier.arrive.release.cluster.shared::cluster.b64 _, [far];\n}",
+      "and.pred q, q, n;\n@q mbarrier.arrive.shared::cluster.b64 _, [far];\n}",
       "r,r,r,r");
 }
 

@@ -45,10 +45,10 @@
 // CHECK: nvvm.fence.proxy
 // CHECK: nvvm.mbarrier.arrive
 // CHECK: nvvm.barrier id
-// CHECK: llvm.inline_asm has_side_effects "{{.*}}setp.ne.u32 p, $0, 0;{{.*}}mapa.shared::cluster.u32 bar, $2, 0;{{.*}}@p mbarrier.arrive.expect_tx.release.cluster.shared::cluster.b64 _, [bar], $4;{{.*}}@p cp.async.bulk.shared::cluster.shared::cta.mbarrier::complete_tx::bytes [dst], [$3], $4, [bar];{{.*}}setp.ne.u32 p, $1, 0;{{.*}}mapa.shared::cluster.u32 bar, $2, 1;
+// CHECK: llvm.inline_asm has_side_effects "{{.*}}setp.ne.u32 p, $0, 0;{{.*}}mapa.shared::cluster.u32 bar, $2, 0;{{.*}}@p mbarrier.arrive.expect_tx.shared::cluster.b64 _, [bar], $4;{{.*}}@p cp.async.bulk.shared::cluster.shared::cta.mbarrier::complete_tx::bytes [dst], [$3], $4, [bar];{{.*}}setp.ne.u32 p, $1, 0;{{.*}}mapa.shared::cluster.u32 bar, $2, 1;
 // CHECK: nvvm.setmaxregister  increase 160
 // CHECK: scf.for {{.*}} -> (!llvm.struct<(f32
-// CHECK: llvm.inline_asm has_side_effects "{{.*}}@p mbarrier.arrive.shared::cta.b64 st, [$0];{{.*}}@q mbarrier.arrive.release.cluster.shared::cluster.b64 _, [far];
+// CHECK: llvm.inline_asm has_side_effects "{{.*}}@p mbarrier.arrive.shared::cta.b64 st, [$0];{{.*}}@q mbarrier.arrive.shared::cluster.b64 _, [far];
 // CHECK: nvvm.cluster.arrive {aligned}
 // CHECK-NEXT: nvvm.cluster.wait {aligned}
 // CHECK-NEXT: llvm.return
