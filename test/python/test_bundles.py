@@ -45,9 +45,9 @@ def test_the_build_ships_bundles():
     # precomputed gate; K = 64: the three modes with f32 g and beta), and
     # each K = 128 one again with its value rows split over two CTAs that
     # form a cluster and split the chunk-local work, and those with bf16 g
-    # twice more as clusters of three and six (one and four helper CTAs,
-    # one chunk-local warpgroup each, two and one handoff stages, two TMA
-    # stages). At K = 128 the
+    # twice more as clusters of three and six (one and four helper CTAs;
+    # two chunk-local warpgroups each with one TMA stage, and one with
+    # two; one handoff stage). At K = 128 the
     # unsplit ones have two handoff stages per chunk-local warpgroup. As
     # many TMA stages as fit: two with bf16 g, one with f32 g. Decode: the
     # three modes x 2 layouts at K = 128 and at K = 64.
@@ -66,13 +66,13 @@ def test_the_build_ships_bundles():
                         "chunk_local_warpgroups", "kernel", "shared_bytes")
             assert {k: v for k, v in split.items() if k not in schedule} == \
                 {k: v for k, v in m.items() if k not in schedule}
-            for ctas, depth in (("3", "2"), ("6", "1")):
+            for ctas, local, ring in (("3", "2", "1"), ("6", "1", "2")):
                 helped = manifests.get(name + "_vb2_c" + ctas)
                 assert (helped is not None) == (m["g_dtype"] == "bf16")
                 if helped:
                     assert (helped["value_blocks"], helped["cluster_ctas"], helped["head_ctas"],
                             helped["chunk_local_warpgroups"], helped["handoff_depth"],
-                            helped["stages"]) == ("2", ctas, ctas, "1", depth, "2")
+                            helped["stages"]) == ("2", ctas, ctas, local, "1", ring)
                     assert {k: v for k, v in helped.items() if k not in schedule} == \
                         {k: v for k, v in m.items() if k not in schedule}
 
@@ -109,11 +109,11 @@ def test_bundle(path, tmp_path):
         # `ready` and `free` per handoff stage (handoff_depth per such
         # warpgroup, of each CTA of a cluster); a cluster is fixed in the
         # kernel, and its CTAs copy each chunk's operands into each other's
-        # shared memory
+        # shared memory: the stage up to U^T, then the target's rows of U^T
         depth = int(manifest["handoff_depth"])
         assert ptx.count("mbarrier.init") == local * stages + 2 * local * ctas * depth
         assert (f".reqnctapercluster 1, 1, {ctas}" in ptx) == (ctas > 1)
-        copies = int(manifest["value_blocks"]) if ctas > 1 else 0
+        copies = 2 * int(manifest["value_blocks"]) if ctas > 1 else 0
         assert ptx.count("cp.async.bulk.shared::cluster.shared::cta") == copies
     else:  # a rank-one update: 64-float tiles of the state, copied into
         # shared memory and written back in 16-byte pieces

@@ -199,14 +199,21 @@ struct SharedLayout {
   int64_t wT;
   int64_t kdT;       ///< (K e^(G_C - G))^T [K x C], 32B swizzle
   int64_t aqk;       ///< Aqk [C x C], 32B swizzle
-  /// U^T [the produced value rows x C] (producedValueRows), fp32 in the
-  /// order of the wgmma accumulator fragments: value i of thread t of
-  /// 64-row tile w at float4 ((i / 4) * S + w) * 128 + t, S tiles.
-  int64_t u;
   int64_t stateDecay; ///< e^(G_C) per key channel [K]
+  /// U^T [the reading CTA's value rows x C] (V / valueBlocks), fp32, 64-row
+  /// tiles in the order of the wgmma accumulator fragments: value i of
+  /// thread t of tile w at float4 (w C / 8 + i / 4) * 128 + t. Last, so
+  /// that a cluster's copy is the stage's head and the reader's tiles.
+  int64_t u;
+  int64_t uTileBytes;
   int64_t handoffBytes;
   // Each chunk-local warpgroup's workspace: warpgroup w's copy of a field
   // is at its offset + w * workspaceBytes.
+  /// With a cluster, the U^T tiles of the state CTAs' blocks other than the
+  /// one this CTA's stages hold, laid out as in a stage, one set per
+  /// handoff depth (uOtherBytes each) until their bulk copies have read
+  /// them; -1 when a stage holds every produced row.
+  int64_t uOther, uOtherBytes;
   int64_t betaVT;    ///< (beta V)^T [V x C], 32B swizzle
   int64_t betaKGT;   ///< (beta K e^G)^T [K x C], 32B swizzle
   /// Tinv [C x C], 32B swizzle, and a spare copy's room (warp 0's lanes
@@ -258,15 +265,19 @@ struct SharedLayout {
       return offset;
     };
     scratchStride = K + 4;
+    int64_t stageRows = V / c.valueBlocks;
+    uTileBytes = 64 * C * 4;
     qgT = take(K * C * 2, 1024);
     wT = take(K * C * 2, 1024);
     kdT = take(K * C * 2, 1024);
     aqk = take(C * C * 2, 1024);
-    u = take(producedRows * C * 4, 16);
     stateDecay = take(K * 4, 16);
+    u = take(stageRows / 64 * uTileBytes, 16);
     handoffBytes = (at + 1023) / 1024 * 1024;
     at = handoffStageCount(c) * handoffBytes;
     int64_t workspace = at;
+    uOtherBytes = (producedRows - stageRows) / 64 * uTileBytes;
+    uOther = uOtherBytes ? take(c.handoffDepth * uOtherBytes, 16) : -1;
     betaVT = take(V * C * 2, 1024);
     betaKGT = take(K * C * 2, 1024);
     tinv = take(2 * C * C * 2, 1024);
@@ -387,12 +398,29 @@ private:
   /// The value row (of all V) of a state or output fragment value: this
   /// CTA's block of rows starts at valueRow0.
   Value valueRow(int64_t v) { return e.add(valueRow0, fragmentRow(v)); }
-  /// Byte offset of float4 `quad` of U^T in the handoff that thread
-  /// threadInWarpgroup of state warpgroup `stateWarpgroup` reads.
-  Value uOffset(int64_t quad, Value stateWarpgroup) {
-    return e.mul(e.add(e.i32(quad * producedValueRows(c) / 64 * 128),
-                       e.add(e.mul(stateWarpgroup, e.i32(128)), threadInWarpgroup)),
+  /// Byte offset of float4 `quad` of this thread's part of U^T tile
+  /// `tile` (SharedLayout::u).
+  Value uOffset(int64_t quad, Value tile) {
+    return e.mul(e.add(e.mul(e.add(e.mul(tile, e.i32(c.chunkSize / 8)), e.i32(quad)),
+                             e.i32(128)),
+                       threadInWarpgroup),
                  e.i32(16));
+  }
+  /// With a cluster: the state CTAs' block whose U^T tiles this CTA's
+  /// stages hold (its own, or a helper's 0), and where among the blocks
+  /// other than that one (SharedLayout::uOther) `block` lies.
+  Value stagedBlock() {
+    return e.select(e.ult(clusterRank, e.i32(c.valueBlocks)), clusterRank, e.i32(0));
+  }
+  Value otherBlockIndex(Value block) {
+    return e.select(e.ult(stagedBlock(), block), e.sub(block, e.i32(1)), block);
+  }
+  /// Byte offset (from the shared base) of the set of uOther tiles that
+  /// the chunk in handoff stage `stage` writes: one set per handoff depth.
+  Value uOtherBase(Value stage) {
+    Value depthSlot = e.udiv(stage, e.i32(producerCount(c)));
+    return e.add(e.add(workspaceBase, e.i32(layout.uOther)),
+                 e.mul(depthSlot, e.i32(layout.uOtherBytes)));
   }
 
   void prologue();
@@ -464,8 +492,8 @@ private:
   void storeAttention(Value i, Value j, Value kk, Value qk);
   void writeOperands(Value factorised, ArrayRef<Value> keptGate);
   void invertTriangular();
-  /// U and W of the chunk, into the handoff stage (chunk-local side).
-  void chunkLocalProducts();
+  /// U and W of `chunk`, into its handoff stage (chunk-local side).
+  void chunkLocalProducts(Value chunk);
   /// V', O and the state's update (state side); returns the new state.
   Value stateProducts(Value sAcc, Value rows, Value firstToken);
   void storeFinalState(Value sAcc);
@@ -491,9 +519,8 @@ private:
   /// State warpgroups with rows: the `free` barriers' arrival count / 128.
   int64_t stateWarpgroups() const { return stateWarpgroupCount(c); }
   Value valueRow0; ///< i32: this CTA's first value row
-  /// Which U^T tile of the handoff this state warpgroup reads: its own, or
-  /// with a cluster its CTA's block's among every row's.
-  Value stateUTile;
+  /// With a cluster, this CTA's rank in it (the grid's z).
+  Value clusterRank;
   /// The first chunk of this chunk-local warpgroup: w, or with a cluster of
   /// G CTAs its rank (the grid's z) + G w.
   Value firstChunk;
@@ -551,11 +578,9 @@ void ForwardKernelBuilder::prologue() {
   int64_t blockRows = c.headDimV / c.valueBlocks;
   ownsValueRows = e.ult(warpgroup, e.i32(stateWarpgroups()));
   valueRow0 = e.mul(e.blockIdxZ(), e.i32(blockRows));
-  stateUTile = warpgroup;
   firstChunk = warpgroup;
   // The CTA's rank in its cluster, if any: ranks below valueBlocks hold
   // the state, the rest help.
-  Value clusterRank;
   if (c.clusterCtas) {
     // The cluster spans the grid's z: CTA z computes the chunks c with
     // c % G == z, its warpgroup w those with (c / G) % L == w; only the
@@ -565,7 +590,6 @@ void ForwardKernelBuilder::prologue() {
       Value holdsState = e.andi(ownsValueRows, e.ult(clusterRank, e.i32(c.valueBlocks)));
       ownsValueRows = e.ne(e.warpUniform(e.select(holdsState, e.i32(1), e.i32(0))), e.i32(0));
     }
-    stateUTile = e.add(e.mul(clusterRank, e.i32(stateWarpgroups())), warpgroup);
     firstChunk = e.add(clusterRank, e.mul(warpgroup, e.i32(producerCtas(c))));
   }
   workspaceBase = e.mul(warpgroup, e.i32(layout.workspaceBytes));
@@ -1218,7 +1242,7 @@ void ForwardKernelBuilder::invertTriangular() {
 // Per chunk: the matrix products of one warpgroup
 //===----------------------------------------------------------------------===//
 
-void ForwardKernelBuilder::chunkLocalProducts() {
+void ForwardKernelBuilder::chunkLocalProducts(Value chunk) {
   // U^T = (beta V)^T Tinv^T and W^T = (beta K e^G)^T Tinv^T, one m64 tile
   // per 64 value rows this CTA computes U for (producedValueRows) and per
   // 64 of K.
@@ -1251,12 +1275,28 @@ void ForwardKernelBuilder::chunkLocalProducts() {
       e.store(e.packBF16(extract(e, accW[t], v), extract(e, accW[t], v + 1)),
               handoff(layout.wT, swizzledOffset(e, keyRow, fragmentCol(v), Swizzle::B32)));
     }
+  // U^T tile t belongs to the state CTAs' block t / S (S tiles a stage
+  // holds): into the stage if that is the block the stage holds, else
+  // into the workspace, from where the bulk copy takes it (a select on
+  // the CTA's rank: a branch would serialize the wgmma).
+  int64_t stageTiles = stateWarpgroups();
   for (int64_t t = 0; t < valueTiles; ++t)
     for (int64_t quad = 0; quad < C / 8; ++quad) {
       SmallVector<Value> values;
       for (int64_t x = 0; x < 4; ++x)
         values.push_back(extract(e, accU[t], 4 * quad + x));
-      e.storeVector(values, handoff(layout.u, uOffset(quad, e.i32(t))));
+      Value inStage = e.add(e.add(handoffBase, e.i32(layout.u)),
+                            uOffset(quad, e.i32(t % stageTiles)));
+      Value at = inStage;
+      if (layout.uOther >= 0) {
+        Value block = e.i32(t / stageTiles);
+        Value other = otherBlockIndex(block);
+        Value inWorkspace = e.add(
+            uOtherBase(handoffStageOf(chunk)),
+            uOffset(quad, e.add(e.mul(other, e.i32(stageTiles)), e.i32(t % stageTiles))));
+        at = e.select(e.eq(stagedBlock(), block), inStage, inWorkspace);
+      }
+      e.storeVector(values, shared(0, at));
     }
 }
 
@@ -1266,7 +1306,7 @@ Value ForwardKernelBuilder::stateProducts(Value sAcc, Value rows, Value firstTok
   // S^T's bf16 copy is the A operand, straight from its accumulator.
   Value accV = undefAccumulator(e, C);
   for (int64_t quad = 0; quad < C / 8; ++quad) {
-    SmallVector<Value> values = e.loadVector(e.f32(), 4, handoff(layout.u, uOffset(quad, stateUTile)));
+    SmallVector<Value> values = e.loadVector(e.f32(), 4, handoff(layout.u, uOffset(quad, warpgroup)));
     for (int64_t x = 0; x < 4; ++x)
       accV = insert(e, accV, values[x], 4 * quad + x);
   }
@@ -1366,29 +1406,44 @@ void ForwardKernelBuilder::markHandoffReady(Value chunk) {
   // a wait for every global access in flight): the operands reach the
   // other CTA through the bulk copy, which completes its barrier itself.
   chunkLocalSync();
-  Value stageAddress = e.add(sharedAddress(0), e.mul(stage, e.i32(layout.handoffBytes)));
+  Value base = sharedAddress(0);
+  Value stageAddress = e.add(base, e.mul(stage, e.i32(layout.handoffBytes)));
   Value readyAddress = e.trunc32(e.address(readyBarrier(stage)));
+  // Two copies per target: the stage up to U^T, then the target's tiles of
+  // U^T, from the stage if it holds that block, else from the workspace.
   // One PTX block for every target: separate ones made ptxas serialize the
-  // wgmma again (C7514). Operand t is whether thread 0 copies to rank t.
-  std::string code = "{\n.reg .pred p;\n.reg .b32 bar, dst;\n";
+  // wgmma again (C7514). Operands 2t and 2t + 1 are whether thread 0
+  // copies to rank t and the address of that rank's tiles.
+  int64_t tileBytes = stateWarpgroups() * layout.uTileBytes;
+  std::string code = "{\n.reg .pred p;\n.reg .b32 bar, dst, dstU;\n";
   SmallVector<Value> operands;
   for (int64_t target = 0; target < c.valueBlocks; ++target) {
-    Value copies = e.andi(e.eq(threadInWarpgroup, e.i32(0)), e.ne(e.blockIdxZ(), e.i32(target)));
+    Value copies = e.andi(e.eq(threadInWarpgroup, e.i32(0)), e.ne(clusterRank, e.i32(target)));
     operands.push_back(e.select(copies, e.i32(1), e.i32(0)));
+    Value tiles = e.add(stageAddress, e.i32(layout.u));
+    if (layout.uOther >= 0) {
+      Value other = e.add(base, e.add(uOtherBase(stage),
+                                      e.mul(otherBlockIndex(e.i32(target)), e.i32(tileBytes))));
+      tiles = e.select(e.eq(stagedBlock(), e.i32(target)), tiles, other);
+    }
+    operands.push_back(tiles);
   }
-  int64_t ready = c.valueBlocks, source = ready + 1, bytes = ready + 2;
+  int64_t ready = 2 * c.valueBlocks, source = ready + 1;
   for (int64_t target = 0; target < c.valueBlocks; ++target)
     code += llvm::formatv("setp.ne.u32 p, ${0}, 0;\n"
-                          "mapa.shared::cluster.u32 bar, ${1}, {4};\n"
-                          "mapa.shared::cluster.u32 dst, ${2}, {4};\n"
-                          "@p mbarrier.arrive.expect_tx.shared::cluster.b64 "
-                          "_, [bar], ${3};\n"
+                          "mapa.shared::cluster.u32 bar, ${2}, {3};\n"
+                          "mapa.shared::cluster.u32 dst, ${4}, {3};\n"
+                          "add.u32 dstU, dst, {5};\n"
+                          "@p mbarrier.arrive.expect_tx.shared::cluster.b64 _, [bar], {7};\n"
                           "@p cp.async.bulk.shared::cluster.shared::cta.mbarrier::complete_tx"
-                          "::bytes [dst], [${2}], ${3}, [bar];\n",
-                          target, ready, source, bytes, target)
+                          "::bytes [dst], [${4}], {5}, [bar];\n"
+                          "@p cp.async.bulk.shared::cluster.shared::cta.mbarrier::complete_tx"
+                          "::bytes [dstU], [${1}], {6}, [bar];\n",
+                          2 * target, 2 * target + 1, ready, target, source, layout.u,
+                          tileBytes, layout.u + tileBytes)
                 .str();
   code += "}";
-  operands.append({readyAddress, stageAddress, e.i32(layout.handoffBytes)});
+  operands.append({readyAddress, stageAddress});
   std::string constraints = "r";
   for (size_t i = 1; i < operands.size(); ++i)
     constraints += ",r";
@@ -1487,7 +1542,7 @@ void ForwardKernelBuilder::runChunkLocal(Value chunks) {
               invertTriangular();
               e.fenceProxyAsyncShared();
               chunkLocalSync();
-              chunkLocalProducts();
+              chunkLocalProducts(chunk);
               markHandoffReady(chunk);
               // No barrier here: every workspace array the next chunk
               // writes before its first barrier (row scales, G, beta) was
