@@ -141,6 +141,10 @@ std::string kda::checkForwardSupport(const ForwardKernelConfig &c) {
 
 namespace {
 
+/// Varlen batches of at most this many sequences start their longest
+/// sequences first (ForwardKernelBuilder::longestFirst: one warp's lanes).
+constexpr int64_t kMaxOrderedSequences = 32;
+
 /// The most chunk-local warpgroups (ForwardKernelConfig): each has its own
 /// workspace, TMA ring, handoff stage and named barriers.
 constexpr int64_t kMaxChunkLocalWarpgroups = 3;
@@ -424,6 +428,9 @@ private:
   }
 
   void prologue();
+  /// The sequence of the `rank`-th longest among `sequences` (at most
+  /// kMaxOrderedSequences; ties in order), from every lane of the warp.
+  Value longestFirst(Value rank, Value sequences, const std::function<Value(Value)> &cuEntry);
   /// Where state value v of this thread lives in a [N, HV, ...] state tensor.
   Value statePointer(Value tensor, Type type, int64_t v, Value slot);
   void storeIntermediateState(Value sAcc, Value row0);
@@ -562,6 +569,32 @@ int64_t kda::forwardSharedBytes(const ForwardKernelConfig &config) {
 // Prologue: who am I, which tokens are mine
 //===----------------------------------------------------------------------===//
 
+Value ForwardKernelBuilder::longestFirst(Value rank, Value sequences,
+                                         const std::function<Value(Value)> &cuEntry) {
+  // Lane i holds sequence i's length (-1 past the last), counts the
+  // sequences before it in the order (longer, or as long and earlier) and
+  // the lane whose count is `rank` names the sequence: shuffles only.
+  Value lane = e.urem(e.threadIdx(), e.i32(32));
+  Value length = e.ifElse(
+      e.ult(lane, sequences), e.i32(),
+      [&] {
+        Value i = e.ext64(lane);
+        return e.trunc32(e.sub(cuEntry(e.add(i, e.i64(1))), cuEntry(i)));
+      },
+      [&] { return e.i32(-1); });
+  Value before = e.i32(0);
+  for (int64_t j = 0; j < 32; ++j) {
+    Value other = e.shuffleIndex(length, e.i32(j));
+    Value earlier = e.andi(e.eq(other, length), e.ult(e.i32(j), lane));
+    before = e.add(before, e.select(e.ori(e.slt(length, other), earlier), e.i32(1), e.i32(0)));
+  }
+  Value sequence = e.i32(0);
+  for (int64_t j = 0; j < 32; ++j)
+    sequence = e.select(e.eq(e.shuffleIndex(before, e.i32(j)), rank),
+                        e.i32(j), sequence);
+  return sequence;
+}
+
 void ForwardKernelBuilder::prologue() {
   auto &b = e.builder();
   smem = LLVM::AddressOfOp::create(b, e.ptr(kSharedSpace), kSharedSymbol);
@@ -594,15 +627,10 @@ void ForwardKernelBuilder::prologue() {
   }
   workspaceBase = e.mul(warpgroup, e.i32(layout.workspaceBytes));
 
-  seq = e.blockIdxX();
-  hv = e.blockIdxY();
   numValueHeads = param(kParamValueHeads);
-  h = e.udiv(hv, e.udiv(numValueHeads, param(kParamHeads)));
-
   Value cu = param(kParamCuSeqlens);
   Value varlen = e.isNotNull(cu);
   Value seqLen = e.sext64(param(kParamSeqLen));
-  Value seq64 = e.ext64(seq);
   Value cu64 = e.ne(param(kParamCuSeqlens64), e.i32(0));
   auto cuEntry = [&](Value index) {
     return e.ifElse(cu64, e.i64(),
@@ -611,6 +639,21 @@ void ForwardKernelBuilder::prologue() {
                       return e.sext64(e.load(e.i32(), e.gep(cu, e.mul(index, e.i64(4)))));
                     });
   };
+  // The grid's (x, y) read as one index with the heads fastest: the GPU
+  // starts CTAs in that order, so when they take several waves, a
+  // sequence's heads start together, and with at most 32 sequences of
+  // varying length, the longest first (the last wave then holds short
+  // sequences, not the tail of a long one).
+  Value sequences = e.gridDimX();
+  Value linear = e.add(e.blockIdxX(), e.mul(e.blockIdxY(), sequences));
+  hv = e.urem(linear, numValueHeads);
+  Value rank = e.udiv(linear, numValueHeads);
+  Value ordered = e.andi(varlen, e.ult(sequences, e.i32(kMaxOrderedSequences + 1)));
+  seq = e.warpUniform(e.ifElse(ordered, e.i32(),
+                               [&] { return longestFirst(rank, sequences, cuEntry); },
+                               [&] { return rank; }));
+  h = e.udiv(hv, e.udiv(numValueHeads, param(kParamHeads)));
+  Value seq64 = e.ext64(seq);
   bos = e.ifElse(varlen, e.i64(), [&] { return cuEntry(seq64); },
                  [&] { return e.mul(seq64, seqLen); });
   Value eos = e.ifElse(varlen, e.i64(),

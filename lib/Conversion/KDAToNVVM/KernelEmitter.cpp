@@ -227,6 +227,7 @@ Value KernelEmitter::threadIdx() { return NVVM::ThreadIdXOp::create(b, i32()); }
 Value KernelEmitter::blockIdxX() { return NVVM::BlockIdXOp::create(b, i32()); }
 Value KernelEmitter::blockIdxY() { return NVVM::BlockIdYOp::create(b, i32()); }
 Value KernelEmitter::blockIdxZ() { return NVVM::BlockIdZOp::create(b, i32()); }
+Value KernelEmitter::gridDimX() { return NVVM::GridDimXOp::create(b, i32()); }
 
 void KernelEmitter::syncThreads() { NVVM::Barrier0Op::create(b); }
 
@@ -303,7 +304,7 @@ Value KernelEmitter::warpUniform(Value value) {
 }
 
 Value KernelEmitter::shuffleIndex(Value value, Value lane) {
-  return shuffle(f32(), value, lane, NVVM::ShflKind::idx);
+  return shuffle(value.getType(), value, lane, NVVM::ShflKind::idx);
 }
 
 Value KernelEmitter::shuffleXor(Value value, int64_t laneMask) {

@@ -134,6 +134,7 @@ public:
   Value blockIdxX();
   Value blockIdxY();
   Value blockIdxZ();
+  Value gridDimX();
 
   // Synchronisation.
   void syncThreads();                          // bar.sync 0
@@ -169,7 +170,7 @@ public:
   Value warpUniform(Value value);
   /// butterfly shuffle within a warp
   Value shuffleXor(Value value, int64_t laneMask);
-  /// The f32 `value` of lane `lane` (i32) of the warp.
+  /// The f32 or i32 `value` of lane `lane` (i32) of the warp.
   Value shuffleIndex(Value value, Value lane);
 
 private:
