@@ -135,7 +135,9 @@ std::string checkForwardSupport(const ForwardKernelConfig &config);
 
 /// Emits the kernel as an llvm.func at the builder's insertion point (inside
 /// a gpu.module). The grid is (N, HV, forwardHeadCtas): one CTA per
-/// (sequence, value head, block of value rows), or per cluster rank.
+/// (sequence, value head, block of value rows), or per cluster rank; which
+/// (x, y) takes which pair is the kernel's choice (heads fastest, a varlen
+/// batch's longest sequences first), not the launcher's.
 LLVM::LLVMFuncOp buildForwardKernel(OpBuilder &builder, Location loc,
                                     const ForwardKernelConfig &config);
 
