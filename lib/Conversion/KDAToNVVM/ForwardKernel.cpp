@@ -1323,24 +1323,25 @@ void ForwardKernelBuilder::chunkLocalProducts(Value chunk) {
   // into the workspace, from where the bulk copy takes it (a select on
   // the CTA's rank: a branch would serialize the wgmma).
   int64_t stageTiles = stateWarpgroups();
-  for (int64_t t = 0; t < valueTiles; ++t)
+  Value staged, others;
+  if (layout.uOther >= 0) {
+    staged = stagedBlock();
+    others = uOtherBase(handoffStageOf(chunk));
+  }
+  for (int64_t t = 0; t < valueTiles; ++t) {
+    Value block = e.i32(t / stageTiles), slot = e.i32(t % stageTiles);
+    Value otherTile = staged ? e.add(e.mul(otherBlockIndex(block), e.i32(stageTiles)), slot)
+                             : Value();
     for (int64_t quad = 0; quad < C / 8; ++quad) {
       SmallVector<Value> values;
       for (int64_t x = 0; x < 4; ++x)
         values.push_back(extract(e, accU[t], 4 * quad + x));
-      Value inStage = e.add(e.add(handoffBase, e.i32(layout.u)),
-                            uOffset(quad, e.i32(t % stageTiles)));
-      Value at = inStage;
-      if (layout.uOther >= 0) {
-        Value block = e.i32(t / stageTiles);
-        Value other = otherBlockIndex(block);
-        Value inWorkspace = e.add(
-            uOtherBase(handoffStageOf(chunk)),
-            uOffset(quad, e.add(e.mul(other, e.i32(stageTiles)), e.i32(t % stageTiles))));
-        at = e.select(e.eq(stagedBlock(), block), inStage, inWorkspace);
-      }
+      Value at = e.add(e.add(handoffBase, e.i32(layout.u)), uOffset(quad, slot));
+      if (staged)
+        at = e.select(e.eq(staged, block), at, e.add(others, uOffset(quad, otherTile)));
       e.storeVector(values, shared(0, at));
     }
+  }
 }
 
 Value ForwardKernelBuilder::stateProducts(Value sAcc, Value rows, Value firstToken) {
@@ -1517,7 +1518,7 @@ void ForwardKernelBuilder::markHandoffFree(Value chunk) {
   // output stores to reach L2 (a quarter of the time per chunk with few
   // heads).
   Value producer = producerOf(chunk);
-  Value mine = e.select(e.eq(producer, e.blockIdxZ()), e.i32(1), e.i32(0));
+  Value mine = e.select(e.eq(producer, clusterRank), e.i32(1), e.i32(0));
   e.inlinePtxEffect(
       ValueRange{e.trunc32(e.address(freeBarrier(stage))), mine,
                  e.urem(threadInWarpgroup, e.i32(32)), producer},
