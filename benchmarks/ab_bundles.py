@@ -3,8 +3,9 @@
 
 For each case of bench_forward.py (FlashKDA's inputs), every directory's
 kernels run in turn, `--rounds` times, `--iters` timed calls each after a
-short warm-up; prints the median over the rounds of each directory's
-median per call. Interleaving the directories call by call keeps this
+short warm-up, queued back to back (bench_forward.time_ms: the host's
+time per call stays out); prints the median over the rounds of each
+directory's median per call. Interleaving the directories call by call keeps this
 card's drift of up to 10 % between minutes out of the comparison, which
 separate bench_forward.py runs per directory do not.
 
@@ -55,7 +56,8 @@ def main():
             for directory in args.dirs:
                 use_bundles(directory)
                 medians[directory].append(
-                    bench_forward.time_ms(bench_forward.run_kda, x, args.iters, warmup=3))
+                    bench_forward.time_ms(bench_forward.run_kda, x, args.iters, warmup=3,
+                                          queued=True))
         print(f"{case:18s}", "  ".join(f"{pathlib.Path(d).name}={statistics.median(m):.3f}"
                                        for d, m in medians.items()), flush=True)
 

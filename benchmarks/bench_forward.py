@@ -6,12 +6,14 @@ Inputs are FlashKDA's benchmark recipe (bf16, K = V = 128): q, k
 l2-normalised randn; v, g, beta randn; A_log = rand(H); dt_bias = rand(H, K);
 lower_bound = -5; fp32 initial and final states in the vk layout; the
 lower_bound gate, l2norm and sigmoid beta fused in the kernel. Each
-implementation is timed with CUDA events around single calls after warm-up;
-the median of many calls is reported. Baselines are used when importable:
+implementation is timed with CUDA events around each call after warm-up,
+the calls queued back to back (the host running ahead, as in a model's
+forward) or, with --synced, each waited for before the next (its host time
+before the launch then counts); the median of many calls is reported. Baselines are used when importable:
 FlashKDA's `flash_kda.fwd` and fla's `chunk_kda` (with FLA_FLASH_KDA=0 and
 FLA_KDA=0, so that fla hands the call neither to FlashKDA nor to kda).
 
-    python3 benchmarks/bench_forward.py [--cases NAME,...] [--iters N]
+    python3 benchmarks/bench_forward.py [--cases NAME,...] [--iters N] [--synced]
 
 Prints, per case: ms of each implementation, kda's speed-up over each, the
 fraction of the memory floor kda reaches (minimum bytes over the device
@@ -114,19 +116,27 @@ def make_flashkda():
     return run, None
 
 
-def time_ms(fn, x, iters, warmup=10):
+def time_ms(fn, x, iters, warmup=10, queued=False):
+    """Median ms of `iters` calls, each between two CUDA events. Synced (the
+    default): the host waits for each call before the next, so the GPU is
+    idle when a call starts and the call's host time before its launch
+    counts. Queued: the calls follow each other on the stream as in a
+    model's forward, the host running ahead, so a call's time is its GPU
+    time (its events, launch and kernels) and its host time is hidden while
+    that is shorter."""
     for _ in range(warmup):
         fn(x)
     torch.cuda.synchronize()
-    times = []
-    for _ in range(iters):
-        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    events = [(torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True))
+              for _ in range(iters)]
+    for start, end in events:
         start.record()
         fn(x)
         end.record()
-        end.synchronize()
-        times.append(start.elapsed_time(end))
-    return statistics.median(times)
+        if not queued:
+            end.synchronize()
+    torch.cuda.synchronize()
+    return statistics.median(start.elapsed_time(end) for start, end in events)
 
 
 def copy_rate():
@@ -163,7 +173,10 @@ def main():
     parser.add_argument("--cases", default=",".join(CASES))
     parser.add_argument("--iters", type=int, default=100)
     parser.add_argument("--no-error", action="store_true")
+    parser.add_argument("--synced", action="store_true",
+                        help="wait for each call before the next (host time counts)")
     args = parser.parse_args()
+    queued = not args.synced
 
     fla, fla_note = make_fla()
     flash, flash_note = make_flashkda()
@@ -172,16 +185,17 @@ def main():
             print(note)
     rate = copy_rate()
     print(f"{torch.cuda.get_device_name(0)}; torch {torch.__version__}; copy rate "
-          f"{rate / 1e12:.2f} TB/s; median of {args.iters} calls", flush=True)
+          f"{rate / 1e12:.2f} TB/s; median of {args.iters} calls, "
+          f"{'synced' if args.synced else 'queued'}", flush=True)
     header = (f"{'case':18s} {'kda ms':>8s} {'FlashKDA':>9s} {'fla':>8s} {'vs FKDA':>8s} "
               f"{'vs fla':>7s} {'floor ms':>9s} {'of floor':>9s} {'err(o)':>9s} {'err(S)':>9s}")
     print(header)
     for name in args.cases.split(","):
         case = CASES[name]
         x = inputs(case["lengths"], case["H"])
-        t_kda = time_ms(run_kda, x, args.iters)
-        t_flash = time_ms(flash, x, args.iters) if flash else float("nan")
-        t_fla = time_ms(fla, x, args.iters) if fla else float("nan")
+        t_kda = time_ms(run_kda, x, args.iters, queued=queued)
+        t_flash = time_ms(flash, x, args.iters, queued=queued) if flash else float("nan")
+        t_fla = time_ms(fla, x, args.iters, queued=queued) if fla else float("nan")
         floor = min_bytes(case["lengths"], case["H"]) / rate * 1e3
         err_o, err_s = (float("nan"),) * 2 if args.no_error else kda_error(x)
         print(f"{name:18s} {t_kda:8.3f} {t_flash:9.3f} {t_fla:8.3f} {t_flash / t_kda:8.2f} "
