@@ -316,12 +316,14 @@ constexpr StringLiteral kSharedSymbol = "kda_shared";
 
 /// Named-barrier ids: 0 is the whole CTA (bar.sync 0, the prologue only);
 /// chunk-local warpgroup w syncs its 128 threads on kChunkLocalBarrier + w
-/// and takes the bar.red.or of the spread check on kSpreadBarrier + w. The
-/// state warpgroups never wait for each other.
+/// and takes the bar.red.or of the spread check on kSpreadBarrier + w;
+/// state warpgroup w syncs its own on kOutputBarrier + w (the output
+/// tile). The state warpgroups never wait for each other.
 enum NamedBarrier : int64_t {
   kCtaBarrier = 0,
   kChunkLocalBarrier = 1,
-  kSpreadBarrier = kChunkLocalBarrier + kMaxChunkLocalWarpgroups
+  kSpreadBarrier = kChunkLocalBarrier + kMaxChunkLocalWarpgroups,
+  kOutputBarrier = kSpreadBarrier + kMaxChunkLocalWarpgroups
 };
 
 /// Registers per thread after setmaxnreg: the state warpgroups with rows
@@ -405,11 +407,11 @@ private:
   /// Byte offset of float4 `quad` of this thread's part of U^T tile
   /// `tile` (SharedLayout::u).
   Value uOffset(int64_t quad, Value tile) {
-    return e.mul(e.add(e.mul(e.add(e.mul(tile, e.i32(c.chunkSize / 8)), e.i32(quad)),
-                             e.i32(128)),
-                       threadInWarpgroup),
-                 e.i32(16));
+    return e.add(uTileOffset(tile),
+                 e.mul(e.add(e.i32(quad * 128), threadInWarpgroup), e.i32(16)));
   }
+  /// Byte offset of U^T tile `tile` (64 value rows x C tokens, fp32).
+  Value uTileOffset(Value tile) { return e.mul(tile, e.i32(c.chunkSize / 8 * 128 * 16)); }
   /// With a cluster: the state CTAs' block whose U^T tiles this CTA's
   /// stages hold (its own, or a helper's 0), and where among the blocks
   /// other than that one (SharedLayout::uOther) `block` lies.
@@ -504,6 +506,7 @@ private:
   /// V', O and the state's update (state side); returns the new state.
   Value stateProducts(Value sAcc, Value rows, Value firstToken);
   void storeFinalState(Value sAcc);
+  void storeOutput(Value accO, Value rows, Value firstToken);
 
   KernelEmitter &e;
   const ForwardKernelConfig &c;
@@ -1388,32 +1391,60 @@ Value ForwardKernelBuilder::stateProducts(Value sAcc, Value rows, Value firstTok
   sAcc = wgmmaRegisterA(e, sAcc, vnew, handoffDescriptor(layout.kdT, Swizzle::B32), K, true);
   wgmmaCommitAndWait(e);
 
-  // o rows of this chunk, in q's dtype. Value v lies at token
-  // firstToken + colBase + colOffset(v) and value row valueRow(0) +
-  // rowOffset(v): one base pointer plus multiples of the token stride. A
-  // full chunk stores all of them; the sequence's last one skips the
-  // tokens past its end.
-  Value tokenBytes = e.mul(e.ext64(numValueHeads), e.i64(c.headDimV * 2));
-  Value token0 = e.add(firstToken, e.ext64(frag.colBase));
-  Value element = e.add(e.mul(e.add(e.mul(token0, e.ext64(numValueHeads)), e.ext64(hv)),
-                              e.i64(c.headDimV)),
-                        e.ext64(valueRow(0)));
-  Value base = e.gep(param(kParamO), e.mul(element, e.i64(2)));
-  auto storeOutput = [&](bool guarded) {
-    for (int64_t v = 0; v < C / 2; ++v) {
-      int64_t tokens = FragmentLayout::colOffset(v), valueRows = FragmentLayout::rowOffset(v);
-      Value p = e.gep(base, e.add(e.mul(tokenBytes, e.i64(tokens)), e.i64(valueRows * 2)));
-      Value value = e.toBF16(extract(e, accO, v));
-      if (guarded)
-        e.ifThen(e.slt(fragmentCol(v), rows), [&] { e.store(value, p); });
-      else
-        e.store(value, p);
-    }
-  };
-  Value full = e.eq(e.warpUniform(rows), e.i32(C));
-  e.ifThen(full, [&] { storeOutput(false); });
-  e.ifThen(e.notb(full), [&] { storeOutput(true); });
+  storeOutput(accO, rows, firstToken);
   return sAcc;
+}
+
+void ForwardKernelBuilder::storeOutput(Value accO, Value rows, Value firstToken) {
+  // O^T [64 value rows x C tokens] is held two adjacent tokens per register
+  // pair, but o's rows are tokens with the values contiguous: stored as it
+  // is held, each thread wrote eight 2-byte values at eight addresses, and
+  // those scattered stores held the load-store pipe the chunk-local side
+  // shares (removing them made the kernel 6-10 % faster). So the tile goes
+  // transposed (stmatrix .trans) into this warpgroup's U^T tile of the
+  // stage, which it read before this chunk's products and nothing reads
+  // since, and each thread stores 16 bytes of one token's values.
+  // 16-byte piece p of token row t lies at t * 128 + (p ^ (t % 8)) * 16: the
+  // eight rows of an 8 x 8 matrix then fall in distinct banks.
+  int64_t C = c.chunkSize;
+  constexpr int64_t kRowBytes = 128; // 64 bf16 values of one token
+  // The U^T tile (C x 64 fp32) holds the C x 64 bf16 output tile twice.
+  Value tileOffset = e.add(handoffBase, e.add(e.i32(layout.u), uTileOffset(warpgroup)));
+  auto piece16 = [&](Value token, Value piece) {
+    Value swizzled = e.xori(piece, e.urem(token, e.i32(8)));
+    return shared(0, e.add(tileOffset, e.add(e.mul(token, e.i32(kRowBytes)),
+                                             e.mul(swizzled, e.i32(16)))));
+  };
+  // Matrix m of the warp's four (values 8 (m % 2).., tokens 8 (m / 2)..):
+  // lane 8 m + j gives the address of its token row j.
+  Value lane = e.urem(threadInWarpgroup, e.i32(32)), warp = e.udiv(threadInWarpgroup, e.i32(32));
+  Value matrix = e.udiv(lane, e.i32(8));
+  Value token = e.add(e.urem(lane, e.i32(8)), e.mul(e.udiv(matrix, e.i32(2)), e.i32(8)));
+  Value piece = e.add(e.mul(warp, e.i32(2)), e.urem(matrix, e.i32(2)));
+  SmallVector<Value> operands{e.trunc32(e.address(piece16(token, piece)))};
+  for (int64_t v = 0; v < C / 2; v += 2)
+    operands.push_back(e.packBF16(extract(e, accO, v), extract(e, accO, v + 1)));
+  e.inlinePtxEffect(operands,
+                    "stmatrix.sync.aligned.m8n8.x4.trans.shared.b16 [$0], {$1, $2, $3, $4};",
+                    "r,r,r,r,r");
+  e.namedBarrier(e.add(e.i32(kOutputBarrier), warpgroup), 128);
+  // Thread i: token i / 8, values 8 (i % 8) .. of this warpgroup's 64; the
+  // tokens past the sequence's end (its last chunk) are not stored, by a
+  // predicate: a branch on the lane would serialize the kernel's wgmma.
+  Value myToken = e.udiv(threadInWarpgroup, e.i32(8)), myPiece = e.urem(threadInWarpgroup, e.i32(8));
+  SmallVector<Value> values = e.loadVector(e.i32(), 4, piece16(myToken, myPiece));
+  Value row = e.add(e.add(valueRow0, e.mul(warpgroup, e.i32(64))), e.mul(myPiece, e.i32(8)));
+  Value tokenIndex = e.add(firstToken, e.ext64(myToken));
+  Value element = e.add(e.mul(e.add(e.mul(tokenIndex, e.ext64(numValueHeads)), e.ext64(hv)),
+                              e.i64(c.headDimV)),
+                        e.ext64(row));
+  Value store = e.select(e.slt(myToken, rows), e.i32(1), e.i32(0));
+  SmallVector<Value> storeOperands{e.gep(param(kParamO), e.mul(element, e.i64(2))), store};
+  storeOperands.append(values.begin(), values.end());
+  e.inlinePtxEffect(storeOperands,
+                    "{\n.reg .pred p;\nsetp.ne.u32 p, $1, 0;\n"
+                    "@p st.global.v4.b32 [$0], {$2, $3, $4, $5};\n}",
+                    "l,r,r,r,r,r");
 }
 
 //===----------------------------------------------------------------------===//

@@ -105,7 +105,9 @@
 // O += V' Aqk; S), each taking its A operand from registers (inline PTX,
 // four bf16 pairs): neither S^T nor V' goes through shared memory. W^T and
 // (Q e^G)^T are N-major B operands (the last immediate, transpose-b, 1):
-// the chunk-local side writes them a word or a vector at a time. It never
+// the chunk-local side writes them a word or a vector at a time. O^T goes
+// to o transposed through shared memory (stmatrix .trans, a barrier of the
+// warpgroup's own 128 threads, one 16-byte store per thread). It never
 // waits for the other state warpgroup, only for the handoff.
 // CHECK: nvvm.setmaxregister  increase 160
 // CHECK: scf.for {{.*}} -> (!llvm.struct<(f32
@@ -117,6 +119,11 @@
 // CHECK: nvvm.wgmma.fence.aligned
 // CHECK: llvm.inline_asm has_side_effects "{{.*}}wgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16 {{.*}}, {$8, $9, $10, $11}, $12, p, 1, 1, 0;
 // CHECK: llvm.inline_asm has_side_effects "{{.*}}wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {$0, {{.*}}, $63}, {$64, $65, $66, $67}, $68, p, 1, 1, 0;
+// CHECK-NOT: nvvm.barrier
+// CHECK: llvm.inline_asm has_side_effects "stmatrix.sync.aligned.m8n8.x4.trans.shared.b16
+// CHECK: nvvm.barrier id = %{{.*}} number_of_threads = %c128_i32
+// CHECK: llvm.load {{.*}} : !llvm.ptr<3> -> vector<4xi32>
+// CHECK: llvm.inline_asm has_side_effects "{{.*}}@p st.global.v4.b32
 // CHECK-NOT: nvvm.barrier
 // CHECK: nvvm.mbarrier.arrive
 // CHECK-NOT: wgmma.mma_async
