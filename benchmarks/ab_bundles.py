@@ -5,9 +5,9 @@ For each case of bench_forward.py (FlashKDA's inputs), every directory's
 kernels run in turn, `--rounds` times, `--iters` timed calls each after a
 short warm-up, queued back to back (bench_forward.time_ms: the host's
 time per call stays out); prints the median over the rounds of each
-directory's median per call. Interleaving the directories call by call keeps this
-card's drift of up to 10 % between minutes out of the comparison, which
-separate bench_forward.py runs per directory do not.
+directory's median per call. Interleaving the directories call by call
+keeps this card's drift of up to 10 % between minutes out of the
+comparison, which separate bench_forward.py runs per directory do not.
 
     python3 benchmarks/ab_bundles.py DIR [DIR ...] [--cases NAME,...]
         [--rounds R] [--iters N]

@@ -9,9 +9,10 @@ lower_bound gate, l2norm and sigmoid beta fused in the kernel. Each
 implementation is timed with CUDA events around each call after warm-up,
 the calls queued back to back (the host running ahead, as in a model's
 forward) or, with --synced, each waited for before the next (its host time
-before the launch then counts); the median of many calls is reported. Baselines are used when importable:
-FlashKDA's `flash_kda.fwd` and fla's `chunk_kda` (with FLA_FLASH_KDA=0 and
-FLA_KDA=0, so that fla hands the call neither to FlashKDA nor to kda).
+before the launch then counts); the median of many calls is reported.
+Baselines are used when importable: FlashKDA's `flash_kda.fwd` and fla's
+`chunk_kda` (with FLA_FLASH_KDA=0 and FLA_KDA=0, so that fla hands the call
+neither to FlashKDA nor to kda).
 
     python3 benchmarks/bench_forward.py [--cases NAME,...] [--iters N] [--synced]
 
@@ -117,11 +118,11 @@ def make_flashkda():
 
 
 def time_ms(fn, x, iters, warmup=10, queued=False):
-    """Median ms of `iters` calls, each between two CUDA events. Synced (the
-    default): the host waits for each call before the next, so the GPU is
-    idle when a call starts and the call's host time before its launch
-    counts. Queued: the calls follow each other on the stream as in a
-    model's forward, the host running ahead, so a call's time is its GPU
+    """Median ms of `iters` calls, each between two CUDA events. Synced
+    (queued=False): the host waits for each call before the next, so the
+    GPU is idle when a call starts and the call's host time before its
+    launch counts. Queued: the calls follow each other on the stream as in
+    a model's forward, the host running ahead, so a call's time is its GPU
     time (its events, launch and kernels) and its host time is hidden while
     that is shorter."""
     for _ in range(warmup):
