@@ -395,9 +395,10 @@ private:
   /// Row and column of accumulator value v of this thread, the row within
   /// the CTA's block of V (state warpgroup w's 64 rows start at 64 w).
   Value fragmentRow(int64_t v) {
-    return e.add(e.mul(warpgroup, e.i32(64)),
-                 e.add(frag.rowBase, e.i32(FragmentLayout::rowOffset(v))));
+    return e.add(stateRow0(), e.add(frag.rowBase, e.i32(FragmentLayout::rowOffset(v))));
   }
+  /// State warpgroup w's first row within the CTA's block of V: 64 w.
+  Value stateRow0() { return e.mul(warpgroup, e.i32(64)); }
   Value fragmentCol(int64_t v) {
     return e.add(frag.colBase, e.i32(FragmentLayout::colOffset(v)));
   }
@@ -411,7 +412,7 @@ private:
                  e.mul(e.add(e.i32(quad * 128), threadInWarpgroup), e.i32(16)));
   }
   /// Byte offset of U^T tile `tile` (64 value rows x C tokens, fp32).
-  Value uTileOffset(Value tile) { return e.mul(tile, e.i32(c.chunkSize / 8 * 128 * 16)); }
+  Value uTileOffset(Value tile) { return e.mul(tile, e.i32(layout.uTileBytes)); }
   /// With a cluster: the state CTAs' block whose U^T tiles this CTA's
   /// stages hold (its own, or a helper's 0), and where among the blocks
   /// other than that one (SharedLayout::uOther) `block` lies.
@@ -1433,7 +1434,7 @@ void ForwardKernelBuilder::storeOutput(Value accO, Value rows, Value firstToken)
   // predicate: a branch on the lane would serialize the kernel's wgmma.
   Value myToken = e.udiv(threadInWarpgroup, e.i32(8)), myPiece = e.urem(threadInWarpgroup, e.i32(8));
   SmallVector<Value> values = e.loadVector(e.i32(), 4, piece16(myToken, myPiece));
-  Value row = e.add(e.add(valueRow0, e.mul(warpgroup, e.i32(64))), e.mul(myPiece, e.i32(8)));
+  Value row = e.add(e.add(valueRow0, stateRow0()), e.mul(myPiece, e.i32(8)));
   Value tokenIndex = e.add(firstToken, e.ext64(myToken));
   Value element = e.add(e.mul(e.add(e.mul(tokenIndex, e.ext64(numValueHeads)), e.ext64(hv)),
                               e.i64(c.headDimV)),
