@@ -20,6 +20,44 @@ static const char kParams[] =
 static const char kGrid[] = "sequences value_heads head_ctas";
 static const char kTensorMaps[] = "q k v g";
 
+/* Refuses a tensor whose address the kernel cannot access as it does:
+ * `bytes` at a time (a misaligned access would fault on the device, a
+ * sticky error for the whole context). */
+static kda_status expect_aligned(kda_bundle *b, const char *name, const void *data,
+                                 size_t bytes, const char *why) {
+  if (!data || (uintptr_t)data % bytes == 0)
+    return KDA_OK;
+  return kda_context_fail(b->context, KDA_ERR_INVALID_ARGUMENT,
+                          "argument '%s': its address %p must be %zu-byte aligned on the "
+                          "GPU (%s)",
+                          name, data, bytes, why);
+}
+
+/* The alignments the forward kernel relies on: the tensor maps of q, k, v
+ * and g need 16 bytes, o is stored in 16-byte pieces, and in the vk layout
+ * each thread reads and writes two adjacent state values at once. */
+static kda_status check_alignment(kda_bundle *b, const kda_forward_args *a) {
+  static const char tma[] = "read by the tensor memory accelerator";
+  kda_status s;
+  if ((s = expect_aligned(b, "q", a->q.data, 16, tma)) ||
+      (s = expect_aligned(b, "k", a->k.data, 16, tma)) ||
+      (s = expect_aligned(b, "v", a->v.data, 16, tma)) ||
+      (s = expect_aligned(b, "g", a->g.data, 16, tma)) ||
+      (s = expect_aligned(b, "o", a->o.data, 16, "stored in 16-byte pieces")))
+    return s;
+  if (a->state_layout != KDA_STATE_VK)
+    return KDA_OK;
+  static const char pairs[] = "the vk layout's states are read and written two values at a time";
+  if ((s = expect_aligned(b, "initial_state", a->initial_state.data,
+                          2 * kda_dtype_size(a->initial_state.dtype), pairs)) ||
+      (s = expect_aligned(b, "final_state", a->final_state.data,
+                          2 * kda_dtype_size(a->final_state.dtype), pairs)) ||
+      (s = expect_aligned(b, "intermediate_states", a->intermediate_states.data,
+                          2 * kda_dtype_size(a->intermediate_states.dtype), pairs)))
+    return s;
+  return KDA_OK;
+}
+
 kda_status kda_bundle_check(kda_bundle *b, const kda_forward_args *a) {
   if (!b)
     return KDA_ERR_INVALID_ARGUMENT;
@@ -57,6 +95,8 @@ kda_status kda_bundle_check(kda_bundle *b, const kda_forward_args *a) {
                               (long long)b->chunk_size,
                               (long long)a->intermediate_interval);
   }
+  if ((s = check_alignment(b, a)))
+    return s;
   if (a->num_value_heads > KDA_MAX_GRID_YZ)
     return kda_context_fail(b->context, KDA_ERR_UNSUPPORTED,
                             "num_value_heads = %lld: the launch grid allows at most %lld",

@@ -301,6 +301,8 @@ def full_cases(seed):
         add(f"decode K=64 {mode} {'vk' if v_first else 'kv'} N=48 P=64 HV=4",
             ("decode", (mode, v_first, 64)))
     add("decode refuses a state pool off 16-byte alignment", ("decode-misaligned", None))
+    add("forward refuses a vk initial state off 8-byte alignment",
+        ("forward-misaligned", make_case(r(), 1, 100, 2, 2, "flashkda", v_first=True)))
     # Intermediate states (fla's return_intermediate_states), bf16.
     add("intermediate states, chunk 64, B=2 T=200 H=2",
         ("intermediate:64", make_case(r(), 2, 200, 2, 2, "flashkda")))
@@ -325,6 +327,8 @@ def check_case(name, case, log):
     if tag == "decode-misaligned":
         return check_decode_misaligned(name)
     x, opts = case
+    if tag == "forward-misaligned":
+        return check_forward_misaligned(name, x, opts, log)
     if tag == "agreement":
         o_c, s_c = reference(x, opts)
         o_g, s_g = reference_gpu(x, opts)
@@ -434,6 +438,27 @@ def check_decode_misaligned(name, N=4, HV=2, K=128):
     ok = "state_pool" in message and "aligned" in message and torch.equal(pool, before)
     print(f"{'ok  ' if ok else 'FAIL'} {name:52s} {message[:60]}", flush=True)
     return ok
+
+
+def check_forward_misaligned(name, x, opts, log):
+    """An fp32 vk initial state 4 bytes off alignment (the kernel reads two
+    values at a time) is refused by the C library, which names
+    initial_state (kda.KDAError), before any launch; the same call on an
+    aligned copy then passes as usual."""
+    dev = {k: t.cuda() for k, t in x.items()}
+    state = dev["initial_state"]
+    flat = torch.empty(state.numel() + 1, device="cuda")
+    flat[1:].copy_(state.flatten())
+    dev["initial_state"] = flat[1:].view(state.shape)
+    try:
+        kda.chunk_kda(**dev, **opts)
+        message = "no error"
+    except kda.KDAError as error:
+        message = str(error)
+    torch.cuda.synchronize()
+    refused = "'initial_state'" in message and "8-byte aligned" in message
+    print(f"{'ok  ' if refused else 'FAIL'} {name:52s} {message[:60]}", flush=True)
+    return refused and check(name + ", aligned", x, opts, log)
 
 
 def check_fla_dispatch():

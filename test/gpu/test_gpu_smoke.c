@@ -190,8 +190,8 @@ static void bundle_errors_are_named(void) {
     EXPECT(strcmp(kda_bundle_manifest(bundle, "gate"), "precomputed") == 0, "gate entry");
     EXPECT(kda_bundle_manifest(bundle, "no_such_key") == NULL, "missing key");
     /* A call in another mode, checked on host pointers that are never read. */
-    static uint16_t q[128], v[128];
-    static float g[128], beta[1], o_bits[64];
+    static _Alignas(16) uint16_t q[128], v[128];
+    static _Alignas(16) float g[128], beta[1], o_bits[64 + 4];
     kda_forward_args a;
     kda_forward_args_init(&a);
     a.batch = a.seq_len = a.num_heads = a.num_value_heads = 1;
@@ -212,6 +212,16 @@ static void bundle_errors_are_named(void) {
                strstr(kda_context_last_error(context), "head_dim_v"),
            "head size mismatch: %s", kda_context_last_error(context));
     a.head_dim_v = 128;
+    /* o 4 bytes off its 16-byte alignment: the kernel stores 16-byte
+     * pieces, so the call is refused before it launches, naming o. */
+    a.o = (kda_mut_tensor){o_bits + 1, KDA_DTYPE_BFLOAT16};
+    EXPECT(kda_bundle_check(bundle, &a) == KDA_ERR_INVALID_ARGUMENT &&
+               strstr(kda_context_last_error(context), "argument 'o'") &&
+               strstr(kda_context_last_error(context), "16-byte aligned"),
+           "misaligned o: %s", kda_context_last_error(context));
+    a.o = (kda_mut_tensor){o_bits, KDA_DTYPE_BFLOAT16};
+    EXPECT(kda_bundle_check(bundle, &a) == KDA_OK, "aligned o: %s",
+           kda_context_last_error(context));
     a.scale = -1;
     EXPECT(kda_forward(bundle, &a, NULL, 0, NULL) == KDA_ERR_INVALID_ARGUMENT &&
                strstr(kda_context_last_error(context), "'scale'"),

@@ -432,10 +432,29 @@ private:
 
   void prologue();
   /// The sequence of the `rank`-th longest among `sequences` (at most
-  /// kMaxOrderedSequences; ties in order), from every lane of the warp.
-  Value longestFirst(Value rank, Value sequences, const std::function<Value(Value)> &cuEntry);
+  /// kMaxOrderedSequences; ties in order), from every lane of the warp,
+  /// and its first and end token (i64).
+  SmallVector<Value> longestFirst(Value rank, Value sequences,
+                                  const std::function<Value(Value)> &cuEntry);
   /// Where state value v of this thread lives in a [N, HV, ...] state tensor.
   Value statePointer(Value tensor, Type type, int64_t v, Value slot);
+  /// State values a thread reads or writes at once: in the vk layout its
+  /// values v and v + 1 (v even) are adjacent key channels of one row, so
+  /// one access of both halves the instructions and fills each 32-byte
+  /// sector a warp touches (the runtime checks the state tensors' alignment
+  /// for it); in the kv layout they lie V apart.
+  int64_t statePairWidth() const { return c.stateLayout == StateLayout::VK ? 2 : 1; }
+  SmallVector<Value> loadStatePair(Type type, Value p) {
+    if (statePairWidth() == 1)
+      return {e.load(type, p)};
+    return e.loadVector(type, statePairWidth(), p);
+  }
+  void storeStatePair(ValueRange values, Value p) {
+    if (values.size() == 1)
+      e.store(values.front(), p);
+    else
+      e.storeVector(values, p);
+  }
   void storeIntermediateState(Value sAcc, Value row0);
   Value loadInitialState();
   /// The TMA stage of `chunk`: the chunk-local warpgroup w = (chunk / R) %
@@ -573,19 +592,23 @@ int64_t kda::forwardSharedBytes(const ForwardKernelConfig &config) {
 // Prologue: who am I, which tokens are mine
 //===----------------------------------------------------------------------===//
 
-Value ForwardKernelBuilder::longestFirst(Value rank, Value sequences,
-                                         const std::function<Value(Value)> &cuEntry) {
-  // Lane i holds sequence i's length (-1 past the last), counts the
-  // sequences before it in the order (longer, or as long and earlier) and
-  // the lane whose count is `rank` names the sequence: shuffles only.
+SmallVector<Value> ForwardKernelBuilder::longestFirst(
+    Value rank, Value sequences, const std::function<Value(Value)> &cuEntry) {
+  // Lane i holds sequence i's bounds (length -1 past the last), counts the
+  // sequences before it in the order (longer, or as long and earlier), and
+  // the lane whose count is `rank` names the sequence and hands over its
+  // bounds: shuffles only, and one round of loads.
+  // Token indices fit 32 bits (the runtime refuses B T > INT32_MAX), and
+  // shuffles move 32.
   Value lane = e.urem(e.threadIdx(), e.i32(32));
-  Value length = e.ifElse(
-      e.ult(lane, sequences), e.i32(),
+  SmallVector<Value> bounds = e.ifElse(
+      e.ult(lane, sequences), TypeRange{e.i32(), e.i32()},
       [&] {
         Value i = e.ext64(lane);
-        return e.trunc32(e.sub(cuEntry(e.add(i, e.i64(1))), cuEntry(i)));
+        return SmallVector<Value>{e.trunc32(cuEntry(i)), e.trunc32(cuEntry(e.add(i, e.i64(1))))};
       },
-      [&] { return e.i32(-1); });
+      [&] { return SmallVector<Value>{e.i32(0), e.i32(-1)}; });
+  Value length = e.sub(bounds[1], bounds[0]);
   Value before = e.i32(0);
   for (int64_t j = 0; j < 32; ++j) {
     Value other = e.shuffleIndex(length, e.i32(j));
@@ -596,7 +619,8 @@ Value ForwardKernelBuilder::longestFirst(Value rank, Value sequences,
   for (int64_t j = 0; j < 32; ++j)
     sequence = e.select(e.eq(e.shuffleIndex(before, e.i32(j)), rank),
                         e.i32(j), sequence);
-  return sequence;
+  return {sequence, e.ext64(e.shuffleIndex(bounds[0], sequence)),
+          e.ext64(e.shuffleIndex(bounds[1], sequence))};
 }
 
 void ForwardKernelBuilder::prologue() {
@@ -653,17 +677,23 @@ void ForwardKernelBuilder::prologue() {
   hv = e.urem(linear, numValueHeads);
   Value rank = e.udiv(linear, numValueHeads);
   Value ordered = e.andi(varlen, e.ult(sequences, e.i32(kMaxOrderedSequences + 1)));
-  seq = e.warpUniform(e.ifElse(ordered, e.i32(),
-                               [&] { return longestFirst(rank, sequences, cuEntry); },
-                               [&] { return rank; }));
+  SmallVector<Value> mine = e.ifElse(
+      ordered, TypeRange{e.i32(), e.i64(), e.i64()},
+      [&] { return longestFirst(rank, sequences, cuEntry); },
+      [&] {
+        Value rank64 = e.ext64(rank);
+        Value first = e.ifElse(varlen, e.i64(), [&] { return cuEntry(rank64); },
+                               [&] { return e.mul(rank64, seqLen); });
+        Value end = e.ifElse(varlen, e.i64(),
+                             [&] { return cuEntry(e.add(rank64, e.i64(1))); },
+                             [&] { return e.add(first, seqLen); });
+        return SmallVector<Value>{rank, first, end};
+      });
+  seq = e.warpUniform(mine[0]);
+  bos = mine[1];
+  len = e.trunc32(e.sub(mine[2], bos));
   h = e.udiv(hv, e.udiv(numValueHeads, param(kParamHeads)));
   Value seq64 = e.ext64(seq);
-  bos = e.ifElse(varlen, e.i64(), [&] { return cuEntry(seq64); },
-                 [&] { return e.mul(seq64, seqLen); });
-  Value eos = e.ifElse(varlen, e.i64(),
-                       [&] { return cuEntry(e.add(seq64, e.i64(1))); },
-                       [&] { return e.add(e.mul(seq64, seqLen), seqLen); });
-  len = e.trunc32(e.sub(eos, bos));
 
   // The first intermediate state of this sequence: the sequences before it
   // own ceil(len / interval) entries each.
@@ -775,10 +805,12 @@ Value ForwardKernelBuilder::loadInitialState() {
                   [&] { return zeroAccumulator(e, c.headDimK); },
                   [&] {
                     Value acc = LLVM::UndefOp::create(e.builder(), accType);
-                    for (int64_t v = 0; v < c.headDimK / 2; ++v) {
+                    for (int64_t v = 0; v < c.headDimK / 2; v += statePairWidth()) {
                       Value p = statePointer(initial, c.initialStateType, v,
                                              e.ext64(seq));
-                      acc = insert(e, acc, e.toF32(e.load(c.initialStateType, p)), v);
+                      SmallVector<Value> values = loadStatePair(c.initialStateType, p);
+                      for (auto [x, value] : llvm::enumerate(values))
+                        acc = insert(e, acc, e.toF32(value), v + x);
                     }
                     return acc;
                   });
@@ -787,11 +819,13 @@ Value ForwardKernelBuilder::loadInitialState() {
 void ForwardKernelBuilder::storeFinalState(Value sAcc) {
   Value out = param(kParamFinalState);
   e.ifThen(e.isNotNull(out), [&] {
-    for (int64_t v = 0; v < c.headDimK / 2; ++v) {
-      Value value = extract(e, sAcc, v);
-      if (c.finalStateType.isBF16())
-        value = e.toBF16(value);
-      e.store(value, statePointer(out, c.finalStateType, v, e.ext64(seq)));
+    for (int64_t v = 0; v < c.headDimK / 2; v += statePairWidth()) {
+      SmallVector<Value> values;
+      for (int64_t x = 0; x < statePairWidth(); ++x) {
+        Value value = extract(e, sAcc, v + x);
+        values.push_back(c.finalStateType.isBF16() ? e.toBF16(value) : value);
+      }
+      storeStatePair(values, statePointer(out, c.finalStateType, v, e.ext64(seq)));
     }
   });
 }
@@ -803,14 +837,18 @@ void ForwardKernelBuilder::storeIntermediateState(Value sAcc, Value row0) {
     e.ifThen(e.eq(e.urem(row0, interval), e.i32(0)), [&] {
       Value entry = e.add(firstEntry, e.ext64(e.udiv(row0, interval)));
       Value bf16 = e.ne(param(kParamIntermediateBF16), e.i32(0));
-      e.ifThen(bf16, [&] {
-        for (int64_t v = 0; v < c.headDimK / 2; ++v)
-          e.store(e.toBF16(extract(e, sAcc, v)), statePointer(out, e.bf16(), v, entry));
-      });
-      e.ifThen(e.notb(bf16), [&] {
-        for (int64_t v = 0; v < c.headDimK / 2; ++v)
-          e.store(extract(e, sAcc, v), statePointer(out, e.f32(), v, entry));
-      });
+      auto storeAs = [&](Type type) {
+        for (int64_t v = 0; v < c.headDimK / 2; v += statePairWidth()) {
+          SmallVector<Value> values;
+          for (int64_t x = 0; x < statePairWidth(); ++x) {
+            Value value = extract(e, sAcc, v + x);
+            values.push_back(type.isBF16() ? e.toBF16(value) : value);
+          }
+          storeStatePair(values, statePointer(out, type, v, entry));
+        }
+      };
+      e.ifThen(bf16, [&] { storeAs(e.bf16()); });
+      e.ifThen(e.notb(bf16), [&] { storeAs(e.f32()); });
     });
   });
 }

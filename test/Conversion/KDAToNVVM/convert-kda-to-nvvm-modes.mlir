@@ -1,4 +1,5 @@
 // RUN: kda-opt %s --convert-kda-to-nvvm | FileCheck %s
+// RUN: kda-opt %s --convert-kda-to-nvvm | FileCheck %s --check-prefix=KV
 
 // The unbounded softplus gate (Kimi-Linear-48B's) at head size 64: the gate
 // is -exp(A_log) * softplus(g + dt_bias), computed overflow-free as
@@ -20,6 +21,17 @@
 // CHECK: llvm.inline_asm has_side_effects "{{.*}}wgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16
 // CHECK: llvm.inline_asm has_side_effects "{{.*}}wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16
 // CHECK-NOT: wgmma.mma_async
+
+// In the kv layout a thread's state values v and v + 1 lie V apart: the
+// state is read and written one value at a time (the vk layout pairs them).
+// KV: nvvm.setmaxregister  increase 160
+// KV-COUNT-32: llvm.load {{.*}} : !llvm.ptr<1> -> f32
+// KV-NOT: vector<2xf32>, !llvm.ptr<1>
+// KV: scf.for
+// KV-NOT: vector<2xf32>, !llvm.ptr<1>
+// KV-COUNT-32: llvm.store {{.*}} : f32, !llvm.ptr<1>
+// KV-NOT: vector<2xf32>, !llvm.ptr<1>
+// KV: llvm.return
 func.func @kimi_linear(%q: tensor<1x?x?x64xbf16>, %v: tensor<1x?x?x64xbf16>,
                        %g: tensor<1x?x?x64xf32>, %beta: tensor<1x?x?xf32>,
                        %a: tensor<?xf32>, %b: tensor<?xf32>)

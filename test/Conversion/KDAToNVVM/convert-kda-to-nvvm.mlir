@@ -108,8 +108,13 @@
 // the chunk-local side writes them a word or a vector at a time. O^T goes
 // to o transposed through shared memory (stmatrix .trans, a barrier of the
 // warpgroup's own 128 threads, one 16-byte store per thread). It never
-// waits for the other state warpgroup, only for the handoff.
+// waits for the other state warpgroup, only for the handoff. In the vk
+// layout a thread's state values v and v + 1 are adjacent key channels of
+// one row: the initial state comes in 32 8-byte loads per thread, the
+// final state goes out in 32 8-byte stores.
 // CHECK: nvvm.setmaxregister  increase 160
+// CHECK-COUNT-32: llvm.load {{.*}} {alignment = 8 : i64} : !llvm.ptr<1> -> vector<2xf32>
+// CHECK-NOT: llvm.load {{.*}} : !llvm.ptr<1> -> f32
 // CHECK: scf.for {{.*}} -> (!llvm.struct<(f32
 // CHECK: nvvm.mbarrier.try_wait.parity
 // CHECK-NOT: nvvm.barrier
@@ -127,6 +132,8 @@
 // CHECK-NOT: nvvm.barrier
 // CHECK: nvvm.mbarrier.arrive
 // CHECK-NOT: wgmma.mma_async
+// CHECK-COUNT-32: llvm.store {{.*}} {alignment = 8 : i64} : vector<2xf32>, !llvm.ptr<1>
+// CHECK-NOT: llvm.store {{.*}} : f32, !llvm.ptr<1>
 // CHECK: llvm.return
 func.func @forward(%q: tensor<1x?x?x128xbf16>, %k: tensor<1x?x?x128xbf16>,
                    %v: tensor<1x?x?x128xbf16>, %g: tensor<1x?x?x128xbf16>,
