@@ -25,10 +25,13 @@
 // CHECK-DAG: ex2.approx.ftz.f32
 // CHECK-DAG: bar.red.or.pred
 // CHECK-DAG: wgmma.fence.sync.aligned
-// U and W (descriptors, two m64 tiles each on one chunk-local warpgroup),
-// 8 x (V', O) and O += V' Aqk (A from registers), and the state's update.
+// U and W (descriptors, two m64 tiles each on one chunk-local warpgroup)
+// and O += V' Aqk (A from registers), 8 x [O | V'] as n32 products, and
+// the state's update.
 // RUN: grep -c "wgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16" %t.ptx | FileCheck %s --check-prefix=N16
-// N16: {{^}}21{{$}}
+// N16: {{^}}5{{$}}
+// RUN: grep -c "wgmma.mma_async.sync.aligned.m64n32k16.f32.bf16.bf16" %t.ptx | FileCheck %s --check-prefix=N32
+// N32: {{^}}8{{$}}
 // RUN: grep -c "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16" %t.ptx | FileCheck %s --check-prefix=N128
 // N128: {{^}}1{{$}}
 // The A matrices from the factors: K / 8 tf32 steps.

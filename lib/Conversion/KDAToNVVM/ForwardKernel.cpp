@@ -195,11 +195,12 @@ struct SharedLayout {
   // stage h's copy of a field is at its offset + h * handoffBytes): later
   // chunks' are written while chunk c's are read. wgmma operands are bf16,
   // K-major, swizzled, 1024-byte aligned.
-  /// (Q e^G)^T [K x C], 32B swizzle: the N-major B operand of S^T (Q e^G)^T,
-  /// so that a thread writes its channel's eight rows as one vector.
+  /// (Q e^G)^T [K x C], 32B swizzle: N-major, so that a thread writes its
+  /// channel's eight rows as one vector.
   int64_t qgT;
-  /// W^T [K x C], 32B swizzle: the N-major B operand of S^T W^T, written
-  /// as its accumulator holds it (adjacent tokens in one word).
+  /// -W^T [K x C], 32B swizzle: written as its accumulator holds it
+  /// (adjacent tokens in one word). With qgT, the two N-major swizzle
+  /// atoms of one B operand [K x 2C] (stateProducts): wT lies after qgT.
   int64_t wT;
   int64_t kdT;       ///< (K e^(G_C - G))^T [K x C], 32B swizzle
   int64_t aqk;       ///< Aqk [C x C], 32B swizzle
@@ -1347,13 +1348,16 @@ void ForwardKernelBuilder::chunkLocalProducts(Value chunk) {
     accU.push_back(wgmma(e, zeroAccumulator(e, C),
                          matrixDescriptor(e, values, 64 * t * 32, Swizzle::B32), tinv, C,
                          /*accumulate=*/true));
+  // -W^T: the state side takes S^T (Q e^G)^T and U^T - S^T W^T in one
+  // product, whose A operand has one sign.
   for (int64_t t = 0; t < keyTiles; ++t)
     accW.push_back(wgmma(e, zeroAccumulator(e, C),
                          matrixDescriptor(e, workspace, layout.betaKGT + 64 * t * 32, Swizzle::B32),
-                         tinv, C, /*accumulate=*/true));
+                         tinv, C, /*accumulate=*/true, /*negateA=*/true));
   wgmmaCommitAndWait(e);
 
-  // W^T [K x C], the B operand of S^T W^T, and U^T in the order state
+  // -W^T [K x C], half the B operand of the state side's first product,
+  // and U^T in the order state
   // warpgroup t's accumulator holds it (thread i of either side owns the
   // same fragment positions).
   for (int64_t t = 0; t < keyTiles; ++t)
@@ -1390,27 +1394,31 @@ void ForwardKernelBuilder::chunkLocalProducts(Value chunk) {
 
 Value ForwardKernelBuilder::stateProducts(Value sAcc, Value rows, Value firstToken) {
   int64_t C = c.chunkSize, K = c.headDimK;
-  // V'^T = U^T - S^T W^T and O^T = S^T (Q e^G)^T, over K in k16 steps;
-  // S^T's bf16 copy is the A operand, straight from its accumulator.
-  Value accV = undefAccumulator(e, C);
+  // [O^T | V'^T] = [0 | U^T] + S^T [(Q e^G)^T | -W^T], one m64 n2C product
+  // per k16 step (half the wgmma of two n C ones) over K; S^T's bf16 copy
+  // is the A operand, straight from its accumulator. The B operand's two
+  // N-major tiles are its two swizzle atoms along N, qgT then wT (the
+  // chunk-local side stores -W^T). Its accumulator's values 0..C/2-1 are
+  // O^T's, the next C/2 V'^T's, each as a C-wide accumulator holds them.
+  int64_t half = C / 2;
+  Value accOV = undefAccumulator(e, 2 * C);
+  for (int64_t v = 0; v < half; ++v)
+    accOV = insert(e, accOV, e.f32(0.0), v);
   for (int64_t quad = 0; quad < C / 8; ++quad) {
     SmallVector<Value> values = e.loadVector(e.f32(), 4, handoff(layout.u, uOffset(quad, warpgroup)));
     for (int64_t x = 0; x < 4; ++x)
-      accV = insert(e, accV, values[x], 4 * quad + x);
+      accOV = insert(e, accOV, values[x], half + 4 * quad + x);
   }
   SmallVector<SmallVector<Value, 4>> stateA;
   for (int64_t s = 0; s < K / 16; ++s)
     stateA.push_back(registerOperand(e, sAcc, s));
   wgmmaFence(e);
-  Value accO = undefAccumulator(e, C);
   for (int64_t s = 0; s < K / 16; ++s) {
-    // Rows 16 s .. 16 s + 15 of W^T and (Q e^G)^T, 32 bytes each.
-    Value w = handoffDescriptor(layout.wT + s * 16 * 32, Swizzle::B32);
-    Value qg = handoffDescriptor(layout.qgT + s * 16 * 32, Swizzle::B32);
-    accV = wgmmaRegisterA(e, accV, stateA[s], w, C, /*accumulate=*/true, /*negateA=*/true,
-                          /*transposeB=*/true);
-    accO = wgmmaRegisterA(e, accO, stateA[s], qg, C, /*accumulate=*/s > 0, /*negateA=*/false,
-                          /*transposeB=*/true);
+    // Rows 16 s .. 16 s + 15 of (Q e^G)^T and -W^T, 32 bytes each.
+    Value qgw = matrixDescriptor(e, handoffDescriptors, layout.qgT + s * 16 * 32, Swizzle::B32,
+                                 /*atomBytes=*/layout.wT - layout.qgT);
+    accOV = wgmmaRegisterA(e, accOV, stateA[s], qgw, 2 * C, /*accumulate=*/true,
+                           /*negateA=*/false, /*transposeB=*/true);
   }
   wgmmaCommit(e);
 
@@ -1426,7 +1434,10 @@ Value ForwardKernelBuilder::stateProducts(Value sAcc, Value rows, Value firstTok
       sAcc = insert(e, sAcc, e.fmul(extract(e, sAcc, v + x), decay[x]), v + x);
   }
   wgmmaWait(e);
-  SmallVector<Value, 4> vnew = registerOperand(e, accV, 0);
+  SmallVector<Value, 4> vnew = registerOperand(e, accOV, /*step=*/C / 16);
+  Value accO = undefAccumulator(e, C);
+  for (int64_t v = 0; v < half; ++v)
+    accO = insert(e, accO, extract(e, accOV, v), v);
   wgmmaFence(e);
   accO = wgmmaRegisterA(e, accO, vnew, handoffDescriptor(layout.aqk, Swizzle::B32), C, true);
   sAcc = wgmmaRegisterA(e, sAcc, vnew, handoffDescriptor(layout.kdT, Swizzle::B32), K, true);

@@ -35,6 +35,14 @@ Value kda::matrixDescriptor(KernelEmitter &e, Value base, int64_t byteOffset, Sw
   return e.ori(e.ext64(low), e.i64(high));
 }
 
+Value kda::matrixDescriptor(KernelEmitter &e, Value base, int64_t byteOffset, Swizzle swizzle,
+                           int64_t atomBytes) {
+  // The base's leading byte offset field (1) becomes atomBytes >> 4 by the
+  // same add that moves its start.
+  assert(atomBytes % 16 == 0 && atomBytes > 0 && "descriptor fields are in 16-byte units");
+  return matrixDescriptor(e, base, byteOffset + (((atomBytes >> 4) - 1) << 20), swizzle);
+}
+
 Value kda::interleavedDescriptor(KernelEmitter &e, Value base, int64_t byteOffset,
                                 int64_t leadingBytes, int64_t strideBytes) {
   // Swizzle mode 0; the base's leading byte offset field (1) becomes

@@ -39,6 +39,11 @@ Value descriptorBase(KernelEmitter &e, Value address);
 /// The descriptor of the tile `byteOffset` bytes (a multiple of 16) past
 /// `base`'s address: one 32-bit add, so a chain of tiles costs an add each.
 Value matrixDescriptor(KernelEmitter &e, Value base, int64_t byteOffset, Swizzle swizzle);
+/// The same for an N-major (transposed) B operand wider than one swizzle
+/// span: its N columns lie in span-wide tiles `atomBytes` apart (the
+/// leading byte offset of N-major layouts), each of the layout above.
+Value matrixDescriptor(KernelEmitter &e, Value base, int64_t byteOffset, Swizzle swizzle,
+                       int64_t atomBytes);
 
 /// The descriptor of a K-major tile without swizzle, `byteOffset` bytes
 /// past `base`'s address (descriptorBase): core matrices of 8 rows x 16

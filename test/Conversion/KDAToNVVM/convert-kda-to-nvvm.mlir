@@ -95,17 +95,22 @@
 // CHECK: llvm.store {{.*}} : bf16, !llvm.ptr<3>
 // CHECK: nvvm.barrier id = %{{.*}} number_of_threads = %c128_i32
 // CHECK: nvvm.wgmma.fence.aligned
-// CHECK-COUNT-4: llvm.inline_asm has_side_effects "{{.*}}setp.ne.b32 p, 1, 0;{{.*}}wgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16 {$0, {{.*}}, $7}, $8, $9, p, 1, 1, 0, 0;
+// CHECK-COUNT-2: llvm.inline_asm has_side_effects "{{.*}}setp.ne.b32 p, 1, 0;{{.*}}wgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16 {$0, {{.*}}, $7}, $8, $9, p, 1, 1, 0, 0;
+// CHECK-COUNT-2: llvm.inline_asm has_side_effects "{{.*}}setp.ne.b32 p, 1, 0;{{.*}}wgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16 {$0, {{.*}}, $7}, $8, $9, p, -1, 1, 0, 0;
 // CHECK: nvvm.wgmma.commit.group.sync.aligned
 // CHECK: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
 // CHECK-NOT: nvvm.barrier
 // CHECK: nvvm.mbarrier.arrive
 // The state side's loop carries S^T (64 fp32 per thread), waits until the
-// stage is ready, and runs 18 wgmma per warpgroup (8 x (V', O);
-// O += V' Aqk; S), each taking its A operand from registers (inline PTX,
-// four bf16 pairs): neither S^T nor V' goes through shared memory. W^T and
-// (Q e^G)^T are N-major B operands (the last immediate, transpose-b, 1):
-// the chunk-local side writes them a word or a vector at a time. O^T goes
+// stage is ready, and runs 10 wgmma per warpgroup (8 x [O | V'] = [0 | U]
+// + S^T [(Q e^G)^T | -W^T]; O += V' Aqk; S), each taking its A operand
+// from registers (inline PTX, four bf16 pairs): neither S^T nor V' goes
+// through shared memory. (Q e^G)^T and -W^T (the chunk-local side's U and
+// W products above: two with A negated) are the two N-major swizzle atoms
+// of one n32 B operand (the last immediate, transpose-b, 1), 4096 bytes
+// apart: its descriptor's leading byte offset, 256 units where the base
+// has 1 (+ 255 << 16). The chunk-local side writes them a word or a vector
+// at a time. O^T goes
 // to o transposed through shared memory (stmatrix .trans, a barrier of the
 // warpgroup's own 128 threads, one 16-byte store per thread). It never
 // waits for the other state warpgroup, only for the handoff. In the vk
@@ -119,7 +124,9 @@
 // CHECK: nvvm.mbarrier.try_wait.parity
 // CHECK-NOT: nvvm.barrier
 // CHECK: nvvm.wgmma.fence.aligned
-// CHECK-COUNT-16: llvm.inline_asm has_side_effects "{{.*}}wgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16 {$0, {{.*}}, $7}, {$8, $9, $10, $11}, $12, p, {{-?}}1, 1, 1;
+// CHECK-NEXT: arith.constant 16711680 : i32
+// CHECK-COUNT-8: llvm.inline_asm has_side_effects "{{.*}}wgmma.mma_async.sync.aligned.m64n32k16.f32.bf16.bf16 {$0, {{.*}}, $15}, {$16, $17, $18, $19}, $20, p, 1, 1, 1;
+// CHECK-NOT: wgmma.mma_async.sync.aligned.m64n32k16
 // CHECK: nvvm.wgmma.commit.group.sync.aligned
 // CHECK: nvvm.wgmma.fence.aligned
 // CHECK: llvm.inline_asm has_side_effects "{{.*}}wgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16 {{.*}}, {$8, $9, $10, $11}, $12, p, 1, 1, 0;
