@@ -326,7 +326,10 @@ KDA_API kda_status kda_forward_workspace_size(const kda_bundle *bundle,
                                               size_t *bytes);
 
 /** The forward on the GPU: every tensor of `args` is in device memory of the
- *  bundle's context; the kernel is queued on `stream` (a CUstream; NULL is
+ *  bundle's context; q, k, v, g and o 16-byte aligned, and with
+ *  KDA_STATE_VK the state tensors aligned to two of their elements
+ *  (KDA_ERR_INVALID_ARGUMENT otherwise, naming the tensor). The kernel is
+ *  queued on `stream` (a CUstream; NULL is
  *  the legacy default stream) and the call returns without waiting.
  *  Everything is validated before the GPU is touched, except the entries of
  *  cu_seqlens, which live on the device: they must satisfy the rules of
