@@ -327,7 +327,7 @@ KDA_API kda_status kda_forward_workspace_size(const kda_bundle *bundle,
 
 /** The forward on the GPU: every tensor of `args` is in device memory of the
  *  bundle's context; q, k, v, g and o 16-byte aligned, and with
- *  KDA_STATE_VK the state tensors aligned to two of their elements
+ *  KDA_STATE_VK initial_state and final_state aligned to two elements
  *  (KDA_ERR_INVALID_ARGUMENT otherwise, naming the tensor). The kernel is
  *  queued on `stream` (a CUstream; NULL is
  *  the legacy default stream) and the call returns without waiting.
