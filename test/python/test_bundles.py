@@ -93,12 +93,13 @@ def test_bundle(path, tmp_path):
         assert ptx.count("setmaxnreg.inc.sync.aligned") == 1
         # the A matrices (K/8 tf32 k-steps); U and W (a wgmma per 64 rows of
         # the CTA's block of V, every row's with a cluster, and of K); K/16
-        # k-steps of V' and of O; O += V' Aqk; the state update
+        # k-steps of [O | V'] (n32); O += V' Aqk; the state update
         K, V = int(manifest["head_dim_k"]), int(manifest["head_dim_v"])
         ctas = max(int(manifest["cluster_ctas"]), 1)
         block = V if ctas > 1 else V // int(manifest["value_blocks"])
-        assert ptx.count("wgmma.mma_async") == K // 8 + (block + K) // 64 + 2 * (K // 16) + 2
+        assert ptx.count("wgmma.mma_async") == K // 8 + (block + K) // 64 + K // 16 + 2
         assert ptx.count("m64n16k8.f32.tf32.tf32") == K // 8
+        assert ptx.count("m64n32k16.f32.bf16.bf16") == K // 16
         # four tile loads per chunk: each chunk-local warpgroup's first
         # `stages` chunks ahead of its loop (one copy of the code, run by
         # all), and one chunk in it, where each of the A matrices' two paths
