@@ -7,6 +7,8 @@
  */
 #include "bundle.h"
 
+#include <stdint.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -238,6 +240,23 @@ kda_status kda_bundle_expect(kda_bundle *b, const char *key, const char *wanted,
                           "has %s = %s",
                           kda_bundle_manifest(b, "kernel"), what,
                           have ? have : "(missing)", what, wanted);
+}
+
+kda_status kda_bundle_expect_aligned(kda_bundle *b, const kda_tensor_access *tensors,
+                                     size_t count) {
+  for (size_t i = 0; i < count; ++i) {
+    const kda_tensor_access *t = &tensors[i];
+    size_t width = t->elements * kda_dtype_size(t->dtype);
+    if (width < t->bytes)
+      width = t->bytes;
+    if (!t->data || width == 0 || (uintptr_t)t->data % width == 0)
+      continue;
+    return kda_context_fail(b->context, KDA_ERR_INVALID_ARGUMENT,
+                            "argument '%s': its address %p must be %zu-byte aligned on "
+                            "the GPU (%s)",
+                            t->name, t->data, width, t->why);
+  }
+  return KDA_OK;
 }
 
 kda_status kda_bundle_expect_choices(kda_bundle *b, const kda_bundle_choices *c) {

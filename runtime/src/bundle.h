@@ -63,4 +63,22 @@ typedef struct {
 /* kda_bundle_expect for each of `choices`, in declaration order. */
 kda_status kda_bundle_expect_choices(kda_bundle *bundle, const kda_bundle_choices *choices);
 
+/* How a kernel accesses one tensor: `elements` at a time, and at least
+ * `bytes` at a time (0: no more than the elements); `why` says so in the
+ * error. */
+typedef struct {
+  const char *name;
+  const void *data; /* NULL: absent, nothing to check */
+  kda_dtype dtype;
+  size_t elements, bytes;
+  const char *why;
+} kda_tensor_access;
+
+/* KDA_OK when every present tensor's address is a multiple of its access
+ * width; else KDA_ERR_INVALID_ARGUMENT naming the first that is not (a
+ * misaligned access would fault on the device, a sticky error for the
+ * whole context). */
+kda_status kda_bundle_expect_aligned(kda_bundle *bundle, const kda_tensor_access *tensors,
+                                     size_t count);
+
 #endif /* KDA_RUNTIME_BUNDLE_H */

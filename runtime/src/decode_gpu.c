@@ -10,8 +10,25 @@ static const char kParams[] =
     "q k v g beta A_log dt_bias state_pool state_indices o state_indices_is_int64 "
     "heads value_heads scale lower_bound";
 static const char kGrid[] = "sequences value_heads value_blocks";
-/* The kernel reads and writes the pool in 16-byte vectors. */
-static const uintptr_t kPoolAlignment = 16;
+/* How the decode kernel accesses each tensor: the pool in 16-byte vectors,
+ * the rest element by element. */
+static kda_status check_alignment(kda_bundle *b, const kda_decode_args *a) {
+  static const char element[] = "read and written element by element";
+  const kda_tensor_access tensors[] = {
+      {"q", a->q.data, a->q.dtype, 1, 0, element},
+      {"k", a->k.data, a->k.dtype, 1, 0, element},
+      {"v", a->v.data, a->v.dtype, 1, 0, element},
+      {"g", a->g.data, a->g.dtype, 1, 0, element},
+      {"beta", a->beta.data, a->beta.dtype, 1, 0, element},
+      {"A_log", a->A_log.data, a->A_log.dtype, 1, 0, element},
+      {"dt_bias", a->dt_bias.data, a->dt_bias.dtype, 1, 0, element},
+      {"state_pool", a->state_pool.data, a->state_pool.dtype, 1, 16,
+       "the kernel's vector accesses"},
+      {"state_indices", a->state_indices.data, a->state_indices.dtype, 1, 0, element},
+      {"o", a->o.data, a->o.dtype, 1, 0, element},
+  };
+  return kda_bundle_expect_aligned(b, tensors, sizeof tensors / sizeof tensors[0]);
+}
 
 kda_status kda_decode(kda_bundle *b, const kda_decode_args *a, void *stream) {
   if (!b)
@@ -28,11 +45,8 @@ kda_status kda_decode(kda_bundle *b, const kda_decode_args *a, void *stream) {
       (s = kda_bundle_expect(b, "pool_dtype", kda_dtype_short(a->state_pool.dtype),
                              "the dtype of state_pool")))
     return s;
-  if ((uintptr_t)a->state_pool.data % kPoolAlignment != 0)
-    return kda_context_fail(b->context, KDA_ERR_INVALID_ARGUMENT,
-                            "argument 'state_pool': its address %p must be %u-byte aligned "
-                            "for the GPU kernel's vector accesses",
-                            a->state_pool.data, (unsigned)kPoolAlignment);
+  if ((s = check_alignment(b, a)))
+    return s;
   if (a->num_value_heads > KDA_MAX_GRID_YZ || a->num_seqs > INT32_MAX)
     return kda_context_fail(b->context, KDA_ERR_UNSUPPORTED,
                             "%lld sequences x %lld value heads exceed the launch grid",

@@ -20,42 +20,35 @@ static const char kParams[] =
 static const char kGrid[] = "sequences value_heads head_ctas";
 static const char kTensorMaps[] = "q k v g";
 
-/* Refuses a tensor whose address the kernel cannot access as it does:
- * `bytes` at a time (a misaligned access would fault on the device, a
- * sticky error for the whole context). */
-static kda_status expect_aligned(kda_bundle *b, const char *name, const void *data,
-                                 size_t bytes, const char *why) {
-  if (!data || (uintptr_t)data % bytes == 0)
-    return KDA_OK;
-  return kda_context_fail(b->context, KDA_ERR_INVALID_ARGUMENT,
-                          "argument '%s': its address %p must be %zu-byte aligned on the "
-                          "GPU (%s)",
-                          name, data, bytes, why);
-}
-
-/* The alignments the forward kernel relies on: the tensor maps of q, k, v
- * and g need 16 bytes, o is stored in 16-byte pieces, and in the vk layout
- * each thread reads the initial and writes the final state two adjacent
- * values at a time (the intermediate states one at a time). */
+/* How the forward kernel accesses each tensor: the tensor maps of q, k, v
+ * and g need 16 bytes, o is stored in 16-byte pieces, in the vk layout the
+ * initial and final state are read and written two adjacent values at a
+ * time (the intermediate states one at a time), the rest element by
+ * element. */
 static kda_status check_alignment(kda_bundle *b, const kda_forward_args *a) {
-  static const char tma[] = "read by the tensor memory accelerator";
-  kda_status s;
-  if ((s = expect_aligned(b, "q", a->q.data, 16, tma)) ||
-      (s = expect_aligned(b, "k", a->k.data, 16, tma)) ||
-      (s = expect_aligned(b, "v", a->v.data, 16, tma)) ||
-      (s = expect_aligned(b, "g", a->g.data, 16, tma)) ||
-      (s = expect_aligned(b, "o", a->o.data, 16, "stored in 16-byte pieces")))
-    return s;
-  if (a->state_layout != KDA_STATE_VK)
-    return KDA_OK;
-  static const char pairs[] =
-      "in the vk layout the kernel reads and writes it two values at a time";
-  if ((s = expect_aligned(b, "initial_state", a->initial_state.data,
-                          2 * kda_dtype_size(a->initial_state.dtype), pairs)) ||
-      (s = expect_aligned(b, "final_state", a->final_state.data,
-                          2 * kda_dtype_size(a->final_state.dtype), pairs)))
-    return s;
-  return KDA_OK;
+  static const char tma[] = "read by the tensor memory accelerator",
+                    element[] = "read and written element by element",
+                    pairs[] = "in the vk layout the kernel reads and writes it two values "
+                              "at a time";
+  const size_t state = a->state_layout == KDA_STATE_VK ? 2 : 1;
+  const kda_tensor_access tensors[] = {
+      {"q", a->q.data, a->q.dtype, 1, 16, tma},
+      {"k", a->k.data, a->k.dtype, 1, 16, tma},
+      {"v", a->v.data, a->v.dtype, 1, 16, tma},
+      {"g", a->g.data, a->g.dtype, 1, 16, tma},
+      {"beta", a->beta.data, a->beta.dtype, 1, 0, element},
+      {"A_log", a->A_log.data, a->A_log.dtype, 1, 0, element},
+      {"dt_bias", a->dt_bias.data, a->dt_bias.dtype, 1, 0, element},
+      {"initial_state", a->initial_state.data, a->initial_state.dtype, state, 0,
+       state > 1 ? pairs : element},
+      {"cu_seqlens", a->cu_seqlens.data, a->cu_seqlens.dtype, 1, 0, element},
+      {"o", a->o.data, a->o.dtype, 1, 16, "stored in 16-byte pieces"},
+      {"final_state", a->final_state.data, a->final_state.dtype, state, 0,
+       state > 1 ? pairs : element},
+      {"intermediate_states", a->intermediate_states.data, a->intermediate_states.dtype, 1, 0,
+       element},
+  };
+  return kda_bundle_expect_aligned(b, tensors, sizeof tensors / sizeof tensors[0]);
 }
 
 kda_status kda_bundle_check(kda_bundle *b, const kda_forward_args *a) {

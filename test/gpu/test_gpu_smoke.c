@@ -222,6 +222,15 @@ static void bundle_errors_are_named(void) {
     a.o = (kda_mut_tensor){o_bits, KDA_DTYPE_BFLOAT16};
     EXPECT(kda_bundle_check(bundle, &a) == KDA_OK, "aligned o: %s",
            kda_context_last_error(context));
+    /* An f32 beta 2 bytes off: read element by element, it must be 4-byte
+     * aligned, and the error names it. */
+    static _Alignas(16) float beta_bits[2];
+    a.beta = (kda_tensor){(const char *)beta_bits + 2, KDA_DTYPE_FLOAT32};
+    EXPECT(kda_bundle_check(bundle, &a) == KDA_ERR_INVALID_ARGUMENT &&
+               strstr(kda_context_last_error(context), "argument 'beta'") &&
+               strstr(kda_context_last_error(context), "4-byte aligned"),
+           "misaligned beta: %s", kda_context_last_error(context));
+    a.beta = (kda_tensor){beta, KDA_DTYPE_FLOAT32};
     a.scale = -1;
     EXPECT(kda_forward(bundle, &a, NULL, 0, NULL) == KDA_ERR_INVALID_ARGUMENT &&
                strstr(kda_context_last_error(context), "'scale'"),

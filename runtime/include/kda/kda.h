@@ -326,9 +326,9 @@ KDA_API kda_status kda_forward_workspace_size(const kda_bundle *bundle,
                                               size_t *bytes);
 
 /** The forward on the GPU: every tensor of `args` is in device memory of the
- *  bundle's context; q, k, v, g and o 16-byte aligned, and with
- *  KDA_STATE_VK initial_state and final_state aligned to two elements
- *  (KDA_ERR_INVALID_ARGUMENT otherwise, naming the tensor). The kernel is
+ *  bundle's context, aligned to its element; q, k, v, g and o 16-byte
+ *  aligned, and with KDA_STATE_VK initial_state and final_state aligned to
+ *  two elements (KDA_ERR_INVALID_ARGUMENT otherwise, naming the tensor). The kernel is
  *  queued on `stream` (a CUstream; NULL is
  *  the legacy default stream) and the call returns without waiting.
  *  Everything is validated before the GPU is touched, except the entries of
@@ -339,7 +339,9 @@ KDA_API kda_status kda_forward(kda_bundle *bundle, const kda_forward_args *args,
                                void *stream);
 
 /** The decode step on the GPU with a decode bundle: every tensor in device
- *  memory, queued on `stream`. Validated before the GPU is touched, except
+ *  memory and aligned to its element, the pool to 16 bytes
+ *  (KDA_ERR_INVALID_ARGUMENT otherwise, naming the tensor); queued on
+ *  `stream`. Validated before the GPU is touched, except
  *  the entries of state_indices, which live on the device: they must be
  *  distinct and below pool_size (or negative). */
 KDA_API kda_status kda_decode(kda_bundle *bundle, const kda_decode_args *args,
