@@ -74,6 +74,11 @@ typedef struct {
   const char *why;
 } kda_tensor_access;
 
+/* The access entry of tensor `field` of a forward or decode call. */
+#define KDA_TENSOR_ACCESS(args, field, elements, bytes, why)                  \
+  ((kda_tensor_access){#field, (args)->field.data, (args)->field.dtype,        \
+                       (elements), (bytes), (why)})
+
 /* KDA_OK when every present tensor's address is a multiple of its access
  * width; else KDA_ERR_INVALID_ARGUMENT naming the first that is not (a
  * misaligned access would fault on the device, a sticky error for the

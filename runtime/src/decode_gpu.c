@@ -15,17 +15,16 @@ static const char kGrid[] = "sequences value_heads value_blocks";
 static kda_status check_alignment(kda_bundle *b, const kda_decode_args *a) {
   static const char element[] = "read and written element by element";
   const kda_tensor_access tensors[] = {
-      {"q", a->q.data, a->q.dtype, 1, 0, element},
-      {"k", a->k.data, a->k.dtype, 1, 0, element},
-      {"v", a->v.data, a->v.dtype, 1, 0, element},
-      {"g", a->g.data, a->g.dtype, 1, 0, element},
-      {"beta", a->beta.data, a->beta.dtype, 1, 0, element},
-      {"A_log", a->A_log.data, a->A_log.dtype, 1, 0, element},
-      {"dt_bias", a->dt_bias.data, a->dt_bias.dtype, 1, 0, element},
-      {"state_pool", a->state_pool.data, a->state_pool.dtype, 1, 16,
-       "the kernel's vector accesses"},
-      {"state_indices", a->state_indices.data, a->state_indices.dtype, 1, 0, element},
-      {"o", a->o.data, a->o.dtype, 1, 0, element},
+      KDA_TENSOR_ACCESS(a, q, 1, 0, element),
+      KDA_TENSOR_ACCESS(a, k, 1, 0, element),
+      KDA_TENSOR_ACCESS(a, v, 1, 0, element),
+      KDA_TENSOR_ACCESS(a, g, 1, 0, element),
+      KDA_TENSOR_ACCESS(a, beta, 1, 0, element),
+      KDA_TENSOR_ACCESS(a, A_log, 1, 0, element),
+      KDA_TENSOR_ACCESS(a, dt_bias, 1, 0, element),
+      KDA_TENSOR_ACCESS(a, state_pool, 1, 16, "the kernel's vector accesses"),
+      KDA_TENSOR_ACCESS(a, state_indices, 1, 0, element),
+      KDA_TENSOR_ACCESS(a, o, 1, 0, element),
   };
   return kda_bundle_expect_aligned(b, tensors, sizeof tensors / sizeof tensors[0]);
 }

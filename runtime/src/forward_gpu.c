@@ -31,22 +31,20 @@ static kda_status check_alignment(kda_bundle *b, const kda_forward_args *a) {
                     pairs[] = "in the vk layout the kernel reads and writes it two values "
                               "at a time";
   const size_t state = a->state_layout == KDA_STATE_VK ? 2 : 1;
+  const char *state_why = state > 1 ? pairs : element;
   const kda_tensor_access tensors[] = {
-      {"q", a->q.data, a->q.dtype, 1, 16, tma},
-      {"k", a->k.data, a->k.dtype, 1, 16, tma},
-      {"v", a->v.data, a->v.dtype, 1, 16, tma},
-      {"g", a->g.data, a->g.dtype, 1, 16, tma},
-      {"beta", a->beta.data, a->beta.dtype, 1, 0, element},
-      {"A_log", a->A_log.data, a->A_log.dtype, 1, 0, element},
-      {"dt_bias", a->dt_bias.data, a->dt_bias.dtype, 1, 0, element},
-      {"initial_state", a->initial_state.data, a->initial_state.dtype, state, 0,
-       state > 1 ? pairs : element},
-      {"cu_seqlens", a->cu_seqlens.data, a->cu_seqlens.dtype, 1, 0, element},
-      {"o", a->o.data, a->o.dtype, 1, 16, "stored in 16-byte pieces"},
-      {"final_state", a->final_state.data, a->final_state.dtype, state, 0,
-       state > 1 ? pairs : element},
-      {"intermediate_states", a->intermediate_states.data, a->intermediate_states.dtype, 1, 0,
-       element},
+      KDA_TENSOR_ACCESS(a, q, 1, 16, tma),
+      KDA_TENSOR_ACCESS(a, k, 1, 16, tma),
+      KDA_TENSOR_ACCESS(a, v, 1, 16, tma),
+      KDA_TENSOR_ACCESS(a, g, 1, 16, tma),
+      KDA_TENSOR_ACCESS(a, beta, 1, 0, element),
+      KDA_TENSOR_ACCESS(a, A_log, 1, 0, element),
+      KDA_TENSOR_ACCESS(a, dt_bias, 1, 0, element),
+      KDA_TENSOR_ACCESS(a, initial_state, state, 0, state_why),
+      KDA_TENSOR_ACCESS(a, cu_seqlens, 1, 0, element),
+      KDA_TENSOR_ACCESS(a, o, 1, 16, "stored in 16-byte pieces"),
+      KDA_TENSOR_ACCESS(a, final_state, state, 0, state_why),
+      KDA_TENSOR_ACCESS(a, intermediate_states, 1, 0, element),
   };
   return kda_bundle_expect_aligned(b, tensors, sizeof tensors / sizeof tensors[0]);
 }
