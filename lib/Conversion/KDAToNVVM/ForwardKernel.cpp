@@ -502,7 +502,7 @@ private:
   void waitHandoffFree(Value chunk);
   void markHandoffReady(Value chunk);
   void waitHandoffReady(Value chunk);
-  void markHandoffFree(Value chunk);
+  void markHandoffFree(Value chunk, Value enabled);
   /// The barrier of this chunk-local warpgroup's 128 threads.
   void chunkLocalSync() { e.namedBarrier(e.add(e.i32(kChunkLocalBarrier), warpgroup), 128); }
   void runChunkLocal(Value chunks);
@@ -524,10 +524,19 @@ private:
   void invertTriangular();
   /// U and W of `chunk`, into its handoff stage (chunk-local side).
   void chunkLocalProducts(Value chunk);
-  /// V', O and the state's update (state side); returns the new state.
-  Value stateProducts(Value sAcc, Value rows, Value firstToken);
+  /// V', O and the state's update (state side): returns the new state and
+  /// O^T; `meanwhile` runs while the first products are in flight.
+  SmallVector<Value> stateProducts(Value sAcc, const std::function<void()> &meanwhile);
   void storeFinalState(Value sAcc);
-  void storeOutput(Value accO, Value rows, Value firstToken);
+  /// O^T into this state warpgroup's U^T tile of the current stage;
+  /// returns the tile's byte offset, for flushOutput.
+  Value stageOutput(Value accO);
+  /// The staged tile to o: a barrier of the warpgroup, one 16-byte store
+  /// per thread of the tile's first `rows` tokens.
+  void flushOutput(Value tileOffset, Value rows, Value firstToken);
+  /// Where 16-byte piece `piece` of token row `token` of a staged output
+  /// tile lies.
+  Value outputPiece(Value tileOffset, Value token, Value piece);
 
   KernelEmitter &e;
   const ForwardKernelConfig &c;
@@ -1392,7 +1401,8 @@ void ForwardKernelBuilder::chunkLocalProducts(Value chunk) {
   }
 }
 
-Value ForwardKernelBuilder::stateProducts(Value sAcc, Value rows, Value firstToken) {
+SmallVector<Value> ForwardKernelBuilder::stateProducts(Value sAcc,
+                                                      const std::function<void()> &meanwhile) {
   int64_t C = c.chunkSize, K = c.headDimK;
   // [O^T | V'^T] = [0 | U^T] + S^T [(Q e^G)^T | -W^T], one m64 n2C product
   // per k16 step (half the wgmma of two n C ones) over K; S^T's bf16 copy
@@ -1421,6 +1431,7 @@ Value ForwardKernelBuilder::stateProducts(Value sAcc, Value rows, Value firstTok
                            /*negateA=*/false, /*transposeB=*/true);
   }
   wgmmaCommit(e);
+  meanwhile();
 
   // O^T += V'^T Aqk^T and S^T = S^T Diag(e^G_C) + V'^T (K e^(G_C - G)),
   // V'^T [V x C] the A operand from its accumulator. Values v and v + 1
@@ -1442,12 +1453,18 @@ Value ForwardKernelBuilder::stateProducts(Value sAcc, Value rows, Value firstTok
   accO = wgmmaRegisterA(e, accO, vnew, handoffDescriptor(layout.aqk, Swizzle::B32), C, true);
   sAcc = wgmmaRegisterA(e, sAcc, vnew, handoffDescriptor(layout.kdT, Swizzle::B32), K, true);
   wgmmaCommitAndWait(e);
-
-  storeOutput(accO, rows, firstToken);
-  return sAcc;
+  return {sAcc, accO};
 }
 
-void ForwardKernelBuilder::storeOutput(Value accO, Value rows, Value firstToken) {
+Value ForwardKernelBuilder::outputPiece(Value tileOffset, Value token, Value piece) {
+  // 16-byte piece p of token row t lies at t * 128 (64 bf16 values of one
+  // token) + (p ^ (t % 8)) * 16: the eight rows of an 8 x 8 matrix then
+  // fall in distinct banks.
+  Value swizzled = e.xori(piece, e.urem(token, e.i32(8)));
+  return shared(0, e.add(tileOffset, e.add(e.mul(token, e.i32(128)), e.mul(swizzled, e.i32(16)))));
+}
+
+Value ForwardKernelBuilder::stageOutput(Value accO) {
   // O^T [64 value rows x C tokens] is held two adjacent tokens per register
   // pair, but o's rows are tokens with the values contiguous: stored as it
   // is held, each thread wrote eight 2-byte values at eight addresses, and
@@ -1455,36 +1472,33 @@ void ForwardKernelBuilder::storeOutput(Value accO, Value rows, Value firstToken)
   // shares (removing them made the kernel 6-10 % faster). So the tile goes
   // transposed (stmatrix .trans) into this warpgroup's U^T tile of the
   // stage, which it read before this chunk's products and nothing reads
-  // since, and each thread stores 16 bytes of one token's values.
-  // 16-byte piece p of token row t lies at t * 128 + (p ^ (t % 8)) * 16: the
-  // eight rows of an 8 x 8 matrix then fall in distinct banks.
+  // since (the C x 64 fp32 tile holds the C x 64 bf16 output twice), and
+  // flushOutput stores 16 bytes of one token's values per thread.
   int64_t C = c.chunkSize;
-  constexpr int64_t kRowBytes = 128; // 64 bf16 values of one token
-  // The U^T tile (C x 64 fp32) holds the C x 64 bf16 output tile twice.
   Value tileOffset = e.add(handoffBase, e.add(e.i32(layout.u), uTileOffset(warpgroup)));
-  auto piece16 = [&](Value token, Value piece) {
-    Value swizzled = e.xori(piece, e.urem(token, e.i32(8)));
-    return shared(0, e.add(tileOffset, e.add(e.mul(token, e.i32(kRowBytes)),
-                                             e.mul(swizzled, e.i32(16)))));
-  };
   // Matrix m of the warp's four (values 8 (m % 2).., tokens 8 (m / 2)..):
   // lane 8 m + j gives the address of its token row j.
   Value lane = e.urem(threadInWarpgroup, e.i32(32)), warp = e.udiv(threadInWarpgroup, e.i32(32));
   Value matrix = e.udiv(lane, e.i32(8));
   Value token = e.add(e.urem(lane, e.i32(8)), e.mul(e.udiv(matrix, e.i32(2)), e.i32(8)));
   Value piece = e.add(e.mul(warp, e.i32(2)), e.urem(matrix, e.i32(2)));
-  SmallVector<Value> operands{e.trunc32(e.address(piece16(token, piece)))};
+  SmallVector<Value> operands{e.trunc32(e.address(outputPiece(tileOffset, token, piece)))};
   for (int64_t v = 0; v < C / 2; v += 2)
     operands.push_back(e.packBF16(extract(e, accO, v), extract(e, accO, v + 1)));
   e.inlinePtxEffect(operands,
                     "stmatrix.sync.aligned.m8n8.x4.trans.shared.b16 [$0], {$1, $2, $3, $4};",
                     "r,r,r,r,r");
+  return tileOffset;
+}
+
+void ForwardKernelBuilder::flushOutput(Value tileOffset, Value rows, Value firstToken) {
   e.namedBarrier(e.add(e.i32(kOutputBarrier), warpgroup), 128);
   // Thread i: token i / 8, values 8 (i % 8) .. of this warpgroup's 64; the
-  // tokens past the sequence's end (its last chunk) are not stored, by a
-  // predicate: a branch on the lane would serialize the kernel's wgmma.
+  // tokens past `rows` (the sequence's end in its last chunk; all, for no
+  // chunk) are not stored, by a predicate: a branch on the lane would
+  // serialize the kernel's wgmma.
   Value myToken = e.udiv(threadInWarpgroup, e.i32(8)), myPiece = e.urem(threadInWarpgroup, e.i32(8));
-  SmallVector<Value> values = e.loadVector(e.i32(), 4, piece16(myToken, myPiece));
+  SmallVector<Value> values = e.loadVector(e.i32(), 4, outputPiece(tileOffset, myToken, myPiece));
   Value row = e.add(e.add(valueRow0, stateRow0()), e.mul(myPiece, e.i32(8)));
   Value tokenIndex = e.add(firstToken, e.ext64(myToken));
   Value element = e.add(e.mul(e.add(e.mul(tokenIndex, e.ext64(numValueHeads)), e.ext64(hv)),
@@ -1585,11 +1599,20 @@ void ForwardKernelBuilder::waitHandoffReady(Value chunk) {
   handoffDescriptors = descriptorBase(e, e.address(handoff(0, e.i32(0))));
 }
 
-void ForwardKernelBuilder::markHandoffFree(Value chunk) {
-  // Every wgmma that read the stage has been waited for.
+void ForwardKernelBuilder::markHandoffFree(Value chunk, Value enabled) {
+  // Every wgmma that read the stage has been waited for, and the output
+  // staged in it has been read. `enabled` (i32, nonzero) is a predicate in
+  // the PTX: a branch here makes ptxas serialize the kernel's wgmma.
   Value stage = handoffStageOf(chunk);
-  if (!c.clusterCtas) {
+  if (!c.clusterCtas && !enabled) {
     e.arriveOn(freeBarrier(stage));
+    return;
+  }
+  if (!c.clusterCtas) {
+    e.inlinePtxEffect(ValueRange{e.trunc32(e.address(freeBarrier(stage))), enabled},
+                      "{\n.reg .pred p;\nsetp.ne.u32 p, $1, 0;\n"
+                      "@p mbarrier.arrive.shared::cta.b64 _, [$0];\n}",
+                      "r,r");
     return;
   }
   // A stage this CTA wrote: every thread on its own `free`; one another
@@ -1602,14 +1625,27 @@ void ForwardKernelBuilder::markHandoffFree(Value chunk) {
   // heads).
   Value producer = producerOf(chunk);
   Value mine = e.select(e.eq(producer, clusterRank), e.i32(1), e.i32(0));
+  if (!enabled) {
+    e.inlinePtxEffect(
+        ValueRange{e.trunc32(e.address(freeBarrier(stage))), mine,
+                   e.urem(threadInWarpgroup, e.i32(32)), producer},
+        "{\n.reg .pred p, q, n;\n.reg .b32 far;\n.reg .b64 st;\n"
+        "setp.ne.u32 p, $1, 0;\n@p mbarrier.arrive.shared::cta.b64 st, [$0];\n"
+        "mapa.shared::cluster.u32 far, $0, $3;\nsetp.eq.u32 q, $2, 0;\nnot.pred n, p;\n"
+        "and.pred q, q, n;\n@q mbarrier.arrive.shared::cluster.b64 _, [far];\n}",
+        "r,r,r,r");
+    return;
+  }
   e.inlinePtxEffect(
       ValueRange{e.trunc32(e.address(freeBarrier(stage))), mine,
-                 e.urem(threadInWarpgroup, e.i32(32)), producer},
-      "{\n.reg .pred p, q, n;\n.reg .b32 far;\n.reg .b64 st;\n"
-      "setp.ne.u32 p, $1, 0;\n@p mbarrier.arrive.shared::cta.b64 st, [$0];\n"
-      "mapa.shared::cluster.u32 far, $0, $3;\nsetp.eq.u32 q, $2, 0;\nnot.pred n, p;\n"
-      "and.pred q, q, n;\n@q mbarrier.arrive.shared::cluster.b64 _, [far];\n}",
-      "r,r,r,r");
+                 e.urem(threadInWarpgroup, e.i32(32)), producer, enabled},
+      "{\n.reg .pred p, q, n, on;\n.reg .b32 far;\n.reg .b64 st;\n"
+      "setp.ne.u32 on, $4, 0;\nsetp.ne.u32 p, $1, 0;\nnot.pred n, p;\nand.pred p, p, on;\n"
+      "@p mbarrier.arrive.shared::cta.b64 st, [$0];\n"
+      "mapa.shared::cluster.u32 far, $0, $3;\nsetp.eq.u32 q, $2, 0;\n"
+      "and.pred q, q, n;\nand.pred q, q, on;\n"
+      "@q mbarrier.arrive.shared::cluster.b64 _, [far];\n}",
+      "r,r,r,r,r");
 }
 
 //===----------------------------------------------------------------------===//
@@ -1683,20 +1719,45 @@ void ForwardKernelBuilder::runChunkLocal(Value chunks) {
 }
 
 void ForwardKernelBuilder::runStateChain(Value chunks) {
+  // Each chunk's output waits in its stage (stageOutput) and goes to o
+  // while the next chunk's first products are in flight, so the
+  // warpgroup's barrier and the tile's round trip leave the chain; the
+  // stage is freed after that. With a single handoff stage the next chunk
+  // could not be written before that free: its output goes at once.
   int64_t C = c.chunkSize;
+  bool deferred = handoffStages() > 1 && !c.clusterCtas;
   Value sAcc = loadInitialState();
+  Value firstTile = e.add(e.i32(layout.u), uTileOffset(warpgroup));
   SmallVector<Value> state = e.forLoop(
-      e.i32(0), chunks, e.i32(1), ValueRange{sAcc},
+      e.i32(0), chunks, e.i32(1), ValueRange{sAcc, firstTile, e.i32(0), e.i64(0)},
       [&](Value chunk, ValueRange carried) -> SmallVector<Value> {
         Value row0 = e.mul(chunk, e.i32(C));
         Value rows = rowsFrom(row0);
         Value firstToken = e.add(bos, e.ext64(row0));
         storeIntermediateState(carried[0], row0);
         waitHandoffReady(chunk);
-        Value next = stateProducts(carried[0], rows, firstToken);
-        markHandoffFree(chunk);
-        return {next};
+        // The previous chunk's output (none before the first: 0 rows, its
+        // stage's arrival off).
+        auto flushPrevious = [&] {
+          if (!deferred)
+            return;
+          flushOutput(carried[1], carried[2], carried[3]);
+          markHandoffFree(e.sub(chunk, e.i32(1)),
+                          e.select(e.ult(e.i32(0), chunk), e.i32(1), e.i32(0)));
+        };
+        SmallVector<Value> products = stateProducts(carried[0], flushPrevious);
+        Value tile = stageOutput(products[1]);
+        if (!deferred) {
+          flushOutput(tile, rows, firstToken);
+          markHandoffFree(chunk, Value());
+        }
+        return {products[0], tile, rows, firstToken};
       });
+  if (deferred) {
+    flushOutput(state[1], state[2], state[3]);
+    markHandoffFree(e.sub(chunks, e.i32(1)),
+                    e.select(e.ult(e.i32(0), chunks), e.i32(1), e.i32(0)));
+  }
   storeFinalState(state[0]);
 }
 

@@ -110,9 +110,12 @@
 // of one n32 B operand (the last immediate, transpose-b, 1), 4096 bytes
 // apart: its descriptor's leading byte offset, 256 units where the base
 // has 1 (+ 255 << 16). The chunk-local side writes them a word or a vector
-// at a time. O^T goes
-// to o transposed through shared memory (stmatrix .trans, a barrier of the
-// warpgroup's own 128 threads, one 16-byte store per thread). It never
+// at a time. O^T goes to o transposed through shared memory: stmatrix
+// .trans into the stage at the chunk's end; while the next chunk's first
+// products are in flight, a barrier of the warpgroup's own 128 threads,
+// one 16-byte load and one predicated 16-byte store per thread, and then
+// the previous chunk's stage is freed (an arrival predicated off before
+// the first chunk); after the loop, the same for the last chunk. It never
 // waits for the other state warpgroup, only for the handoff. In the vk
 // layout a thread's state values v and v + 1 are adjacent key channels of
 // one row: the initial state comes in 32 8-byte loads per thread, the
@@ -128,16 +131,24 @@
 // CHECK-COUNT-8: llvm.inline_asm has_side_effects "{{.*}}wgmma.mma_async.sync.aligned.m64n32k16.f32.bf16.bf16 {$0, {{.*}}, $15}, {$16, $17, $18, $19}, $20, p, 1, 1, 1;
 // CHECK-NOT: wgmma.mma_async.sync.aligned.m64n32k16
 // CHECK: nvvm.wgmma.commit.group.sync.aligned
+// CHECK-NOT: nvvm.wgmma.wait.group
+// CHECK: nvvm.barrier id = %{{.*}} number_of_threads = %c128_i32
+// CHECK: llvm.load {{.*}} : !llvm.ptr<3> -> vector<4xi32>
+// CHECK: llvm.inline_asm has_side_effects "{{.*}}@p st.global.v4.b32
+// CHECK-NOT: nvvm.barrier
+// CHECK: llvm.inline_asm has_side_effects "{{.*}}@p mbarrier.arrive.shared::cta.b64 _, [$0];
+// CHECK: nvvm.wgmma.wait.group.sync.aligned 0
 // CHECK: nvvm.wgmma.fence.aligned
 // CHECK: llvm.inline_asm has_side_effects "{{.*}}wgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16 {{.*}}, {$8, $9, $10, $11}, $12, p, 1, 1, 0;
 // CHECK: llvm.inline_asm has_side_effects "{{.*}}wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {$0, {{.*}}, $63}, {$64, $65, $66, $67}, $68, p, 1, 1, 0;
 // CHECK-NOT: nvvm.barrier
 // CHECK: llvm.inline_asm has_side_effects "stmatrix.sync.aligned.m8n8.x4.trans.shared.b16
+// CHECK-NOT: nvvm.barrier
+// CHECK: scf.yield
 // CHECK: nvvm.barrier id = %{{.*}} number_of_threads = %c128_i32
 // CHECK: llvm.load {{.*}} : !llvm.ptr<3> -> vector<4xi32>
 // CHECK: llvm.inline_asm has_side_effects "{{.*}}@p st.global.v4.b32
-// CHECK-NOT: nvvm.barrier
-// CHECK: nvvm.mbarrier.arrive
+// CHECK: llvm.inline_asm has_side_effects "{{.*}}@p mbarrier.arrive.shared::cta.b64 _, [$0];
 // CHECK-NOT: wgmma.mma_async
 // CHECK-COUNT-32: llvm.store {{.*}} {alignment = 8 : i64} : vector<2xf32>, !llvm.ptr<1>
 // CHECK-NOT: llvm.store {{.*}} : f32, !llvm.ptr<1>
