@@ -7,9 +7,8 @@
  */
 #include "bundle.h"
 
-#include <stdint.h>
-
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
