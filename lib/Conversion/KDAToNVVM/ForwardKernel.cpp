@@ -502,8 +502,7 @@ private:
   void waitHandoffFree(Value chunk);
   void markHandoffReady(Value chunk);
   void waitHandoffReady(Value chunk);
-  /// `enabled`: an i32, nonzero where the arrival is to happen, or null
-  /// for always.
+  /// `enabled`: an i32, nonzero where the arrival is to happen.
   void markHandoffFree(Value chunk, Value enabled);
   /// The barrier of this chunk-local warpgroup's 128 threads.
   void chunkLocalSync() { e.namedBarrier(e.add(e.i32(kChunkLocalBarrier), warpgroup), 128); }
@@ -1606,10 +1605,6 @@ void ForwardKernelBuilder::markHandoffFree(Value chunk, Value enabled) {
   // staged in it has been read. `enabled` is a predicate in the PTX: a
   // branch here makes ptxas serialize the kernel's wgmma.
   Value stage = handoffStageOf(chunk);
-  if (!c.clusterCtas && !enabled) {
-    e.arriveOn(freeBarrier(stage));
-    return;
-  }
   if (!c.clusterCtas) {
     e.inlinePtxEffect(ValueRange{e.trunc32(e.address(freeBarrier(stage))), enabled},
                       "{\n.reg .pred p;\nsetp.ne.u32 p, $1, 0;\n"
@@ -1627,17 +1622,6 @@ void ForwardKernelBuilder::markHandoffFree(Value chunk, Value enabled) {
   // heads).
   Value producer = producerOf(chunk);
   Value mine = e.select(e.eq(producer, clusterRank), e.i32(1), e.i32(0));
-  if (!enabled) {
-    e.inlinePtxEffect(
-        ValueRange{e.trunc32(e.address(freeBarrier(stage))), mine,
-                   e.urem(threadInWarpgroup, e.i32(32)), producer},
-        "{\n.reg .pred p, q, n;\n.reg .b32 far;\n.reg .b64 st;\n"
-        "setp.ne.u32 p, $1, 0;\n@p mbarrier.arrive.shared::cta.b64 st, [$0];\n"
-        "mapa.shared::cluster.u32 far, $0, $3;\nsetp.eq.u32 q, $2, 0;\nnot.pred n, p;\n"
-        "and.pred q, q, n;\n@q mbarrier.arrive.shared::cluster.b64 _, [far];\n}",
-        "r,r,r,r");
-    return;
-  }
   e.inlinePtxEffect(
       ValueRange{e.trunc32(e.address(freeBarrier(stage))), mine,
                  e.urem(threadInWarpgroup, e.i32(32)), producer, enabled},
@@ -1753,7 +1737,7 @@ void ForwardKernelBuilder::runStateChain(Value chunks) {
         Value tile = stageOutput(products[1]);
         if (!deferred) {
           flushOutput(tile, rows, firstToken);
-          markHandoffFree(chunk, Value());
+          markHandoffFree(chunk, e.i32(1));
         }
         return {products[0], tile, rows, firstToken};
       });
