@@ -26,9 +26,14 @@
 // CHECK-NOT: wgmma.mma_async
 
 // In the kv layout a thread's state values v and v + 1 lie V apart: the
-// state is read and written one value at a time (the vk layout pairs them).
-// KV: nvvm.setmaxregister  increase 160
+// state is read and written one value at a time (the vk layout pairs them),
+// before setmaxnreg; %arg7 is initial_state.
+// KV: llvm.getelementptr %arg7[
 // KV-COUNT-32: llvm.load {{.*}} : !llvm.ptr<1> -> f32
+// KV-NEXT: llvm.insertvalue
+// KV-NEXT: scf.yield
+// KV-NEXT: }
+// KV-NEXT: nvvm.setmaxregister  increase 160
 // KV-NOT: vector<2xf32>, !llvm.ptr<1>
 // KV: scf.for
 // KV-NOT: vector<2xf32>, !llvm.ptr<1>

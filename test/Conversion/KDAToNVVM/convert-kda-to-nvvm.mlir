@@ -118,11 +118,14 @@
 // the first chunk); after the loop, the same for the last chunk. It never
 // waits for the other state warpgroup, only for the handoff. In the vk
 // layout a thread's state values v and v + 1 are adjacent key channels of
-// one row: the initial state comes in 32 8-byte loads per thread, the
+// one row: the initial state comes in 32 8-byte loads per thread, issued
+// before setmaxnreg (which waits for the chunk-local side's registers), the
 // final state goes out in 32 8-byte stores.
-// CHECK: nvvm.setmaxregister  increase 160
 // CHECK-COUNT-32: llvm.load {{.*}} {alignment = 8 : i64} : !llvm.ptr<1> -> vector<2xf32>
 // CHECK-NOT: llvm.load {{.*}} : !llvm.ptr<1> -> f32
+// CHECK: scf.yield {{.*}} : !llvm.struct<(f32
+// CHECK-NEXT: }
+// CHECK-NEXT: nvvm.setmaxregister  increase 160
 // CHECK: scf.for {{.*}} -> (!llvm.struct<(f32
 // CHECK: nvvm.mbarrier.try_wait.parity
 // CHECK-NOT: nvvm.barrier
