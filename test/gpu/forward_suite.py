@@ -34,12 +34,15 @@ BAR = 0.005  # spec §5: err(o) and err(final_state)
 
 def make_case(seed, B, T, H, HV, mode, lengths=None, state_dtype=torch.float32,
               v_first=False, initial=True, g_value=None, dt_value=None,
-              repeat_keys=0, head=128):
+              repeat_keys=0, head=128, gate_dtype=torch.float32):
     """FlashKDA's benchmark inputs: randn q, k, v, g, beta; rand A_log,
     dt_bias. `mode` is 'flashkda' (lower_bound gate, l2norm, sigmoid beta),
     'softplus' (Kimi-Linear-48B's unbounded gate, A_log = log U(1, 16) as
     fla's model initialises it, l2norm, sigmoid beta) or 'precomputed' (log
-    decays g <= 0, plain beta in (0, 1))."""
+    decays g <= 0, plain beta in (0, 1)). g and beta hold bf16 values
+    either way; gate_dtype=torch.bfloat16 passes them as bf16 (as FlashKDA's
+    callers do), which selects the gbf16 kernels, among them the only
+    clusters with helper CTAs."""
     gen = torch.Generator().manual_seed(seed)
     K = V = head
     if lengths is not None:
@@ -54,8 +57,8 @@ def make_case(seed, B, T, H, HV, mode, lengths=None, state_dtype=torch.float32,
         g = torch.randn(B, T, HV, K, generator=gen) * 2
         if g_value is not None:
             g = g_value(gen, (B, T, HV, K))
-        x["g"] = g.bfloat16().float()
-        x["beta"] = torch.randn(B, T, HV, generator=gen).bfloat16().float()
+        x["g"] = g.bfloat16().to(gate_dtype)
+        x["beta"] = torch.randn(B, T, HV, generator=gen).bfloat16().to(gate_dtype)
         # A_log: fla's model initialisation (softplus) or FlashKDA's recipe;
         # zero under a stress gate, so that g alone sets the decay.
         a_log = (torch.empty(HV).uniform_(1, 16, generator=gen).log() if mode == "softplus"
@@ -192,6 +195,8 @@ def quick_cases():
         ("precomputed T=100 B=2 H=2 HV=4", make_case(4, 2, 100, 2, 4, "precomputed")),
         ("softplus K=64 varlen 5,0,40", make_case(5, 1, 0, 2, 2, "softplus",
                                                  lengths=[5, 0, 40], head=64)),
+        ("flashkda bf16 g varlen 70,0,33 H=2", make_case(
+            7, 1, 0, 2, 2, "flashkda", lengths=[70, 0, 33], gate_dtype=torch.bfloat16)),
         ("decode softplus vk", ("decode", ("softplus", True))),
         ("intermediate states, chunk 16, varlen 50,0,30",
          ("intermediate:16", make_case(6, 1, 0, 2, 2, "flashkda", lengths=[50, 0, 30]))),
@@ -253,6 +258,29 @@ def full_cases(seed):
                             ("final" if final else "nofinal",
                              make_case(r(), 2, 77, 2, 2, mode, state_dtype=state,
                                        v_first=v_first, initial=initial)))
+    # bf16 g and beta (FlashKDA's callers): the gbf16 kernels, with the
+    # split the front takes by grid size: a cluster of six at H = 4 (at most
+    # an eighth of the SMs), of three at H = 24, the value split as a
+    # cluster of two at H = 48, one CTA per head at H = 96.
+    bf16 = torch.bfloat16
+    for mode in ("flashkda", "softplus"):
+        for H in (4, 24, 48, 96):
+            add(f"{mode} bf16 g B=1 T=1000 H={H}",
+                make_case(r(), 1, 1000, H, H, mode, gate_dtype=bf16))
+        add(f"{mode} bf16 g varlen 0,1,63,64,65 (+0 at both ends) H=4", make_case(
+            r(), 1, 0, 4, 4, mode, lengths=[0, 0, 1, 63, 64, 65, 0], gate_dtype=bf16))
+        for state in (torch.float32, bf16):
+            for v_first in (False, True):
+                add(f"{mode} bf16 g states {str(state)[6:]} {'vk' if v_first else 'kv'} B=2 H=12",
+                    make_case(r(), 2, 77, 12, 12, mode, state_dtype=state, v_first=v_first,
+                              gate_dtype=bf16))
+    add("flashkda bf16 g B=1 T=8192 H=4", make_case(r(), 1, 8192, 4, 4, "flashkda",
+                                                     gate_dtype=bf16))
+    add("flashkda bf16 g varlen FlashKDA lengths H=24", make_case(
+        r(), 1, 0, 24, 24, "flashkda", lengths=[1300, 547, 2048, 963, 271, 3063],
+        gate_dtype=bf16))
+    add("softplus bf16 g stress g=N(0,8) T=8192 H=2", make_case(
+        r(), 1, 8192, 2, 2, "softplus", g_value=STRESS_G["g=N(0,8)"], gate_dtype=bf16))
     for gname, gfn in STRESS_G.items():
         add(f"stress {gname} T=8192 H=1", make_case(r(), 1, 8192, 1, 1, "flashkda",
                                                       g_value=gfn))
