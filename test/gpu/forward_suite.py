@@ -259,9 +259,9 @@ def full_cases(seed):
                              make_case(r(), 2, 77, 2, 2, mode, state_dtype=state,
                                        v_first=v_first, initial=initial)))
     # bf16 g and beta (FlashKDA's callers): the gbf16 kernels, with the
-    # split the front takes by grid size: a cluster of six at H = 4 (at most
-    # an eighth of the SMs), of three at H = 24, the value split as a
-    # cluster of two at H = 48, one CTA per head at H = 96.
+    # split the front takes by grid size on 132 SMs: a cluster of six at
+    # H = 4 (at most an eighth of the SMs), of three at H = 24, the value
+    # split as a cluster of two at H = 48, one CTA per head at H = 96.
     bf16 = torch.bfloat16
     for mode in ("flashkda", "softplus"):
         for H in (4, 24, 48, 96):

@@ -1770,7 +1770,7 @@ void ForwardKernelBuilder::build() {
     // The initial state's loads go out before setmaxnreg, which waits for
     // the chunk-local warpgroups to give up their registers: 64 KB per CTA
     // then arrive while chunk 0 is computed (a varlen batch of 8 x 1024
-    // tokens at H = 96, six waves of CTAs, ran 1-2 % faster).
+    // tokens at H = 96, six waves of CTAs, ran 0.5-2 % faster).
     Value initialState = loadInitialState();
     e.setMaxRegisters(kStateRegisters, /*increase=*/true);
     runStateChain(chunks, initialState);
