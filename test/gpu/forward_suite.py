@@ -34,7 +34,7 @@ BAR = 0.005  # spec §5: err(o) and err(final_state)
 
 def make_case(seed, B, T, H, HV, mode, lengths=None, state_dtype=torch.float32,
               v_first=False, initial=True, g_value=None, dt_value=None,
-              repeat_keys=0, head=128, gate_dtype=torch.float32):
+              repeat_keys=0, head=128, gate_dtype=torch.float32, value_head=None):
     """FlashKDA's benchmark inputs: randn q, k, v, g, beta; rand A_log,
     dt_bias. `mode` is 'flashkda' (lower_bound gate, l2norm, sigmoid beta),
     'softplus' (Kimi-Linear-48B's unbounded gate, A_log = log U(1, 16) as
@@ -42,9 +42,10 @@ def make_case(seed, B, T, H, HV, mode, lengths=None, state_dtype=torch.float32,
     decays g <= 0, plain beta in (0, 1)). g and beta hold bf16 values
     either way; gate_dtype=torch.bfloat16 passes them as bf16 (as FlashKDA's
     callers do), which selects the gbf16 kernels, among them the only
-    clusters with helper CTAs."""
+    clusters with helper CTAs. Value heads are `head` wide unless
+    `value_head` says otherwise."""
     gen = torch.Generator().manual_seed(seed)
-    K = V = head
+    K, V = head, value_head or head
     if lengths is not None:
         B, T = 1, sum(lengths)
     q = torch.randn(B, T, H, K, generator=gen)
@@ -197,6 +198,9 @@ def quick_cases():
                                                  lengths=[5, 0, 40], head=64)),
         ("flashkda bf16 g varlen 70,0,33 H=2", make_case(
             7, 1, 0, 2, 2, "flashkda", lengths=[70, 0, 33], gate_dtype=torch.bfloat16)),
+        ("V=256 flashkda bf16 g varlen 40,0,21 H=2", make_case(
+            8, 1, 0, 2, 2, "flashkda", lengths=[40, 0, 21], gate_dtype=torch.bfloat16,
+            value_head=256)),
         ("decode softplus vk", ("decode", ("softplus", True))),
         ("intermediate states, chunk 16, varlen 50,0,30",
          ("intermediate:16", make_case(6, 1, 0, 2, 2, "flashkda", lengths=[50, 0, 30]))),
@@ -320,6 +324,32 @@ def full_cases(seed):
             add(f"K=64 flashkda states {str(state)[6:]} {'vk' if v_first else 'kv'}",
                 make_case(r(), 2, 77, 2, 2, "flashkda", state_dtype=state,
                           v_first=v_first, head=64))
+    # Value heads twice as wide (K = 128, V = 256): the state split over two
+    # CTAs, as a cluster with bf16 g, without one with f32 g.
+    wide = dict(value_head=256)
+    bf16 = torch.bfloat16
+    for mode in ("flashkda", "softplus", "precomputed"):
+        add(f"V=256 {mode} B=1 T=1000 H=4", make_case(r(), 1, 1000, 4, 4, mode, **wide))
+    for mode in ("flashkda", "softplus"):
+        add(f"V=256 {mode} bf16 g B=1 T=1000 H=4",
+            make_case(r(), 1, 1000, 4, 4, mode, gate_dtype=bf16, **wide))
+        add(f"V=256 {mode} bf16 g varlen 0,1,63,64,65 (+0 at both ends) H=4", make_case(
+            r(), 1, 0, 4, 4, mode, lengths=[0, 0, 1, 63, 64, 65, 0], gate_dtype=bf16, **wide))
+    add("V=256 precomputed B=2 T=8192 H=2 HV=4",
+        make_case(r(), 2, 8192, 2, 4, "precomputed", **wide))
+    add("V=256 flashkda bf16 g varlen FlashKDA lengths H=8", make_case(
+        r(), 1, 0, 8, 8, "flashkda", lengths=[1300, 547, 2048, 963, 271, 3063],
+        gate_dtype=bf16, **wide))
+    for gate_dtype in (torch.float32, bf16):
+        for state in (torch.float32, bf16):
+            for v_first in (False, True):
+                add(f"V=256 flashkda g {str(gate_dtype)[6:]} states {str(state)[6:]} "
+                    f"{'vk' if v_first else 'kv'}",
+                    make_case(r(), 2, 77, 2, 2, "flashkda", state_dtype=state,
+                              v_first=v_first, gate_dtype=gate_dtype, **wide))
+    add("V=256 intermediate states, chunk 16, varlen 50,0,130,64",
+        ("intermediate:16", make_case(r(), 1, 0, 2, 2, "flashkda", lengths=[50, 0, 130, 64],
+                                      gate_dtype=bf16, **wide)))
     # The decode step against a pool (padding rows included).
     for mode in ("flashkda", "softplus", "precomputed"):
         for v_first in (False, True):

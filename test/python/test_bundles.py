@@ -49,11 +49,24 @@ def test_the_build_ships_bundles():
     # two chunk-local warpgroups each with one TMA stage, and one with
     # two; one handoff stage). At K = 128 the
     # unsplit ones have two handoff stages per chunk-local warpgroup. As
-    # many TMA stages as fit: two with bf16 g, one with f32 g. Decode: the
+    # many TMA stages as fit: two with bf16 g, one with f32 g. K = 128 with
+    # V = 256: the five mode / g entries, always split over two CTAs (two
+    # handoff stages, one TMA stage), and with bf16 g once more as a
+    # cluster of the two (one handoff stage, one TMA stage). Decode: the
     # three modes x 2 layouts at K = 128 and at K = 64.
     manifests = {p.stem: read_bundle(p)[0] for p in BUNDLES}
     ops = [m["op"] for m in manifests.values()]
-    assert ops.count("forward") == 68 and ops.count("decode") == 12, ops
+    assert ops.count("forward") == 68 + 20 + 8 and ops.count("decode") == 12, ops
+    wide = {n: m for n, m in manifests.items() if m.get("head_dim_v") == "256"}
+    assert len(wide) == 28 and all(m["head_dim_k"] == "128" for m in wide.values())
+    for name, m in wide.items():
+        clustered = name.endswith("_vb2")
+        assert clustered == (m["cluster_ctas"] == "2")
+        assert clustered <= (m["g_dtype"] == "bf16")
+        assert (m["value_blocks"], m["head_ctas"], m["handoff_depth"], m["stages"]) == \
+            ("2", "2", "1" if clustered else "2", "1")
+        if not clustered and m["g_dtype"] == "bf16":
+            assert name + "_vb2" in wide
     for name, m in manifests.items():
         if m["op"] == "forward" and m["head_dim_k"] == "128" and m["value_blocks"] == "1":
             split = manifests[name + "_vb2"]

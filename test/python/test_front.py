@@ -203,6 +203,8 @@ def test_c_errors_surface_with_their_status():
     (67, 128, 132, (1, 0)),
     (96, 128, 132, (1, 0)),   # T=8192 H=96: a second wave would cost more
     (16, 64, 132, (1, 0)),    # V = 64 is one state warpgroup's rows already
+    (16, 256, 132, (2, 2)),   # V = 256: two CTAs of 128 rows, however many waves
+    (768, 256, 132, (2, 2)),
 ])
 def test_head_split_while_one_wave_holds_it(ctas, V, sms, expected, monkeypatch):
     from kda import _gpu
@@ -216,6 +218,7 @@ def test_head_split_override(monkeypatch):
     monkeypatch.delenv("KDA_CLUSTER_CTAS", raising=False)
     monkeypatch.setenv("KDA_VALUE_BLOCKS", "1")
     assert _gpu.head_split(16, 128, 132) == (1, 0)
+    assert _gpu.head_split(16, 256, 132) == (2, 2)  # no CTA holds 256 rows
     monkeypatch.setenv("KDA_VALUE_BLOCKS", "2")
     assert _gpu.head_split(96, 128, 132) == (2, 2)
     assert _gpu.head_split(96, 64, 132) == (1, 0)

@@ -91,9 +91,10 @@ static int64_t stateWarpgroupCount(const ForwardKernelConfig &c) {
 }
 
 std::string kda::checkForwardSupport(const ForwardKernelConfig &c) {
-  if (c.headDimK != c.headDimV || (c.headDimK != 64 && c.headDimK != 128))
+  bool square = c.headDimK == c.headDimV && (c.headDimK == 64 || c.headDimK == 128);
+  if (!square && !(c.headDimK == 128 && c.headDimV == 256))
     return llvm::formatv("head sizes K = {0}, V = {1}: the forward kernel "
-                         "supports K = V = 64 or 128 so far",
+                         "supports K = V = 64 or 128, and K = 128 with V = 256, so far",
                          c.headDimK, c.headDimV);
   if (c.chunkSize != 16)
     return llvm::formatv("chunk_size = {0}: the forward kernel's schedule "
@@ -111,6 +112,11 @@ std::string kda::checkForwardSupport(const ForwardKernelConfig &c) {
     return llvm::formatv("value_blocks = {0}: V = {1} splits only into blocks of a "
                          "multiple of 64 value rows (1 to {2} blocks)",
                          c.valueBlocks, c.headDimV, c.headDimV / 64);
+  // A CTA's two state warpgroups hold 128 value rows.
+  if (c.headDimV == 2 * c.headDimK && c.valueBlocks != 2)
+    return llvm::formatv("value_blocks = {0}: V = {1} takes its state's rows in two "
+                         "CTAs of {2} (value_blocks = 2)",
+                         c.valueBlocks, c.headDimV, c.headDimK);
   if (c.chunkLocalWarpgroups < 1 || c.chunkLocalWarpgroups + stateWarpgroupCount(c) > 4)
     return llvm::formatv("chunk_local_warpgroups = {0}: the kernel's 4 warpgroups take 1 "
                          "or 2 on the chunk-local side, or 3 when the state side needs "
@@ -1295,6 +1301,25 @@ void ForwardKernelBuilder::writeOperands(Value factorised, ArrayRef<Value> keptG
   };
   e.ifThen(factorised, [&] { rowsOfOperands(true); });
   e.ifThen(e.notb(factorised), [&] { rowsOfOperands(false); });
+  // A CTA that computes U for more value rows than there are channels (a
+  // cluster at V = 2K: all 256 rows) has each thread write value rows
+  // d + K, ... of (beta V)^T too, after the operands, so that their loads
+  // add no registers there.
+  for (int64_t pass = 1; pass < blockRows / K; ++pass) {
+    Value column = e.add(d, e.i32(pass * K));
+    for (int64_t first = 0; first < rowsPerThread; first += 8) {
+      SmallVector<Value> betas, values, betaV;
+      for (int64_t r = first; r < first + 8; ++r) {
+        Value j = e.add(j0, e.i32(r));
+        betas.push_back(e.load(e.f32(), mine(layout.beta, e.mul(j, e.i32(4)))));
+        values.push_back(tileValue(layout.vTile, j, column, blockRows));
+      }
+      for (int64_t r = 0; r < 8; ++r)
+        betaV.push_back(e.toBF16(e.fmul(betas[r], values[r])));
+      e.storeVector(betaV, mine(layout.betaVT,
+                                swizzledOffset(e, column, e.add(j0, e.i32(first)), Swizzle::B32)));
+    }
+  }
 }
 
 void ForwardKernelBuilder::invertTriangular() {

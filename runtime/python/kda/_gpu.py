@@ -134,8 +134,13 @@ def head_split(ctas, V, sm_count):
     an eighth. The margin leaves room for clusters to be placed whole in
     the GPU's SM groups: 128 CTAs in clusters of 4, or 112 in clusters of
     7, ran as two waves on 132 SMs (docs/design/forward-kernel.md).
-    Else (1, 0). $KDA_VALUE_BLOCKS = 1 or 2 and $KDA_CLUSTER_CTAS = 2, 3 or
-    6 override the choice (for measurements)."""
+    At V = 256 (K = 128) always (2, 2): a CTA holds at most 128 value rows,
+    and the cluster computes each chunk once (where it is not shipped, the
+    caller falls back to the two CTAs without a cluster). Else (1, 0).
+    $KDA_VALUE_BLOCKS = 1 or 2 and $KDA_CLUSTER_CTAS = 2, 3 or 6 override
+    the choice at V = 128 (for measurements)."""
+    if V == 256:
+        return (2, 2)
     if V != 128:
         return (1, 0)
     blocks = os.environ.get("KDA_VALUE_BLOCKS")
@@ -209,8 +214,9 @@ def forward_eager(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, g: torch.Te
                              state_v_first, state_dtype, split)
     path = match_bundle(wanted)
     # The splits are shipped for some configurations only: the clusters
-    # with helpers with bf16 g, the split at V = 128.
-    for fallback in ((2, 2), (1, 0)):
+    # with helpers with bf16 g, the split at V = 128, at V = 256 the
+    # cluster with bf16 g and the two CTAs without one.
+    for fallback in ((2, 2), (2, 0), (1, 0)):
         if path is None and split != fallback and split[0] >= fallback[0]:
             wanted.update(value_blocks=str(fallback[0]), cluster_ctas=str(fallback[1]))
             path = match_bundle(wanted)

@@ -3,10 +3,11 @@
 // Configurations the forward kernel does not compile yet are errors on the
 // op that name what is missing, one case per message.
 
-// K != V (the kernel takes K = V = 64 or 128).
+// K = 64 with V = 128 (the kernel takes K = V = 64 or 128, and K = 128
+// with V = 256).
 func.func @head_sizes_differ(%q: tensor<1x64x2x64xbf16>, %v: tensor<1x64x2x128xbf16>,
                              %g: tensor<1x64x2x64xf32>, %beta: tensor<1x64x2xf32>) -> tensor<1x64x2x128xbf16> {
-  // expected-error @below {{'kda.forward' op cannot be compiled yet: head sizes K = 64, V = 128: the forward kernel supports K = V = 64 or 128 so far}}
+  // expected-error @below {{'kda.forward' op cannot be compiled yet: head sizes K = 64, V = 128: the forward kernel supports K = V = 64 or 128, and K = 128 with V = 256, so far}}
   %o = kda.forward %q, %q, %v, %g, %beta {chunk_size = 16}
       : (tensor<1x64x2x64xbf16>, tensor<1x64x2x64xbf16>, tensor<1x64x2x128xbf16>,
          tensor<1x64x2x64xf32>, tensor<1x64x2xf32>) -> tensor<1x64x2x128xbf16>
@@ -18,7 +19,7 @@ func.func @head_sizes_differ(%q: tensor<1x64x2x64xbf16>, %v: tensor<1x64x2x128xb
 // Head size 256 (allowed by the dialect, not by the kernel yet).
 func.func @head_size_256(%q: tensor<1x64x2x256xbf16>, %g: tensor<1x64x2x256xf32>,
                          %beta: tensor<1x64x2xf32>) -> tensor<1x64x2x256xbf16> {
-  // expected-error @below {{'kda.forward' op cannot be compiled yet: head sizes K = 256, V = 256: the forward kernel supports K = V = 64 or 128 so far}}
+  // expected-error @below {{'kda.forward' op cannot be compiled yet: head sizes K = 256, V = 256: the forward kernel supports K = V = 64 or 128, and K = 128 with V = 256, so far}}
   %o = kda.forward %q, %q, %q, %g, %beta {chunk_size = 16}
       : (tensor<1x64x2x256xbf16>, tensor<1x64x2x256xbf16>, tensor<1x64x2x256xbf16>,
          tensor<1x64x2x256xf32>, tensor<1x64x2xf32>) -> tensor<1x64x2x256xbf16>
