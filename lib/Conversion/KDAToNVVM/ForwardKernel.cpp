@@ -1741,6 +1741,12 @@ void ForwardKernelBuilder::runStateChain(Value chunks, Value initialState) {
   bool deferred = handoffStages() > 1 && !c.clusterCtas;
   Value sAcc = initialState;
   Value firstTile = e.add(e.i32(layout.u), uTileOffset(warpgroup));
+  // The deferred output of the chunk before `next` (none before the first:
+  // 0 rows, its stage's arrival off).
+  auto flushBefore = [&](Value next, Value tile, Value rows, Value firstToken) {
+    flushOutput(tile, rows, firstToken);
+    markHandoffFree(e.sub(next, e.i32(1)), e.select(e.ult(e.i32(0), next), e.i32(1), e.i32(0)));
+  };
   SmallVector<Value> state = e.forLoop(
       e.i32(0), chunks, e.i32(1), ValueRange{sAcc, firstTile, e.i32(0), e.i64(0)},
       [&](Value chunk, ValueRange carried) -> SmallVector<Value> {
@@ -1749,14 +1755,9 @@ void ForwardKernelBuilder::runStateChain(Value chunks, Value initialState) {
         Value firstToken = e.add(bos, e.ext64(row0));
         storeIntermediateState(carried[0], row0);
         waitHandoffReady(chunk);
-        // The previous chunk's output (none before the first: 0 rows, its
-        // stage's arrival off).
         auto flushPrevious = [&] {
-          if (!deferred)
-            return;
-          flushOutput(carried[1], carried[2], carried[3]);
-          markHandoffFree(e.sub(chunk, e.i32(1)),
-                          e.select(e.ult(e.i32(0), chunk), e.i32(1), e.i32(0)));
+          if (deferred)
+            flushBefore(chunk, carried[1], carried[2], carried[3]);
         };
         SmallVector<Value> products = stateProducts(carried[0], flushPrevious);
         Value tile = stageOutput(products[1]);
@@ -1766,11 +1767,8 @@ void ForwardKernelBuilder::runStateChain(Value chunks, Value initialState) {
         }
         return {products[0], tile, rows, firstToken};
       });
-  if (deferred) {
-    flushOutput(state[1], state[2], state[3]);
-    markHandoffFree(e.sub(chunks, e.i32(1)),
-                    e.select(e.ult(e.i32(0), chunks), e.i32(1), e.i32(0)));
-  }
+  if (deferred)
+    flushBefore(chunks, state[1], state[2], state[3]);
   storeFinalState(state[0]);
 }
 
