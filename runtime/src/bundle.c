@@ -29,6 +29,41 @@ static kda_status read_integer(kda_bundle *bundle, const char *key, int64_t *out
   return KDA_OK;
 }
 
+/* The segment scan's combining kernels' launch facts; a kernel's block
+ * must be non-empty and the segments' tile too. */
+static kda_status read_segment_facts(kda_bundle *b) {
+  kda_status s;
+  if ((s = read_integer(b, "segment_tokens", &b->segment_tokens)) ||
+      (s = read_integer(b, "compose_threads", &b->compose_threads)) ||
+      (s = read_integer(b, "compose_rows", &b->compose_rows)) ||
+      (s = read_integer(b, "compose_shared_bytes", &b->compose_shared_bytes)) ||
+      (s = read_integer(b, "correct_threads", &b->correct_threads)) ||
+      (s = read_integer(b, "correct_shared_bytes", &b->correct_shared_bytes)))
+    return s;
+  if (b->segment_tokens < 1 || b->compose_threads < 1 || b->compose_rows < 1 ||
+      b->correct_threads < 1)
+    return kda_context_fail(b->context, KDA_ERR_INVALID_ARGUMENT,
+                            "bundle manifest: the segment scan's segment_tokens, "
+                            "compose_threads, compose_rows and correct_threads must be "
+                            "positive");
+  return KDA_OK;
+}
+
+static kda_status load_segment_kernels(kda_bundle *b) {
+  const char *compose = kda_bundle_manifest(b, "compose_kernel"),
+             *correct = kda_bundle_manifest(b, "correct_kernel");
+  if (!compose || !correct)
+    return kda_context_fail(b->context, KDA_ERR_INVALID_ARGUMENT,
+                            "bundle manifest: a segment scan needs 'compose_kernel' and "
+                            "'correct_kernel' entries");
+  kda_status s = kda_module_kernel(b->module, compose, (size_t)b->compose_shared_bytes,
+                                   &b->compose_kernel);
+  if (s == KDA_OK)
+    s = kda_module_kernel(b->module, correct, (size_t)b->correct_shared_bytes,
+                          &b->correct_kernel);
+  return s;
+}
+
 static kda_status parse(kda_bundle *b, const char *data, size_t size,
                         const char **ptx, size_t *ptx_size) {
   kda_context *c = b->context;
@@ -134,6 +169,11 @@ kda_status kda_bundle_load_data(kda_context *context, const char *data, size_t s
         s = kda_context_fail(context, KDA_ERR_INVALID_ARGUMENT,
                              "bundle manifest: head_ctas = %lld, expected 1 to %d",
                              (long long)b->head_ctas, KDA_MAX_GRID_YZ);
+      /* Bundles from before the segment scan have no entry: 0. */
+      if (s == KDA_OK && kda_bundle_manifest(b, "segment_scan"))
+        s = read_integer(b, "segment_scan", &b->segment_scan);
+      if (s == KDA_OK && b->segment_scan)
+        s = read_segment_facts(b);
     }
     if (s == KDA_OK) {
       s = read_integer(b, "value_blocks", &b->value_blocks);
@@ -146,6 +186,8 @@ kda_status kda_bundle_load_data(kda_context *context, const char *data, size_t s
       s = kda_module_load_ptx(context, text, &b->module);
     if (s == KDA_OK)
       s = kda_module_kernel(b->module, kernel, (size_t)b->shared_bytes, &b->kernel);
+    if (s == KDA_OK && b->segment_scan)
+      s = load_segment_kernels(b);
   }
   free(text);
   if (s != KDA_OK) {

@@ -4,7 +4,7 @@
 
 #include "gpu.h"
 
-#define KDA_BUNDLE_MAX_ENTRIES 32
+#define KDA_BUNDLE_MAX_ENTRIES 64
 
 struct kda_bundle {
   kda_context *context;
@@ -22,6 +22,12 @@ struct kda_bundle {
    * the same number when they form a cluster whose CTAs each compute U for
    * every value row (their v tiles are whole rows). */
   int64_t head_ctas, cluster_ctas;
+  /* Forward: 1 for the segment scan (forward_segments.c), whose combining
+   * kernels come with the pass kernel, with their launch facts. */
+  int64_t segment_scan, segment_tokens;
+  CUfunction compose_kernel, correct_kernel;
+  int64_t compose_threads, compose_rows, compose_shared_bytes;
+  int64_t correct_threads, correct_shared_bytes;
 };
 
 /* The most CTAs a launch grid may have along y or z (x allows 2^31 - 1). */

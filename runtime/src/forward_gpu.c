@@ -4,8 +4,11 @@
  * The kernel's parameter list is the ForwardParam enum of
  * include/kda/Conversion/KDAToNVVM/ForwardKernel.h; its grid is (N, HV,
  * head_ctas) with the manifest's threads and shared-memory bytes (a
- * cluster's shape is compiled into the kernel). */
+ * cluster's shape is compiled into the kernel). A segment scan's bundle
+ * (forward_segments.c) runs the same kernel over its segments, then its
+ * combining kernels. */
 #include "bundle.h"
+#include "forward_segments.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -88,6 +91,8 @@ kda_status kda_bundle_check(kda_bundle *b, const kda_forward_args *a) {
   }
   if ((s = check_alignment(b, a)))
     return s;
+  if (b->segment_scan && (s = kda_segment_check(b, a)))
+    return s;
   if (a->num_value_heads > KDA_MAX_GRID_YZ)
     return kda_context_fail(b->context, KDA_ERR_UNSUPPORTED,
                             "num_value_heads = %lld: the launch grid allows at most %lld",
@@ -105,7 +110,16 @@ kda_status kda_forward_workspace_size(const kda_bundle *bundle,
                                       const kda_forward_args *args, size_t *bytes) {
   if (!bundle || !args || !bytes)
     return KDA_ERR_INVALID_ARGUMENT;
-  *bytes = 0; /* this schedule keeps everything on chip */
+  /* The chain keeps everything on chip; the segment scan's pass output and
+   * states go through the workspace. */
+  *bytes = 0;
+  if (bundle->segment_scan) {
+    kda_error error;
+    kda_status s = kda_forward_check(args, false, &error);
+    if (s != KDA_OK)
+      return kda_context_fail(bundle->context, s, "%s", error.message);
+    *bytes = kda_segment_plan_of(bundle, args).bytes;
+  }
   return KDA_OK;
 }
 
@@ -129,21 +143,39 @@ static kda_status token_map(kda_bundle *b, const void *data, kda_dtype dtype,
 
 kda_status kda_forward(kda_bundle *b, const kda_forward_args *a, void *workspace,
                        size_t workspace_bytes, void *stream) {
-  (void)workspace;
-  (void)workspace_bytes;
   kda_status s = kda_bundle_check(b, a);
   if (s != KDA_OK)
     return s;
   const int64_t B = a->batch, T = a->seq_len, H = a->num_heads,
                 HV = a->num_value_heads, K = a->head_dim_k, V = a->head_dim_v;
-  const int64_t N = a->cu_seqlens.data ? a->num_seqs : B;
+  int64_t N = a->cu_seqlens.data ? a->num_seqs : B;
+  void *o = a->o.data, *final = a->final_state.data;
+  const void *cu = a->cu_seqlens.data;
+
+  /* The segment scan's pass writes [O0 | X] and its segments' states into
+   * the workspace; its sequences are the segments. */
+  kda_segment_plan plan = {0};
+  if (b->segment_scan) {
+    plan = kda_segment_plan_of(b, a);
+    if (!workspace || workspace_bytes < plan.bytes || (uintptr_t)workspace % 16 != 0)
+      return kda_context_fail(b->context, KDA_ERR_INVALID_ARGUMENT,
+                              "argument 'workspace': the segment scan needs %zu bytes "
+                              "of device memory, 16-byte aligned "
+                              "(kda_forward_workspace_size), got %zu at %p",
+                              plan.bytes, workspace ? workspace_bytes : 0, workspace);
+    N = plan.segments;
+    cu = NULL; /* one sequence: [0, T) */
+    o = (char *)workspace + plan.pass_output;
+    final = (char *)workspace + plan.ends;
+  }
 
   /* With no token at all no tile is ever loaded: the maps stay zero. */
   CUtensorMap maps[4];
   memset(maps, 0, sizeof maps);
   /* A CTA loads the v columns it computes U for (kForwardTensorMaps): its
    * block, or every one in a cluster. */
-  const int64_t v_columns = b->cluster_ctas ? V : V / b->value_blocks;
+  const int64_t v_columns = b->segment_scan ? V + K /* the transition rows' v: zero fill */
+                            : b->cluster_ctas ? V : V / b->value_blocks;
   if (B * T > 0 &&
       ((s = token_map(b, a->q.data, a->q.dtype, B, T, H, K, K, &maps[0])) ||
        (s = token_map(b, a->k.data, a->k.dtype, B, T, H, K, K, &maps[1])) ||
@@ -152,8 +184,7 @@ kda_status kda_forward(kda_bundle *b, const kda_forward_args *a, void *workspace
     return s;
 
   const void *beta = a->beta.data, *a_log = a->A_log.data, *dt_bias = a->dt_bias.data,
-             *initial = a->initial_state.data, *cu = a->cu_seqlens.data;
-  void *o = a->o.data, *final = a->final_state.data;
+             *initial = a->initial_state.data;
   int32_t cu64 = a->cu_seqlens.dtype == KDA_DTYPE_INT64, seq_len = (int32_t)T,
           heads = (int32_t)H, value_heads = (int32_t)HV;
   float scale = (float)kda_scale_or_default(a->scale, K);
@@ -165,6 +196,9 @@ kda_status kda_forward(kda_bundle *b, const kda_forward_args *a, void *workspace
                     &initial, &cu, &o, &final, &cu64, &seq_len, &heads, &value_heads,
                     &scale, &lower_bound, &intermediate, &interval, &intermediate_bf16};
   const unsigned grid[3] = {(unsigned)N, (unsigned)HV, (unsigned)b->head_ctas};
-  return kda_launch(b->context, b->kernel, grid, (unsigned)b->threads,
-                    (size_t)b->shared_bytes, stream, params);
+  s = kda_launch(b->context, b->kernel, grid, (unsigned)b->threads, (size_t)b->shared_bytes,
+                 stream, params);
+  if (s == KDA_OK && b->segment_scan)
+    s = kda_segment_combine(b, a, &plan, workspace, stream);
+  return s;
 }

@@ -13,7 +13,9 @@ Prints one line per case and closes with 'gpu-forward: N passed, N failed'.
 """
 
 import argparse
+import contextlib
 import math
+import os
 import pathlib
 import random
 import sys
@@ -30,6 +32,57 @@ import kda  # noqa: E402
 from accuracy import rel_rms  # noqa: E402
 
 BAR = 0.005  # spec §5: err(o) and err(final_state)
+
+
+class PoisonedTorch:
+    """torch as the front sees it, except that torch.empty fills what it
+    returns with NaN (floats) or 0xFF bytes (a workspace, where they read
+    as NaN in bf16 and f32): a kernel that leaves any output or
+    intermediate unwritten then fails the error measure."""
+
+    def __getattr__(self, name):
+        return getattr(torch, name)
+
+    @staticmethod
+    def empty(*args, **kwargs):
+        tensor = torch.empty(*args, **kwargs)
+        if tensor.is_floating_point():
+            return tensor.fill_(math.nan)
+        return tensor.fill_(0xFF if tensor.dtype == torch.uint8 else -1)
+
+
+BUNDLES_RUN = []  # the path of every bundle the front launched, in order
+
+
+def install_checks():
+    """The suite's view of the front: poisoned outputs (PoisonedTorch) and
+    every bundle launched recorded in BUNDLES_RUN. Installed by main()
+    only, so that importing this module (the benchmark does, for the
+    reference) changes nothing."""
+    load = kda._gpu._bundle
+
+    def recording(device_index, path):
+        BUNDLES_RUN.append(str(path))
+        return load(device_index, path)
+
+    kda._gpu.torch = PoisonedTorch()
+    kda._gpu._bundle = recording
+
+
+@contextlib.contextmanager
+def forced_segment_scan(forced=True):
+    """Within: $KDA_SEGMENT_SCAN = 1 (the front then takes the segment scan
+    below its length rule) when `forced`."""
+    saved = os.environ.get("KDA_SEGMENT_SCAN")
+    if forced:
+        os.environ["KDA_SEGMENT_SCAN"] = "1"
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("KDA_SEGMENT_SCAN", None)
+        else:
+            os.environ["KDA_SEGMENT_SCAN"] = saved
 
 
 def make_case(seed, B, T, H, HV, mode, lengths=None, state_dtype=torch.float32,
@@ -201,6 +254,8 @@ def quick_cases():
         ("V=256 flashkda bf16 g varlen 40,0,21 H=2", make_case(
             8, 1, 0, 2, 2, "flashkda", lengths=[40, 0, 21], gate_dtype=torch.bfloat16,
             value_head=256)),
+        ("segment scan (forced) flashkda bf16 g T=700 H=2 vk", ("segments-forced", make_case(
+            9, 1, 700, 2, 2, "flashkda", v_first=True, gate_dtype=torch.bfloat16))),
         ("decode softplus vk", ("decode", ("softplus", True))),
         ("intermediate states, chunk 16, varlen 50,0,30",
          ("intermediate:16", make_case(6, 1, 0, 2, 2, "flashkda", lengths=[50, 0, 30]))),
@@ -350,6 +405,24 @@ def full_cases(seed):
     add("V=256 intermediate states, chunk 16, varlen 50,0,130,64",
         ("intermediate:16", make_case(r(), 1, 0, 2, 2, "flashkda", lengths=[50, 0, 130, 64],
                                       gate_dtype=bf16, **wide)))
+    # The segment scan (B = 1, K = V = 128, f32 states in the vk layout,
+    # bf16 g): past the front's rules, forced below them, with many
+    # segments (T = 16385 at H = 1: 65) and two (H = 32), without an
+    # initial or a final state, and the benchmark's T = 65536 at H = 16.
+    scan = dict(v_first=True, gate_dtype=bf16)
+    add("segment scan flashkda T=20000 H=4",
+        ("segments", make_case(r(), 1, 20000, 4, 4, "flashkda", **scan)))
+    add("segment scan softplus T=16385 H=1 (65 segments)",
+        ("segments", make_case(r(), 1, 16385, 1, 1, "softplus", **scan)))
+    add("segment scan flashkda T=65536 H=16",
+        ("segments", make_case(r(), 1, 65536, 16, 16, "flashkda", **scan)))
+    add("segment scan (forced: 2 segments) flashkda T=32768 H=32",
+        ("segments-forced", make_case(r(), 1, 32768, 32, 32, "flashkda", **scan)))
+    for T in (1, 129, 1000, 3000):
+        add(f"segment scan (forced) softplus T={T} H=2, no initial state",
+            ("segments-forced", make_case(r(), 1, T, 2, 2, "softplus", initial=False, **scan)))
+    add("segment scan (forced) flashkda T=3000 H=2 HV=4, no final state",
+        ("segments-forced-nofinal", make_case(r(), 1, 3000, 2, 4, "flashkda", **scan)))
     # The decode step against a pool (padding rows included).
     for mode in ("flashkda", "softplus", "precomputed"):
         for v_first in (False, True):
@@ -399,15 +472,36 @@ def check_case(name, case, log):
     if tag == "int32":
         x = dict(x, cu_seqlens=x["cu_seqlens"].to(torch.int32))
     if tag == "nofinal":
-        opts = dict(opts, output_final_state=False)
-        o, s, _ = run_gpu_nofinal(x, opts)
-        o_ref, _ = reference(x, dict(opts, output_final_state=True))
-        err = rel_rms(o_ref, o.double())
-        ok = err <= BAR and s is None
-        print(f"{'ok  ' if ok else 'FAIL'} {name:52s} err(o) {err:.2e}  final None",
-              flush=True)
-        return ok
+        return check_nofinal(name, x, opts)
+    if tag and tag.startswith("segments"):
+        return check_segment_scan(name, x, opts, log, tag)
     return check(name, x, opts, log)
+
+
+def check_nofinal(name, x, opts):
+    opts = dict(opts, output_final_state=False)
+    o, s, _ = run_gpu_nofinal(x, opts)
+    o_ref, _ = reference(x, dict(opts, output_final_state=True))
+    err = rel_rms(o_ref, o.double())
+    ok = err <= BAR and s is None
+    print(f"{'ok  ' if ok else 'FAIL'} {name:52s} err(o) {err:.2e}  final None",
+          flush=True)
+    return ok
+
+
+def check_segment_scan(name, x, opts, log, tag):
+    """A case the segment scan must run (tag 'segments'; 'segments-forced'
+    below the front's length rule; '-nofinal' without the final state):
+    checked as any other, and failed unless every launch took the
+    segment-scan bundle."""
+    with forced_segment_scan("forced" in tag):
+        del BUNDLES_RUN[:]
+        ok = (check_nofinal(name, x, opts) if tag.endswith("nofinal")
+              else check(name, x, opts, log))
+        ran = bool(BUNDLES_RUN) and all("_segments" in path for path in BUNDLES_RUN)
+    if not ran:
+        print(f"FAIL {name}: the segment scan did not run ({BUNDLES_RUN})", flush=True)
+    return ok and ran
 
 
 def run_gpu_nofinal(x, opts):
@@ -572,6 +666,7 @@ def main():
     parser.add_argument("--seed", type=int, default=random.randrange(2**20))
     parser.add_argument("--only", help="run the cases whose name contains this")
     args = parser.parse_args()
+    install_checks()
     print(torch.cuda.get_device_name(0), torch.__version__, "seed", args.seed, flush=True)
     cases = quick_cases() if args.quick else full_cases(args.seed)
     if args.only:

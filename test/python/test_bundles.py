@@ -18,7 +18,8 @@ REQUIRED = {"op", "kernel", "threads", "shared_bytes", "head_dim_k", "head_dim_v
 REQUIRED_BY_OP = {"forward": {"chunk_size", "stages", "chunk_local_warpgroups",
                               "cluster_ctas", "head_ctas", "handoff_depth",
                               "initial_state_dtype", "final_state_dtype",
-                              "tensor_maps", "tensor_map_box_rows", "tensor_map_swizzle"},
+                              "tensor_maps", "tensor_map_box_rows", "tensor_map_swizzle",
+                              "segment_scan"},
                   "decode": {"pool_dtype"}}
 
 
@@ -52,11 +53,25 @@ def test_the_build_ships_bundles():
     # many TMA stages as fit: two with bf16 g, one with f32 g. K = 128 with
     # V = 256: the five mode / g entries, always split over two CTAs (two
     # handoff stages, one TMA stage), and with bf16 g once more as a
-    # cluster of the two (one handoff stage, one TMA stage). Decode: the
-    # three modes x 2 layouts at K = 128 and at K = 64.
+    # cluster of the two (one handoff stage, one TMA stage). The segment
+    # scan for FlashKDA's and the softplus mode with bf16 g, f32 states in
+    # the vk layout. Decode: the three modes x 2 layouts at K = 128 and at
+    # K = 64.
     manifests = {p.stem: read_bundle(p)[0] for p in BUNDLES}
     ops = [m["op"] for m in manifests.values()]
-    assert ops.count("forward") == 68 + 20 + 8 and ops.count("decode") == 12, ops
+    assert ops.count("forward") == 68 + 20 + 8 + 2 and ops.count("decode") == 12, ops
+    scans = {n: m for n, m in manifests.items() if m.get("segment_scan") == "1"}
+    assert sorted(scans) == [
+        f"forward_k128_v128_{mode}_l2norm_sigmoid_gbf16_f32_vk_segments"
+        for mode in ("lowerbound", "softplus")]
+    for name, m in scans.items():
+        # the cluster of two's choices and schedule, the combining kernels
+        split = manifests[name.replace("_segments", "_vb2")]
+        segment_keys = {"kernel", "segment_scan", "segment_tokens", "shared_bytes", "stages"} | {
+            k for k in m if k.startswith(("compose_", "correct_"))}
+        assert {k: v for k, v in m.items() if k not in segment_keys} == \
+            {k: v for k, v in split.items() if k not in segment_keys}
+        assert (m["stages"], m["handoff_depth"], m["segment_tokens"]) == ("1", "1", "128")
     wide = {n: m for n, m in manifests.items() if m.get("head_dim_v") == "256"}
     assert len(wide) == 28 and all(m["head_dim_k"] == "128" for m in wide.values())
     for name, m in wide.items():
@@ -109,6 +124,15 @@ def test_bundle(path, tmp_path):
         # k-steps of [O | V'] (n32); O += V' Aqk; the state update
         K, V = int(manifest["head_dim_k"]), int(manifest["head_dim_v"])
         ctas = max(int(manifest["cluster_ctas"]), 1)
+        scan = manifest["segment_scan"] == "1"
+        if scan:
+            # the pass is the kernel at V = 2K; the combining kernels come
+            # with it, the correction as 16 x 8 mma.sync per warp
+            V = 2 * K
+            assert f".entry {manifest['compose_kernel']}(" in ptx
+            assert f".entry {manifest['correct_kernel']}(" in ptx
+            assert ptx.count("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32") == 128
+        assert ptx.count(".entry ") == (3 if scan else 1)
         block = V if ctas > 1 else V // int(manifest["value_blocks"])
         assert ptx.count("wgmma.mma_async") == K // 8 + (block + K) // 64 + K // 16 + 2
         assert ptx.count("m64n16k8.f32.tf32.tf32") == K // 8

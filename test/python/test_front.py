@@ -232,3 +232,38 @@ def test_head_split_override(monkeypatch):
     assert _gpu.head_split(16, 128, 132) == (2, 2)
     monkeypatch.setenv("KDA_VALUE_BLOCKS", "1")
     assert _gpu.head_split(16, 128, 132) == (1, 0)
+
+
+F32, BF16 = torch.float32, torch.bfloat16
+
+
+@pytest.mark.parametrize("N, T, HV, K, V, intermediate, v_first, state, expected", [
+    (1, 65536, 16, 128, 128, 0, True, F32, True),     # the benchmark's row: 4 segments
+    (1, 8192, 16, 128, 128, 0, True, F32, True),      # the shortest it takes
+    (1, 8191, 16, 128, 128, 0, True, F32, False),
+    (1, 65536, 8, 128, 128, 0, True, F32, True),      # 8 segments
+    (1, 65536, 32, 128, 128, 0, True, F32, False),    # 2 segments: slower than the chain
+    (1, 65536, 17, 128, 128, 0, True, F32, False),    # 3 segments
+    (2, 65536, 16, 128, 128, 0, True, F32, False),    # two sequences
+    (1, 65536, 16, 64, 64, 0, True, F32, False),      # shipped at K = V = 128 only
+    (1, 65536, 16, 128, 256, 0, True, F32, False),
+    (1, 65536, 16, 128, 128, 64, True, F32, False),   # intermediate states
+    (1, 65536, 16, 128, 128, 0, False, F32, False),   # kv layout
+    (1, 65536, 16, 128, 128, 0, True, BF16, False),   # bf16 states
+])
+def test_segment_scan_choice(N, T, HV, K, V, intermediate, v_first, state, expected,
+                             monkeypatch):
+    from kda import _gpu
+    monkeypatch.delenv("KDA_SEGMENT_SCAN", raising=False)
+    assert _gpu.use_segment_scan(N, T, HV, K, V, intermediate, v_first, state, 132) == expected
+
+
+def test_segment_scan_override(monkeypatch):
+    from kda import _gpu
+    monkeypatch.setenv("KDA_SEGMENT_SCAN", "1")
+    assert _gpu.use_segment_scan(1, 100, 32, 128, 128, 0, True, F32, 132)  # 2 segments
+    assert _gpu.use_segment_scan(1, 100, 33, 128, 128, 0, True, F32, 132)  # 2 segments
+    assert not _gpu.use_segment_scan(1, 100, 34, 128, 128, 0, True, F32, 132)  # 1 segment
+    assert not _gpu.use_segment_scan(2, 100, 2, 128, 128, 0, True, F32, 132)
+    monkeypatch.setenv("KDA_SEGMENT_SCAN", "0")
+    assert not _gpu.use_segment_scan(1, 65536, 16, 128, 128, 0, True, F32, 132)

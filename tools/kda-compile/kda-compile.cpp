@@ -82,6 +82,12 @@ static struct {
       llvm::cl::desc("handoff stages per chunk-local warpgroup of the forward "
                      "kernel (1 or 2, as shared memory allows)"),
       llvm::cl::init(1)};
+  llvm::cl::opt<int64_t> segmentScan{
+      "segment-scan",
+      llvm::cl::desc("1: compile the forward as a segment scan (B = 1 long "
+                     "sequences cut into segments whose transitions compose, "
+                     "with its combining kernels); 0: the chain alone"),
+      llvm::cl::init(0)};
 } schedule;
 static llvm::cl::opt<unsigned> optLevel("opt-level",
                                         llvm::cl::desc("LLVM optimisation level"),

@@ -64,7 +64,15 @@ def ConvertKDAToNVVM : Pass<"convert-kda-to-nvvm", "::mlir::ModuleOp"> {
     Option<"handoffDepth", "handoff-depth", "int64_t", /*default=*/"1",
            "Handoff stages per chunk-local warpgroup of the forward kernel (1 "
            "or 2, as shared memory allows): with 2 a warpgroup writes its next "
-           "chunk's operands before the state side has read its last">
+           "chunk's operands before the state side has read its last">,
+    Option<"segmentScan", "segment-scan", "int64_t", /*default=*/"0",
+           "1: compile each kda.forward as a segment scan for one long "
+           "sequence (B = 1): the sequence cut into segments, each run by "
+           "the kernel at V = 2K whose extra rows carry the segment's "
+           "transition (value rows in one CTA of a cluster of two, "
+           "transition rows in the other), a kernel composing the "
+           "segments' entering states and one adding each segment's "
+           "entering state to its outputs; 0: the chain alone">
   ];
   let dependentDialects = ["::mlir::gpu::GPUDialect", "::mlir::LLVM::LLVMDialect",
                            "::mlir::NVVM::NVVMDialect", "::mlir::arith::ArithDialect",

@@ -91,6 +91,12 @@ struct KDAToPTXOptions : public TargetPipelineOptions<KDAToPTXOptions> {
       llvm::cl::desc("handoff stages per chunk-local warpgroup of the forward "
                      "kernel (1 or 2, as shared memory allows)"),
       llvm::cl::init(1)};
+  PassOptions::Option<int64_t> segmentScan{
+      *this, "segment-scan",
+      llvm::cl::desc("1: compile the forward as a segment scan (B = 1 long "
+                     "sequences cut into segments whose transitions compose, "
+                     "with its combining kernels); 0: the chain alone"),
+      llvm::cl::init(0)};
 };
 
 /// kda.forward to kernels: convert-kda-to-nvvm with the schedule options

@@ -46,6 +46,7 @@
 #include "kda/Conversion/KDAToNVVM/ForwardKernel.h"
 
 #include "KernelEmitter.h"
+#include "SegmentScan.h"
 #include "WGMMA.h"
 
 #include "llvm/ADT/ScopeExit.h"
@@ -76,6 +77,8 @@ std::string ForwardKernelConfig::kernelName() const {
     split += llvm::formatv("_cluster{0}", clusterCtas).str();
   if (handoffDepth != 1)
     split += llvm::formatv("_h{0}", handoffDepth).str();
+  if (segmentScan)
+    split += "_segments";
   return llvm::formatv("kda_forward_k{0}_v{1}_c{2}_p{11}{12}_{3}_{4}{5}_{6}_g{7}_b{8}_s{9}_{10}",
                        headDimK, headDimV, chunkSize, stringifyGateMode(gate),
                        stringifyBetaMode(betaMode), qkL2Norm ? "_l2norm" : "",
@@ -90,7 +93,42 @@ static int64_t stateWarpgroupCount(const ForwardKernelConfig &c) {
   return c.headDimV / c.valueBlocks / 64;
 }
 
-std::string kda::checkForwardSupport(const ForwardKernelConfig &c) {
+ForwardKernelConfig kda::segmentPassConfig(const ForwardKernelConfig &c) {
+  ForwardKernelConfig pass = c;
+  pass.headDimV = 2 * c.headDimK;
+  return pass;
+}
+
+/// What the segment scan needs beyond its pass kernel's own rules.
+static std::string checkSegmentScanSupport(const ForwardKernelConfig &c) {
+  if (c.headDimK != 128 || c.headDimV != 128)
+    return llvm::formatv("segment_scan with K = {0}, V = {1}: the segment scan runs "
+                         "K = V = 128 so far (its pass kernel takes V = 2K)",
+                         c.headDimK, c.headDimV);
+  if (c.stateLayout != StateLayout::VK || !c.initialStateType.isF32() ||
+      !c.finalStateType.isF32())
+    return "segment_scan with a kv or bf16 state: the segment scan's combining "
+           "kernels take f32 states in the vk layout so far";
+  if (c.valueBlocks != 2 || c.clusterCtas != 2)
+    return llvm::formatv("segment_scan with value_blocks = {0}, cluster_ctas = {1}: "
+                         "the segment pass holds the value rows in one CTA and the "
+                         "transition rows in the other of a cluster of two "
+                         "(value_blocks = 2, cluster_ctas = 2)",
+                         c.valueBlocks, c.clusterCtas);
+  return "";
+}
+
+std::string kda::checkForwardSupport(const ForwardKernelConfig &config) {
+  if (config.segmentScan < 0 || config.segmentScan > 1)
+    return llvm::formatv("segment_scan = {0}: 0 (the chain alone) or 1 (the segment scan)",
+                         config.segmentScan);
+  if (config.segmentScan) {
+    if (std::string unsupported = checkSegmentScanSupport(config); !unsupported.empty())
+      return unsupported;
+  }
+  // The segment scan's pass is the kernel at V = 2K: its rules are that
+  // kernel's.
+  const ForwardKernelConfig c = config.segmentScan ? segmentPassConfig(config) : config;
   bool square = c.headDimK == c.headDimV && (c.headDimK == 64 || c.headDimK == 128);
   if (!square && !(c.headDimK == 128 && c.headDimV == 256))
     return llvm::formatv("head sizes K = {0}, V = {1}: the forward kernel "
@@ -464,6 +502,9 @@ private:
   }
   void storeIntermediateState(Value sAcc, Value row0);
   Value loadInitialState();
+  /// The segment scan's initial state: [h0 | I] for the first segment,
+  /// [0 | I] for the others (value rows | transition rows).
+  Value loadSegmentStart();
   /// The TMA stage of `chunk`: the chunk-local warpgroup w = (chunk / R) %
   /// L of CTA chunk % R (R producing CTAs) loads its n-th chunk (n = chunk
   /// / RL) into stage n % stages of its ring.
@@ -602,7 +643,7 @@ std::string kda::forwardParamNames() {
 }
 
 int64_t kda::forwardSharedBytes(const ForwardKernelConfig &config) {
-  return SharedLayout(config).total;
+  return SharedLayout(config.segmentScan ? segmentPassConfig(config) : config).total;
 }
 
 //===----------------------------------------------------------------------===//
@@ -694,7 +735,16 @@ void ForwardKernelBuilder::prologue() {
   hv = e.urem(linear, numValueHeads);
   Value rank = e.udiv(linear, numValueHeads);
   Value ordered = e.andi(varlen, e.ult(sequences, e.i32(kMaxOrderedSequences + 1)));
-  SmallVector<Value> mine = e.ifElse(
+  // The segment scan's sequences are the segments of the one sequence
+  // (the runtime passes no cu_seqlens).
+  SmallVector<Value> mine;
+  if (c.segmentScan) {
+    Value length = e.ext64(segmentLength(e, param(kParamSeqLen), sequences));
+    auto atMostT = [&](Value token) { return e.select(e.slt(token, seqLen), token, seqLen); };
+    Value first = atMostT(e.mul(e.ext64(rank), length));
+    mine = {rank, first, atMostT(e.add(first, length))};
+  } else
+  mine = e.ifElse(
       ordered, TypeRange{e.i32(), e.i64(), e.i64()},
       [&] { return longestFirst(rank, sequences, cuEntry); },
       [&] {
@@ -733,8 +783,10 @@ void ForwardKernelBuilder::prologue() {
                         },
                         [&] { return e.mul(seq64, entries(seqLen)); });
       });
-  tmaRow0 = e.select(varlen, e.trunc32(bos), e.i32(0));
-  tmaBatch = e.select(varlen, e.i32(0), seq);
+  // A varlen batch's tokens, and the segment scan's, are rows of one [T]
+  // (batch 0).
+  tmaRow0 = c.segmentScan ? e.trunc32(bos) : e.select(varlen, e.trunc32(bos), e.i32(0));
+  tmaBatch = c.segmentScan ? e.i32(0) : e.select(varlen, e.i32(0), seq);
 
   // The gate's per-channel parameters, read once: thread t of a chunk-local
   // warpgroup has channel t / (128 / K) (computeGate).
@@ -815,7 +867,49 @@ Value ForwardKernelBuilder::statePointer(Value tensor, Type type, int64_t v,
   return e.gep(tensor, e.mul(index, e.i64(type.getIntOrFloatBitWidth() / 8)));
 }
 
+Value ForwardKernelBuilder::loadSegmentStart() {
+  // CTA 0 of the cluster holds the value rows: the caller's initial state
+  // for the first segment (a [1, HV, K, K] tensor, vk), zero for the
+  // others, whose entering state the combining kernels add. CTA 1 holds
+  // the transition rows: the identity.
+  const int64_t K = c.headDimK;
+  Type accType = accumulatorType(e, K);
+  Value initial = param(kParamInitialState);
+  Value transitionRows = e.ne(e.blockIdxZ(), e.i32(0));
+  Value loads = e.andi(e.notb(transitionRows),
+                       e.andi(e.eq(seq, e.i32(0)), e.isNotNull(initial)));
+  return e.ifElse(
+      loads, accType,
+      [&] {
+        Value acc = LLVM::UndefOp::create(e.builder(), accType);
+        Value thread = e.add(e.mul(e.add(e.mul(e.ext64(hv), e.i64(K)), e.ext64(valueRow(0))),
+                                   e.i64(K)),
+                             e.ext64(frag.colBase));
+        for (int64_t v = 0; v < K / 2; v += 2) {
+          int64_t constant = FragmentLayout::rowOffset(v) * K + FragmentLayout::colOffset(v);
+          Value p = e.gep(initial, e.mul(e.add(thread, e.i64(constant)), e.i64(4)));
+          for (auto [x, value] : llvm::enumerate(e.loadVector(e.f32(), 2, p)))
+            acc = insert(e, acc, value, v + x);
+        }
+        return acc;
+      },
+      [&] {
+        // Row r of the transition rows is column r - K of the identity;
+        // the value rows (for segments after the first) start at zero.
+        Value acc = LLVM::UndefOp::create(e.builder(), accType);
+        Value diagonal = e.sub(e.sub(valueRow(0), e.i32(K)), frag.colBase);
+        for (int64_t v = 0; v < K / 2; ++v) {
+          int64_t offset = FragmentLayout::colOffset(v) - FragmentLayout::rowOffset(v);
+          Value one = e.andi(transitionRows, e.eq(diagonal, e.i32(offset)));
+          acc = insert(e, acc, e.select(one, e.f32(1.0), e.f32(0.0)), v);
+        }
+        return acc;
+      });
+}
+
 Value ForwardKernelBuilder::loadInitialState() {
+  if (c.segmentScan)
+    return loadSegmentStart();
   Value initial = param(kParamInitialState);
   Type accType = accumulatorType(e, c.headDimK);
   return e.ifElse(e.isNull(initial), accType,
@@ -1855,7 +1949,10 @@ LLVM::LLVMFuncOp kda::buildForwardKernel(OpBuilder &builder, Location loc,
   builder.setInsertionPointToStart(entry);
   ImplicitLocOpBuilder b(loc, builder);
   KernelEmitter e(b);
-  ForwardKernelBuilder(e, config, func).build();
+  // The segment scan's pass is this kernel at V = 2K (kernelName keeps the
+  // op's V).
+  ForwardKernelBuilder(e, config.segmentScan ? segmentPassConfig(config) : config, func)
+      .build();
   LLVM::ReturnOp::create(b, ValueRange{});
   return func;
 }

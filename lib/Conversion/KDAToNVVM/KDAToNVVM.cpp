@@ -9,6 +9,7 @@
 
 #include "kda/Conversion/KDAToNVVM/DecodeKernel.h"
 #include "kda/Conversion/KDAToNVVM/ForwardKernel.h"
+#include "kda/Conversion/KDAToNVVM/SegmentKernels.h"
 #include "kda/Conversion/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -139,7 +140,23 @@ static DictionaryAttr manifestOf(Builder &b, const ForwardKernelConfig &c) {
       b.getNamedAttr("tensor_maps", b.getStringAttr(kForwardTensorMaps)),
       b.getNamedAttr("tensor_map_box_rows", b.getI64IntegerAttr(c.chunkSize)),
       b.getNamedAttr("tensor_map_swizzle", b.getI64IntegerAttr(0)),
+      b.getNamedAttr("segment_scan", b.getI64IntegerAttr(c.segmentScan)),
   };
+  if (c.segmentScan)
+    fields.append({
+        b.getNamedAttr("segment_tokens", b.getI64IntegerAttr(kSegmentTokenTile)),
+        b.getNamedAttr("compose_kernel", b.getStringAttr(segmentComposeKernelName(c))),
+        b.getNamedAttr("compose_params", b.getStringAttr(segmentComposeParamNames())),
+        b.getNamedAttr("compose_threads", b.getI64IntegerAttr(kComposeThreads)),
+        b.getNamedAttr("compose_rows", b.getI64IntegerAttr(kComposeRows)),
+        b.getNamedAttr("compose_shared_bytes",
+                       b.getI64IntegerAttr(segmentComposeSharedBytes(c))),
+        b.getNamedAttr("correct_kernel", b.getStringAttr(segmentCorrectKernelName(c))),
+        b.getNamedAttr("correct_params", b.getStringAttr(segmentCorrectParamNames())),
+        b.getNamedAttr("correct_threads", b.getI64IntegerAttr(kCorrectThreads)),
+        b.getNamedAttr("correct_shared_bytes",
+                       b.getI64IntegerAttr(segmentCorrectSharedBytes(c))),
+    });
   appendChoiceFields(b, c, fields);
   return b.getDictionaryAttr(fields);
 }
@@ -184,8 +201,17 @@ struct ConvertKDAToNVVMPass
     schedule.chunkLocalWarpgroups = chunkLocalWarpgroups;
     schedule.clusterCtas = clusterCtas;
     schedule.handoffDepth = handoffDepth;
+    schedule.segmentScan = segmentScan;
+    // The segment scan's bundle holds its combining kernels beside the pass.
+    auto buildForward = [](OpBuilder &builder, Location loc, const ForwardKernelConfig &c) {
+      buildForwardKernel(builder, loc, c);
+      if (c.segmentScan) {
+        buildSegmentComposeKernel(builder, loc, c);
+        buildSegmentCorrectKernel(builder, loc, c);
+      }
+    };
     module.walk([&](ForwardOp op) {
-      lower(op, configOf(op, schedule), manifestOf, buildForwardKernel);
+      lower(op, configOf(op, schedule), manifestOf, buildForward);
     });
     module.walk([&](DecodeOp op) {
       lower(op, configOf(op), decodeManifestOf, buildDecodeKernel);

@@ -107,10 +107,12 @@ def choice_entries(K, V, g_dtype, beta_dtype, gate, beta_mode, qk_l2norm, state_
 
 
 def wanted_manifest(q, v, g_dtype, beta_dtype, gate, beta_mode, qk_l2norm,
-                    state_v_first, state_dtype, split=(1, 0)):
+                    state_v_first, state_dtype, split=(1, 0), segment_scan=False):
     """The manifest entries a forward bundle must have to run this
-    configuration; `split` is (value_blocks, cluster_ctas) (head_split)."""
+    configuration; `split` is (value_blocks, cluster_ctas) (head_split),
+    `segment_scan` whether it is the segment scan (use_segment_scan)."""
     return {
+        "segment_scan": str(int(segment_scan)),
         **choice_entries(q.shape[3], v.shape[3], g_dtype, beta_dtype, gate, beta_mode,
                          qk_l2norm, state_v_first),
         "initial_state_dtype": _DTYPE_NAMES[state_dtype],
@@ -121,6 +123,34 @@ def wanted_manifest(q, v, g_dtype, beta_dtype, gate, beta_mode, qk_l2norm,
 
 
 _sm_counts = {}
+
+# The shortest sequence, and the fewest segments (one wave of clusters of
+# two per segment and value head), the segment scan takes: with two
+# segments (T = 16384 and 32768 at H = 32) it ran 13-14 % slower than the
+# chain alone, with four 1.29-1.42x faster from T = 8192 at H = 16, with
+# eight 2.2-2.5x at H = 8 (H100, docs/design/forward-kernel.md, step 11).
+SEGMENT_SCAN_MIN_TOKENS = 8192
+SEGMENT_SCAN_MIN_SEGMENTS = 4
+
+
+def use_segment_scan(N, T, HV, K, V, intermediate, state_v_first, state_dtype, sm_count):
+    """Whether a forward runs as a segment scan: one long sequence (N = 1:
+    B = 1, or cu_seqlens of one sequence) of at least SEGMENT_SCAN_MIN_TOKENS
+    tokens whose heads leave room for SEGMENT_SCAN_MIN_SEGMENTS segments in
+    one wave (a cluster of two CTAs per segment and value head), K = V =
+    128, f32 states in the vk layout, no intermediate states.
+    $KDA_SEGMENT_SCAN = 0 or 1 overrides the length and segment rules (for
+    measurements; at least two segments still); the rest is what the
+    bundles run."""
+    if N != 1 or intermediate or (K, V) != (128, 128):
+        return False
+    if not state_v_first or state_dtype != torch.float32 or sm_count < 4 * HV:
+        return False
+    forced = os.environ.get("KDA_SEGMENT_SCAN")
+    if forced in ("0", "1"):
+        return forced == "1"
+    segments = sm_count // (2 * HV)
+    return T >= SEGMENT_SCAN_MIN_TOKENS and segments >= SEGMENT_SCAN_MIN_SEGMENTS
 
 
 def head_split(ctas, V, sm_count):
@@ -209,10 +239,19 @@ def forward_eager(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, g: torch.Te
     N = cu_seqlens.shape[0] - 1 if cu_seqlens is not None else B
     o_shape, state_shape, state_dtype = _output_shapes(
         q, v, cu_seqlens, initial_state, state_v_first, final_state_dtype)
-    split = head_split(N * HV, V, _sm_count(q.device))
+    sm_count = _sm_count(q.device)
+    split = head_split(N * HV, V, sm_count)
+    path = None
+    if use_segment_scan(N, T, HV, K, V, intermediate_interval, state_v_first, state_dtype,
+                        sm_count):
+        # Shipped with bf16 g and beta (FlashKDA's and Kimi-Linear's
+        # configurations); otherwise the chain alone.
+        path = match_bundle(wanted_manifest(q, v, g.dtype, beta.dtype, gate, beta_mode,
+                                            qk_l2norm, state_v_first, state_dtype, (2, 2),
+                                            segment_scan=True))
     wanted = wanted_manifest(q, v, g.dtype, beta.dtype, gate, beta_mode, qk_l2norm,
                              state_v_first, state_dtype, split)
-    path = match_bundle(wanted)
+    path = path or match_bundle(wanted)
     # The splits are shipped for some configurations only: the clusters
     # with helpers with bf16 g, the split at V = 128, at V = 256 the
     # cluster with bf16 g and the two CTAs without one.
@@ -261,9 +300,13 @@ def forward_eager(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, g: torch.Te
     if intermediate_interval:
         args.intermediate_states = _lib.tensor(h, _lib.DTYPE_BFLOAT16)
         args.intermediate_interval = intermediate_interval
+    workspace_bytes = bundle.workspace_size(args)
+    workspace = (torch.empty(workspace_bytes, dtype=torch.uint8, device=q.device)
+                 if workspace_bytes else None)
     with torch.cuda.device(q.device):
         stream = torch.cuda.current_stream(q.device).cuda_stream
-        bundle.forward(args, stream)
+        bundle.forward(args, stream, workspace.data_ptr() if workspace is not None else None,
+                       workspace_bytes)
     return o, final_state, h
 
 

@@ -144,6 +144,9 @@ def _declare_gpu(lib):
     lib.kda_decode.argtypes = [vp, ctypes.POINTER(DecodeArgs), vp]
     lib.kda_forward.restype = ctypes.c_int
     lib.kda_forward.argtypes = [vp, ctypes.POINTER(ForwardArgs), vp, ctypes.c_size_t, vp]
+    lib.kda_forward_workspace_size.restype = ctypes.c_int
+    lib.kda_forward_workspace_size.argtypes = [vp, ctypes.POINTER(ForwardArgs),
+                                               ctypes.POINTER(ctypes.c_size_t)]
 
 
 _lib = None
@@ -200,8 +203,19 @@ class Bundle:
             context.fail(status)
         self.handle = handle
 
-    def forward(self, args, stream):
-        status = library().kda_forward(self.handle, ctypes.byref(args), None, 0,
+    def workspace_size(self, args):
+        """Bytes of device workspace forward(args, ...) needs (0: none)."""
+        size = ctypes.c_size_t()
+        status = library().kda_forward_workspace_size(self.handle, ctypes.byref(args),
+                                                      ctypes.byref(size))
+        if status != OK:
+            self.context.fail(status)
+        return size.value
+
+    def forward(self, args, stream, workspace=None, workspace_bytes=0):
+        """kda_forward; `workspace` is a device address (an int) or None."""
+        status = library().kda_forward(self.handle, ctypes.byref(args),
+                                       ctypes.c_void_p(workspace), workspace_bytes,
                                        ctypes.c_void_p(stream))
         if status != OK:
             self.context.fail(status)

@@ -57,6 +57,10 @@ struct ForwardKernelConfig : KernelChoices {
   /// its next chunk's operands while the state side has yet to read its
   /// last, instead of waiting for that read before it starts.
   int64_t handoffDepth = 1;
+  /// 1: the segment scan (SegmentKernels.h): the kernel runs the segments
+  /// of one sequence as its sequences at V = 2K, the schedule above
+  /// describing that kernel, and the bundle adds the combining kernels.
+  int64_t segmentScan = 0;
   Type initialStateType; ///< f32 or bf16 (ignored when absent at run time)
   Type finalStateType;   ///< f32 or bf16 (ignored when absent at run time)
 
@@ -80,6 +84,7 @@ void copyForwardSchedule(const From &from, To &to) {
   to.chunkLocalWarpgroups = value(from.chunkLocalWarpgroups);
   to.clusterCtas = value(from.clusterCtas);
   to.handoffDepth = value(from.handoffDepth);
+  to.segmentScan = value(from.segmentScan);
 }
 
 /// Threads per CTA: four warpgroups, the first chunkLocalWarpgroups
@@ -129,6 +134,9 @@ inline constexpr const char *kForwardTensorMaps = "q k v g";
 /// Bytes of dynamic shared memory the kernel uses.
 int64_t forwardSharedBytes(const ForwardKernelConfig &config);
 
+/// The segment scan's pass kernel (segmentScan): `config` at V = 2K, the
+/// extra K value rows carrying each segment's transition.
+ForwardKernelConfig segmentPassConfig(const ForwardKernelConfig &config);
 /// Returns a message naming what is not supported yet, or "" when the
 /// configuration can be compiled.
 std::string checkForwardSupport(const ForwardKernelConfig &config);
