@@ -152,8 +152,8 @@ kda_status kda_forward(kda_bundle *b, const kda_forward_args *a, void *workspace
   void *o = a->o.data, *final = a->final_state.data;
   const void *cu = a->cu_seqlens.data;
 
-  /* The segment scan's pass writes [O0 | X] and its segments' states into
-   * the workspace; its sequences are the segments. */
+  /* The segment scan's pass writes its segments' states and X into the
+   * workspace (and O0 into o); its sequences are the segments. */
   kda_segment_plan plan = {0};
   if (b->segment_scan) {
     plan = kda_segment_plan_of(b, a);
@@ -165,7 +165,6 @@ kda_status kda_forward(kda_bundle *b, const kda_forward_args *a, void *workspace
                               plan.bytes, workspace ? workspace_bytes : 0, workspace);
     N = plan.segments;
     cu = NULL; /* one sequence: [0, T) */
-    o = (char *)workspace + plan.pass_output;
     final = (char *)workspace + plan.ends;
   }
 
@@ -174,8 +173,7 @@ kda_status kda_forward(kda_bundle *b, const kda_forward_args *a, void *workspace
   memset(maps, 0, sizeof maps);
   /* A CTA loads the v columns it computes U for (kForwardTensorMaps): its
    * block, or every one in a cluster. */
-  const int64_t v_columns = b->segment_scan ? V + K /* the transition rows' v: zero fill */
-                            : b->cluster_ctas ? V : V / b->value_blocks;
+  const int64_t v_columns = b->cluster_ctas ? V : V / b->value_blocks;
   if (B * T > 0 &&
       ((s = token_map(b, a->q.data, a->q.dtype, B, T, H, K, K, &maps[0])) ||
        (s = token_map(b, a->k.data, a->k.dtype, B, T, H, K, K, &maps[1])) ||

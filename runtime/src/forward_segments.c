@@ -1,18 +1,20 @@
 /* forward_segments.c - the segment scan: one long sequence cut into
  * segments that run side by side, their transitions composed afterwards
  * (include/kda/Conversion/KDAToNVVM/SegmentKernels.h says what each of its
- * kernels computes). Its intermediates live in the caller's workspace:
+ * kernels computes). The pass writes O0 into the caller's o; the rest
+ * lives in the caller's workspace:
  *
- *   pass output  bf16 [T, HV, V + K]      [O0 | X] per token
- *   ends         f32  [S, HV, V + K, K]   each segment's final pass state
- *   entering     bf16 [S - 1, HV, V, K]   the states entering segments 1..
+ *   ends      f32  [S, HV, V + K, K]   each segment's final pass state
+ *   X         bf16 [T, HV, K]          the transition rows' outputs, right
+ *                                      after the ends (the pass finds it there)
+ *   entering  bf16 [S - 1, HV, V, K]   the states entering segments 1..
  */
 #include "forward_segments.h"
 
 #include <string.h>
 
 static const char kComposeParams[] = "ends entering final_state segments value_heads";
-static const char kCorrectParams[] = "pass_output entering o seq_len value_heads segments";
+static const char kCorrectParams[] = "x entering o seq_len value_heads segments";
 
 /* Workspace pieces start at 256-byte boundaries. */
 static size_t align256(size_t bytes) { return (bytes + 255) & ~(size_t)255; }
@@ -40,10 +42,11 @@ kda_segment_plan kda_segment_plan_of(const kda_bundle *b, const kda_forward_args
     segments = 1;
   if (T > 0)
     segments = ceil_div(T, segment_length(b, T, segments));
-  kda_segment_plan plan = {.segments = segments};
-  plan.pass_output = 0;
-  plan.ends = align256((size_t)(T * HV * (V + K)) * 2);
-  plan.entering = plan.ends + align256((size_t)(segments * HV * (V + K) * K) * 4);
+  kda_segment_plan plan = {.segments = segments,
+                           .length = T > 0 ? segment_length(b, T, segments) : 0};
+  plan.ends = 0;
+  plan.x = (size_t)(segments * HV * (V + K) * K) * 4;
+  plan.entering = align256(plan.x + (size_t)(T * HV * K) * 2);
   plan.bytes = plan.entering + align256((size_t)((segments - 1) * HV * V * K) * 2);
   return plan;
 }
@@ -81,7 +84,7 @@ kda_status kda_segment_combine(kda_bundle *b, const kda_forward_args *a,
                                void *stream) {
   const int64_t T = a->seq_len, HV = a->num_value_heads, V = a->head_dim_v;
   void *ends = workspace + plan->ends, *entering = workspace + plan->entering,
-       *pass_output = workspace + plan->pass_output;
+       *x = workspace + plan->x;
   void *final = a->final_state.data, *o = a->o.data;
   int32_t segments = (int32_t)plan->segments, value_heads = (int32_t)HV,
           seq_len = (int32_t)T;
@@ -91,10 +94,11 @@ kda_status kda_segment_combine(kda_bundle *b, const kda_forward_args *a,
   kda_status s = kda_launch(b->context, b->compose_kernel, compose_grid,
                             (unsigned)b->compose_threads, (size_t)b->compose_shared_bytes,
                             stream, compose);
-  if (s != KDA_OK || T == 0)
+  /* The tokens after segment 0 (whose O0 is its output). */
+  if (s != KDA_OK || T <= plan->length)
     return s;
-  void *correct[] = {&pass_output, &entering, &o, &seq_len, &value_heads, &segments};
-  const unsigned correct_grid[3] = {(unsigned)ceil_div(T, b->segment_tokens),
+  void *correct[] = {&x, &entering, &o, &seq_len, &value_heads, &segments};
+  const unsigned correct_grid[3] = {(unsigned)ceil_div(T - plan->length, b->segment_tokens),
                                     (unsigned)HV, 1};
   return kda_launch(b->context, b->correct_kernel, correct_grid,
                     (unsigned)b->correct_threads, (size_t)b->correct_shared_bytes,

@@ -6,10 +6,10 @@
 #include "bundle.h"
 
 /* Where a segment scan's intermediates lie in the caller's workspace, and
- * how many segments it runs. */
+ * how many segments of how many tokens it runs. */
 typedef struct {
-  int64_t segments;
-  size_t pass_output, ends, entering, bytes; /* offsets and the total */
+  int64_t segments, length;
+  size_t ends, x, entering, bytes; /* offsets and the total */
 } kda_segment_plan;
 
 /* The plan of `args` under segment-scan bundle `bundle`. */
@@ -21,7 +21,7 @@ kda_segment_plan kda_segment_plan_of(const kda_bundle *bundle, const kda_forward
 kda_status kda_segment_check(kda_bundle *bundle, const kda_forward_args *args);
 
 /* The composing and correcting kernels, queued on `stream` after the pass
- * has written the plan's pass output and ends in `workspace`. */
+ * has written O0 into args->o and the plan's ends and X into `workspace`. */
 kda_status kda_segment_combine(kda_bundle *bundle, const kda_forward_args *args,
                                const kda_segment_plan *plan, char *workspace,
                                void *stream);

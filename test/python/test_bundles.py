@@ -126,14 +126,16 @@ def test_bundle(path, tmp_path):
         ctas = max(int(manifest["cluster_ctas"]), 1)
         scan = manifest["segment_scan"] == "1"
         if scan:
-            # the pass is the kernel at V = 2K; the combining kernels come
-            # with it, the correction as 16 x 8 mma.sync per warp
+            # the pass is the kernel at V = 2K, which computes U for the
+            # value rows alone (the transition rows' is zero); the
+            # combining kernels come with it, the correction as 16 x 8
+            # mma.sync per warp
             V = 2 * K
             assert f".entry {manifest['compose_kernel']}(" in ptx
             assert f".entry {manifest['correct_kernel']}(" in ptx
             assert ptx.count("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32") == 128
         assert ptx.count(".entry ") == (3 if scan else 1)
-        block = V if ctas > 1 else V // int(manifest["value_blocks"])
+        block = K if scan else V if ctas > 1 else V // int(manifest["value_blocks"])
         assert ptx.count("wgmma.mma_async") == K // 8 + (block + K) // 64 + K // 16 + 2
         assert ptx.count("m64n16k8.f32.tf32.tf32") == K // 8
         assert ptx.count("m64n32k16.f32.bf16.bf16") == K // 16
@@ -152,6 +154,8 @@ def test_bundle(path, tmp_path):
         assert ptx.count("mbarrier.init") == local * stages + 2 * local * ctas * depth
         assert (f".reqnctapercluster 1, 1, {ctas}" in ptx) == (ctas > 1)
         copies = 2 * int(manifest["value_blocks"]) if ctas > 1 else 0
+        if scan:  # the transition CTA gets no U^T
+            copies -= 1
         assert ptx.count("cp.async.bulk.shared::cluster.shared::cta") == copies
     else:  # a rank-one update: 64-float tiles of the state, copied into
         # shared memory and written back in 16-byte pieces

@@ -206,6 +206,14 @@ int64_t producedValueRows(const ForwardKernelConfig &c) {
   return c.clusterCtas ? c.headDimV : c.headDimV / c.valueBlocks;
 }
 
+/// Of those, the rows whose U is computed (and the columns of the v
+/// tiles): all, except in the segment scan's pass, whose transition rows
+/// see v = 0, so their U is zero: there the chunk-local side computes the
+/// value rows' U alone, and the transition CTA's state side takes U = 0.
+int64_t computedValueRows(const ForwardKernelConfig &c) {
+  return c.segmentScan ? c.headDimV / 2 : producedValueRows(c);
+}
+
 /// The chunk-local warpgroups computing one CTA's chunks, the cluster's
 /// included: chunk c is the (c / P)-th of warpgroup (c / R) % L of CTA
 /// c % R (R producing CTAs, P = R L).
@@ -343,7 +351,7 @@ struct SharedLayout {
     at = workspace + (warpgroups - 1) * workspaceBytes + workspaceUsed;
     qTile = take(C * K * 2, 128);
     kTile = take(C * K * 2, 128);
-    vTile = take(C * producedRows * 2, 128);
+    vTile = take(C * computedValueRows(c) * 2, 128);
     gTile = take(C * K * c.gType.getIntOrFloatBitWidth() / 8, 128);
     stageBytes = (at - qTile + 127) / 128 * 128;
     at = qTile + warpgroups * c.stages * stageBytes;
@@ -505,6 +513,13 @@ private:
   /// The segment scan's initial state: [h0 | I] for the first segment,
   /// [0 | I] for the others (value rows | transition rows).
   Value loadSegmentStart();
+  /// Where the segment scan's pass writes X: right after the segments'
+  /// final states in the workspace (SegmentKernels.h).
+  Value transitionOutput() {
+    Value states = e.mul(e.ext64(e.mul(e.gridDimX(), numValueHeads)),
+                         e.i64(c.headDimV * c.headDimK * 4));
+    return e.gep(param(kParamFinalState), states);
+  }
   /// The TMA stage of `chunk`: the chunk-local warpgroup w = (chunk / R) %
   /// L of CTA chunk % R (R producing CTAs) loads its n-th chunk (n = chunk
   /// / RL) into stage n % stages of its ring.
@@ -979,7 +994,7 @@ void ForwardKernelBuilder::issueTiles(Value chunk, Value chunks) {
   auto &b = e.builder();
   int64_t C = c.chunkSize;
   int64_t gBytes = C * c.headDimK * c.gType.getIntOrFloatBitWidth() / 8;
-  int64_t bytes = 2 * C * c.headDimK * 2 + C * producedValueRows(c) * 2 + gBytes;
+  int64_t bytes = 2 * C * c.headDimK * 2 + C * computedValueRows(c) * 2 + gBytes;
   e.ifThen(e.andi(e.eq(threadInWarpgroup, e.i32(kUtilityThread)), e.slt(chunk, chunks)), [&] {
     Value stage = stageOf(chunk);
     Value barrier = barrierOf(stage);
@@ -990,7 +1005,8 @@ void ForwardKernelBuilder::issueTiles(Value chunk, Value chunks) {
                                            NVVM::MemScopeKindAttr(), BoolAttr(),
                                            Value());
     // v's box is the value columns this CTA computes U for
-    // (runtime/src/forward_gpu.c): its block, or all with a cluster.
+    // (runtime/src/forward_gpu.c): its block, or all with a cluster (the
+    // segment scan's: the value rows').
     auto load = [&](ForwardParam map, int64_t tileOffset, Value head, Value column) {
       Value dst = LLVM::AddrSpaceCastOp::create(b, e.ptr(kSharedClusterSpace),
                                                 shared(tileOffset, base));
@@ -1002,7 +1018,7 @@ void ForwardKernelBuilder::issueTiles(Value chunk, Value chunks) {
     };
     load(kParamQMap, layout.qTile, h, e.i32(0));
     load(kParamKMap, layout.kTile, h, e.i32(0));
-    bool allColumns = producedValueRows(c) == c.headDimV;
+    bool allColumns = producedValueRows(c) == c.headDimV;  // from column 0
     load(kParamVMap, layout.vTile, hv, allColumns ? e.i32(0) : valueRow0);
     load(kParamGMap, layout.gTile, hv, e.i32(0));
   });
@@ -1309,7 +1325,7 @@ void ForwardKernelBuilder::writeOperands(Value factorised, ArrayRef<Value> keptG
   // reads column d % blockRows, so with a split the threads past the block
   // repeat the block's rows of (beta V)^T, which chunkLocalProducts does
   // not read.
-  int64_t blockRows = producedValueRows(c);
+  int64_t blockRows = computedValueRows(c);
   Value valueColumn = blockRows == K ? d : e.urem(d, e.i32(blockRows));
   auto tileValue = [&](int64_t tileOffset, Value j, Value column, int64_t rowElements) {
     Value offset = e.mul(e.add(e.mul(j, e.i32(rowElements)), column), e.i32(2));
@@ -1464,7 +1480,7 @@ void ForwardKernelBuilder::chunkLocalProducts(Value chunk) {
   // per 64 value rows this CTA computes U for (producedValueRows) and per
   // 64 of K.
   int64_t C = c.chunkSize;
-  int64_t valueTiles = producedValueRows(c) / 64, keyTiles = c.headDimK / 64;
+  int64_t valueTiles = computedValueRows(c) / 64, keyTiles = c.headDimK / 64;
   Value workspace = descriptorBase(e, e.address(mine(0, e.i32(0))));
   Value values = descriptorBase(e, e.address(mine(layout.betaVT, e.i32(0))));
   wgmmaFence(e);
@@ -1534,10 +1550,15 @@ SmallVector<Value> ForwardKernelBuilder::stateProducts(Value sAcc,
   Value accOV = undefAccumulator(e, 2 * C);
   for (int64_t v = 0; v < half; ++v)
     accOV = insert(e, accOV, e.f32(0.0), v);
+  // The segment scan's transition rows (CTA 1) have U = 0: their stage's
+  // U^T is never written (a select, not a branch, beside the wgmma).
+  Value zeroU = c.segmentScan ? e.ne(clusterRank, e.i32(0)) : Value();
   for (int64_t quad = 0; quad < C / 8; ++quad) {
     SmallVector<Value> values = e.loadVector(e.f32(), 4, handoff(layout.u, uOffset(quad, warpgroup)));
-    for (int64_t x = 0; x < 4; ++x)
-      accOV = insert(e, accOV, values[x], half + 4 * quad + x);
+    for (int64_t x = 0; x < 4; ++x) {
+      Value value = zeroU ? e.select(zeroU, e.f32(0.0), values[x]) : values[x];
+      accOV = insert(e, accOV, value, half + 4 * quad + x);
+    }
   }
   SmallVector<SmallVector<Value, 4>> stateA;
   for (int64_t s = 0; s < K / 16; ++s)
@@ -1619,13 +1640,21 @@ void ForwardKernelBuilder::flushOutput(Value tileOffset, Value rows, Value first
   // serialize the kernel's wgmma.
   Value myToken = e.udiv(threadInWarpgroup, e.i32(8)), myPiece = e.urem(threadInWarpgroup, e.i32(8));
   SmallVector<Value> values = e.loadVector(e.i32(), 4, outputPiece(tileOffset, myToken, myPiece));
-  Value row = e.add(e.add(valueRow0, stateRow0()), e.mul(myPiece, e.i32(8)));
+  // The segment scan's value rows' outputs (O0) go to the caller's o, its
+  // transition rows' (X) to their [T, HV, K] in the workspace
+  // (SegmentKernels.h): rows of V / 2 from either CTA's first row.
+  Value row = c.segmentScan ? e.add(stateRow0(), e.mul(myPiece, e.i32(8)))
+                            : e.add(e.add(valueRow0, stateRow0()), e.mul(myPiece, e.i32(8)));
+  int64_t rowLength = c.segmentScan ? c.headDimV / 2 : c.headDimV;
   Value tokenIndex = e.add(firstToken, e.ext64(myToken));
   Value element = e.add(e.mul(e.add(e.mul(tokenIndex, e.ext64(numValueHeads)), e.ext64(hv)),
-                              e.i64(c.headDimV)),
+                              e.i64(rowLength)),
                         e.ext64(row));
   Value store = e.select(e.slt(myToken, rows), e.i32(1), e.i32(0));
-  SmallVector<Value> storeOperands{e.gep(param(kParamO), e.mul(element, e.i64(2))), store};
+  Value base = c.segmentScan
+                   ? e.select(e.eq(clusterRank, e.i32(0)), param(kParamO), transitionOutput())
+                   : param(kParamO);
+  SmallVector<Value> storeOperands{e.gep(base, e.mul(element, e.i64(2))), store};
   storeOperands.append(values.begin(), values.end());
   e.inlinePtxEffect(storeOperands,
                     "{\n.reg .pred p;\nsetp.ne.u32 p, $1, 0;\n"
@@ -1690,19 +1719,25 @@ void ForwardKernelBuilder::markHandoffReady(Value chunk) {
     operands.push_back(tiles);
   }
   int64_t ready = 2 * c.valueBlocks, source = ready + 1;
-  for (int64_t target = 0; target < c.valueBlocks; ++target)
+  for (int64_t target = 0; target < c.valueBlocks; ++target) {
+    // The segment scan's transition CTA takes no U^T (it is zero).
+    bool copiesU = !(c.segmentScan && target > 0);
     code += llvm::formatv("setp.ne.u32 p, ${0}, 0;\n"
                           "mapa.shared::cluster.u32 bar, ${2}, {3};\n"
                           "mapa.shared::cluster.u32 dst, ${4}, {3};\n"
                           "add.u32 dstU, dst, {5};\n"
                           "@p mbarrier.arrive.expect_tx.shared::cluster.b64 _, [bar], {7};\n"
                           "@p cp.async.bulk.shared::cluster.shared::cta.mbarrier::complete_tx"
-                          "::bytes [dst], [${4}], {5}, [bar];\n"
-                          "@p cp.async.bulk.shared::cluster.shared::cta.mbarrier::complete_tx"
-                          "::bytes [dstU], [${1}], {6}, [bar];\n",
+                          "::bytes [dst], [${4}], {5}, [bar];\n",
                           2 * target, 2 * target + 1, ready, target, source, layout.u,
-                          tileBytes, layout.u + tileBytes)
+                          tileBytes, layout.u + (copiesU ? tileBytes : 0))
                 .str();
+    if (copiesU)
+      code += llvm::formatv("@p cp.async.bulk.shared::cluster.shared::cta.mbarrier::complete_tx"
+                            "::bytes [dstU], [${0}], {1}, [bar];\n",
+                            2 * target + 1, tileBytes)
+                  .str();
+  }
   code += "}";
   operands.append({readyAddress, stageAddress});
   std::string constraints = "r";

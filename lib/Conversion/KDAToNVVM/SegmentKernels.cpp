@@ -5,10 +5,11 @@
 // products of [16 x K] by [K x K] per CTA, latency-bound: each CTA keeps
 // its rows in registers, one key column per thread, and double-buffers the
 // next segment's transition into shared memory while it multiplies by this
-// one's. Correcting is memory-bound (it reads the pass's output and writes
-// the caller's): a warp takes 16 tokens, holds their X as mma.sync A
-// fragments loaded straight from global memory, and multiplies by the
-// segment's entering state, staged once per CTA in shared memory.
+// one's. Correcting is memory-bound (it reads X and O0 and writes o in
+// place): a warp takes 16 tokens, holds their X as mma.sync A fragments
+// and their O0 as its accumulators, all loaded straight from global memory
+// before any product, and multiplies by the segment's entering state,
+// staged once per CTA in shared memory.
 //
 //===----------------------------------------------------------------------===//
 
@@ -93,11 +94,15 @@ SmallVector<Value, 4> mma16816(KernelEmitter &e, ArrayRef<Value> a, ArrayRef<Val
   SmallVector<Value> operands(a.begin(), a.end());
   operands.append(b.begin(), b.end());
   operands.append(acc.begin(), acc.end());
-  Value out = e.inlinePtx(result, operands,
-                          "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
-                          "{$0, $1, $2, $3}, {$4, $5, $6, $7}, {$8, $9}, "
-                          "{$10, $11, $12, $13};",
-                          "=f,=f,=f,=f,r,r,r,r,r,r,f,f,f,f");
+  // No side effects: the loads around it may move across it.
+  Value out = LLVM::InlineAsmOp::create(
+                  builder, result, operands,
+                  "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
+                  "{$0, $1, $2, $3}, {$4, $5, $6, $7}, {$8, $9}, {$10, $11, $12, $13};",
+                  "=f,=f,=f,=f,r,r,r,r,r,r,f,f,f,f", /*has_side_effects=*/false,
+                  /*is_align_stack=*/false, LLVM::tailcallkind::TailCallKind::None,
+                  LLVM::AsmDialectAttr(), ArrayAttr())
+                  .getResult(0);
   SmallVector<Value, 4> values;
   for (int64_t i = 0; i < 4; ++i)
     values.push_back(LLVM::ExtractValueOp::create(builder, out, ArrayRef<int64_t>{i}));
@@ -116,7 +121,7 @@ std::string kda::segmentComposeParamNames() {
 }
 
 std::string kda::segmentCorrectParamNames() {
-  return joinNames({"pass_output", "entering", "o", "seq_len", "value_heads", "segments"});
+  return joinNames({"x", "entering", "o", "seq_len", "value_heads", "segments"});
 }
 
 int64_t kda::segmentComposeSharedBytes(const ForwardKernelConfig &c) {
@@ -276,38 +281,24 @@ LLVM::LLVMFuncOp kda::buildSegmentCorrectKernel(OpBuilder &builder, Location loc
   Value T = param(kCorrectSeqLen);
   Value hv = e.ext64(e.blockIdxY());
   Value HV = e.ext64(param(kCorrectValueHeads));
-  Value tile0 = e.mul(e.blockIdxX(), e.i32(kSegmentTokenTile));
-  // Every warp of the CTA is in the same segment: L is a multiple of the tile.
-  Value segment = e.udiv(tile0, segmentLength(e, T, param(kCorrectSegments)));
+  // The grid covers the tokens after segment 0, which started from the
+  // caller's state (the pass's O0 is its output). Every warp of the CTA is
+  // in the same segment: L is a multiple of the tile.
+  Value length = segmentLength(e, T, param(kCorrectSegments));
+  Value tile0 = e.add(length, e.mul(e.blockIdxX(), e.i32(kSegmentTokenTile)));
+  Value segment = e.udiv(tile0, length);
   Value token0 = e.add(tile0, e.mul(warp, e.i32(16)));
-  // Byte addresses of token `token` (i32, < T) of the pass's output and
-  // of the caller's.
-  auto passRow = [&](Value token) {
+  // Byte addresses of token `token` (i32, < T) of X and of o.
+  auto transitionRow = [&](Value token) {
     Value row = e.add(e.mul(e.ext64(token), HV), hv);
-    return e.gep(param(kCorrectPassOutput), e.mul(row, e.i64((V + K) * 2)));
+    return e.gep(param(kCorrectX), e.mul(row, e.i64(K * 2)));
   };
   auto outRow = [&](Value token) {
     Value row = e.add(e.mul(e.ext64(token), HV), hv);
     return e.gep(param(kCorrectO), e.mul(row, e.i64(V * 2)));
   };
 
-  // Segment 0 started from the caller's state: O0 is the output.
-  e.ifThen(e.eq(segment, e.i32(0)), [&] {
-    const int64_t bytesPerLane = 2 * V / 32;
-    for (int64_t j = 0; j < 16; ++j) {
-      Value token = e.add(token0, e.i32(j));
-      e.ifThen(e.slt(token, T), [&] {
-        Value offset = e.ext64(e.mul(lane, e.i32(bytesPerLane)));
-        for (int64_t piece = 0; piece < bytesPerLane; piece += 8) {
-          SmallVector<Value> words =
-              e.loadVector(e.i32(), 2, e.gep(passRow(token), e.add(offset, e.i64(piece))));
-          e.storeVector(words, e.gep(outRow(token), e.add(offset, e.i64(piece))));
-        }
-      });
-    }
-  });
-
-  e.ifThen(e.ne(segment, e.i32(0)), [&] {
+  {
     // E_{s-1} into shared memory, row v at v * rowBytes.
     Value entering = e.gep(param(kCorrectEntering),
                            e.mul(e.add(e.mul(e.ext64(e.sub(segment, e.i32(1))), HV), hv),
@@ -326,30 +317,37 @@ LLVM::LLVMFuncOp kda::buildSegmentCorrectKernel(OpBuilder &builder, Location loc
     // token and store nothing.
     Value last = e.sub(T, e.i32(1));
     Value tokenA = e.add(token0, g), tokenB = e.add(token0, e.add(g, e.i32(8)));
-    Value rowA = passRow(e.minsi(tokenA, last)), rowB = passRow(e.minsi(tokenB, last));
+    Value xA = transitionRow(e.minsi(tokenA, last)), xB = transitionRow(e.minsi(tokenB, last));
+    Value outA = outRow(e.minsi(tokenA, last)), outB = outRow(e.minsi(tokenB, last));
     Value column = e.ext64(e.mul(q, e.i32(4))); // byte offset of columns 2q, 2q + 1
-    // X's A fragments, all K / 16 steps, before the barrier: their loads
-    // overlap the state's copy.
+    // X's A fragments, all K / 16 steps, and O0 (the accumulators' start),
+    // all V / 8 tiles, before the barrier: every load in flight at once,
+    // overlapping the state's copy.
     SmallVector<SmallVector<Value>> x;
     for (int64_t step = 0; step < K / 16; ++step) {
       SmallVector<Value> fragment;
       for (int64_t half = 0; half < 2; ++half)
-        for (Value row : {rowA, rowB})
-          fragment.push_back(e.load(
-              e.i32(), e.gep(row, e.add(column, e.i64(2 * (V + 16 * step + 8 * half))))));
+        for (Value row : {xA, xB})
+          fragment.push_back(
+              e.load(e.i32(), e.gep(row, e.add(column, e.i64(2 * (16 * step + 8 * half))))));
       x.push_back(fragment);
+    }
+    // Columns n0 + 2q, n0 + 2q + 1 of rows A and B, per n8 tile n0.
+    SmallVector<std::pair<Value, Value>> o0;
+    for (int64_t n0 = 0; n0 < V; n0 += 8) {
+      Value offset = e.add(column, e.i64(2 * n0));
+      o0.push_back({e.load(e.i32(), e.gep(outA, offset)), e.load(e.i32(), e.gep(outB, offset))});
     }
     e.waitAsyncCopies(0);
     e.syncThreads();
 
     Value stateRow = e.gep(smem, e.add(e.mul(g, e.i32(rowBytes)), e.mul(q, e.i32(4))));
-    Value outA = outRow(e.minsi(tokenA, last)), outB = outRow(e.minsi(tokenB, last));
     Value storeA = e.slt(tokenA, T), storeB = e.slt(tokenB, T);
     for (int64_t n0 = 0; n0 < V; n0 += 8) {
-      // The accumulator starts at O0 (columns n0 + 2q, n0 + 2q + 1).
+      // The accumulator starts at O0.
       Value offset = e.add(column, e.i64(2 * n0));
-      auto [a0, a1] = unpackBF16(e, e.load(e.i32(), e.gep(rowA, offset)));
-      auto [b0, b1] = unpackBF16(e, e.load(e.i32(), e.gep(rowB, offset)));
+      auto [a0, a1] = unpackBF16(e, o0[n0 / 8].first);
+      auto [b0, b1] = unpackBF16(e, o0[n0 / 8].second);
       SmallVector<Value, 4> acc = {a0, a1, b0, b1};
       for (int64_t step = 0; step < K / 16; ++step) {
         Value at = e.gep(stateRow, e.i32(n0 * rowBytes + 2 * 16 * step));
@@ -360,7 +358,7 @@ LLVM::LLVMFuncOp kda::buildSegmentCorrectKernel(OpBuilder &builder, Location loc
       e.ifThen(storeA, [&] { e.store(e.packBF16(acc[0], acc[1]), e.gep(outA, offset)); });
       e.ifThen(storeB, [&] { e.store(e.packBF16(acc[2], acc[3]), e.gep(outB, offset)); });
     }
-  });
+  }
   LLVM::ReturnOp::create(b, ValueRange{});
   return func;
 }

@@ -320,7 +320,9 @@ KDA_API const char *kda_bundle_manifest(const kda_bundle *bundle,
 KDA_API kda_status kda_bundle_check(kda_bundle *bundle,
                                     const kda_forward_args *args);
 
-/** Bytes of device workspace kda_forward needs for `args` (0 when none). */
+/** Bytes of device workspace kda_forward needs for `args` (0 when none):
+ *  a segment-scan bundle (manifest `segment_scan` 1, one long sequence)
+ *  keeps its segments' states and the transition rows' outputs there. */
 KDA_API kda_status kda_forward_workspace_size(const kda_bundle *bundle,
                                               const kda_forward_args *args,
                                               size_t *bytes);
@@ -333,7 +335,12 @@ KDA_API kda_status kda_forward_workspace_size(const kda_bundle *bundle,
  *  the legacy default stream) and the call returns without waiting.
  *  Everything is validated before the GPU is touched, except the entries of
  *  cu_seqlens, which live on the device: they must satisfy the rules of
- *  kda_forward_validate. Errors go to the context's last-error message. */
+ *  kda_forward_validate. `workspace` is device memory of at least
+ *  kda_forward_workspace_size bytes, 16-byte aligned (NULL when that is 0),
+ *  which the queued kernels may use until they finish. A segment-scan
+ *  bundle runs one sequence (batch 1; cu_seqlens, if given, of one
+ *  sequence) without intermediate states, and queues three kernels.
+ *  Errors go to the context's last-error message. */
 KDA_API kda_status kda_forward(kda_bundle *bundle, const kda_forward_args *args,
                                void *workspace, size_t workspace_bytes,
                                void *stream);

@@ -7,18 +7,25 @@
 //
 // 1. The pass: the forward kernel at V = 2K (ForwardKernelConfig::
 //    segmentScan) runs segment s as its sequence s. Its K extra value rows
-//    start at the identity and see v = 0, so they carry A_t: the pass's
-//    output row of token t is [O0_t | X_t] (O0 from a zero start, or from
-//    the caller's initial state in segment 0; X_t = A_t^T q_t scaled), and
-//    its final state of segment s is [B_s^T ; A_s^T] (vk: rows 0..V-1 the
-//    value rows, rows V..V+K-1 the transition rows).
+//    start at the identity and see v = 0 (so their U is 0, which the
+//    chunk-local side does not compute), and they carry A_t. The value
+//    rows' output O0_t (from a zero start, or from the caller's initial
+//    state in segment 0) goes to the caller's o; the transition rows',
+//    X_t = A_t^T q_t (scaled), to X in the workspace. Its final state of
+//    segment s is [B_s^T ; A_s^T] (vk: rows 0..V-1 the value rows, rows
+//    V..V+K-1 the transition rows).
 // 2. Compose: E_s, the state at segment s's end (vk, fp32), is
 //    E_0 = B_0^T and E_s = E_{s-1} A_s^T + B_s^T: each value row on its
 //    own, so a CTA takes a block of rows through all segments. It writes
 //    E_0 .. E_{S-2} in bf16 (the entering states of segments 1 .. S-1)
 //    and E_{S-1} as the caller's final state.
-// 3. Correct: o_t = O0_t + E_{s-1} X_t for t in segment s >= 1 (bf16
-//    tensor-core products, fp32 sums), o_t = O0_t in segment 0.
+// 3. Correct: o_t = O0_t + E_{s-1} X_t for t in segment s >= 1, in place
+//    (bf16 tensor-core products, fp32 sums); segment 0's O0 is its output.
+//
+// The workspace: the pass's final states [S, HV, V + K, K] f32 (the pass
+// kernel's final_state), X [T, HV, K] bf16 right after them (the pass
+// kernel finds it there: S is its grid's x), then the entering states,
+// 256-byte aligned.
 //
 // Segment s holds tokens [s L, min((s + 1) L, T)), L a multiple of
 // kSegmentTokenTile (segmentTokens), so a tile of the correcting kernel
@@ -54,11 +61,12 @@ enum SegmentComposeParam : unsigned {
   kComposeParamCount
 };
 
-/// The correcting kernel's parameters. Grid: (ceil(T / kSegmentTokenTile), HV).
+/// The correcting kernel's parameters. Grid: (ceil((T - L) / kSegmentTokenTile),
+/// HV): the tokens after segment 0.
 enum SegmentCorrectParam : unsigned {
-  kCorrectPassOutput, ///< bf16 [T, HV, V + K]: the pass's [O0 | X]
+  kCorrectX,          ///< bf16 [T, HV, K]: the transition rows' outputs
   kCorrectEntering,   ///< bf16 [S - 1, HV, V, K]
-  kCorrectO,          ///< bf16 [T, HV, V]: the caller's output
+  kCorrectO,          ///< bf16 [T, HV, V]: the caller's output, holding O0
   kCorrectSeqLen,     ///< i32 T
   kCorrectValueHeads, ///< i32 HV
   kCorrectSegments,   ///< i32 S
