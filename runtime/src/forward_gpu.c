@@ -110,8 +110,8 @@ kda_status kda_forward_workspace_size(const kda_bundle *bundle,
                                       const kda_forward_args *args, size_t *bytes) {
   if (!bundle || !args || !bytes)
     return KDA_ERR_INVALID_ARGUMENT;
-  /* The chain keeps everything on chip; the segment scan's pass output and
-   * states go through the workspace. */
+  /* The chain keeps everything on chip; the segment scan keeps its
+   * segments' states, X and the entering states in the workspace. */
   *bytes = 0;
   if (bundle->segment_scan) {
     kda_error error;

@@ -11,8 +11,6 @@
  */
 #include "forward_segments.h"
 
-#include <string.h>
-
 static const char kComposeParams[] = "ends entering final_state segments value_heads";
 static const char kCorrectParams[] = "x entering o seq_len value_heads segments";
 

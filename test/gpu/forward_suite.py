@@ -405,6 +405,11 @@ def full_cases(seed):
     add("V=256 intermediate states, chunk 16, varlen 50,0,130,64",
         ("intermediate:16", make_case(r(), 1, 0, 2, 2, "flashkda", lengths=[50, 0, 130, 64],
                                       gate_dtype=bf16, **wide)))
+    # A varlen batch of equal lengths, which the front runs as a fixed batch.
+    add("flashkda bf16 g varlen 4 x 300 H=4 (run as a fixed batch)", make_case(
+        r(), 1, 0, 4, 4, "flashkda", lengths=[300] * 4, gate_dtype=bf16, v_first=True))
+    add("intermediate states, chunk 16, varlen 3 x 100 (run as a fixed batch)",
+        ("intermediate:16", make_case(r(), 1, 0, 2, 2, "softplus", lengths=[100] * 3)))
     # The segment scan (B = 1, K = V = 128, f32 states in the vk layout,
     # bf16 g): past the front's rules, forced below them, with many
     # segments (T = 16385 at H = 1: 65) and two (H = 32), without an
@@ -421,6 +426,8 @@ def full_cases(seed):
     for T in (1, 129, 1000, 3000):
         add(f"segment scan (forced) softplus T={T} H=2, no initial state",
             ("segments-forced", make_case(r(), 1, T, 2, 2, "softplus", initial=False, **scan)))
+    add("segment scan refuses a short workspace and two sequences", ("segment-refusals",
+        make_case(r(), 1, 500, 2, 2, "flashkda", **scan)))
     add("segment scan (forced) flashkda T=3000 H=2 HV=4, no final state",
         ("segments-forced-nofinal", make_case(r(), 1, 3000, 2, 4, "flashkda", **scan)))
     # The decode step against a pool (padding rows included).
@@ -460,6 +467,8 @@ def check_case(name, case, log):
     x, opts = case
     if tag == "forward-misaligned":
         return check_forward_misaligned(name, x, opts, log)
+    if tag == "segment-refusals":
+        return check_segment_refusals(name, x, opts)
     if tag == "agreement":
         o_c, s_c = reference(x, opts)
         o_g, s_g = reference_gpu(x, opts)
@@ -611,6 +620,39 @@ def check_forward_misaligned(name, x, opts, log):
     refused = "'initial_state'" in message and "8-byte aligned" in message
     print(f"{'ok  ' if refused else 'FAIL'} {name:52s} {message[:60]}", flush=True)
     return refused and check(name + ", aligned", x, opts, log)
+
+
+def check_segment_refusals(name, x, opts):
+    """kda_forward refuses, by name and before any launch, a segment-scan
+    call (one sequence, `x`) whose workspace is 16 bytes short, and one of
+    two sequences (`x` twice; the front is made to take the scan's bundle)."""
+    from kda import _gpu, _lib
+    dev = {k: t.cuda() for k, t in x.items()}
+    pair = {k: (torch.cat([t, t]) if k in ("q", "k", "v", "g", "beta", "initial_state") else t)
+            for k, t in dev.items()}
+    real_size, real_choice = _lib.Bundle.workspace_size, _gpu.use_segment_scan
+
+    def attempt(inputs):
+        try:
+            kda.chunk_kda(**inputs, **opts)
+            return "no error"
+        except kda.KDAError as error:
+            return str(error)
+
+    with forced_segment_scan():
+        try:
+            _lib.Bundle.workspace_size = lambda self, args: real_size(self, args) - 16
+            short = attempt(dev)
+            _lib.Bundle.workspace_size = real_size
+            _gpu.use_segment_scan = lambda N, *rest: True
+            two = attempt(pair)
+        finally:
+            _lib.Bundle.workspace_size, _gpu.use_segment_scan = real_size, real_choice
+    torch.cuda.synchronize()
+    ok = ("argument 'workspace'" in short and "KDA_ERR_INVALID_ARGUMENT" in short
+          and "argument 'batch' must be 1" in two and "KDA_ERR_UNSUPPORTED" in two)
+    print(f"{'ok  ' if ok else 'FAIL'} {name:52s} {short[:50]} | {two[:50]}", flush=True)
+    return ok
 
 
 def check_fla_dispatch():

@@ -267,3 +267,26 @@ def test_segment_scan_override(monkeypatch):
     assert not _gpu.use_segment_scan(2, 100, 2, 128, 128, 0, True, F32, 132)
     monkeypatch.setenv("KDA_SEGMENT_SCAN", "0")
     assert not _gpu.use_segment_scan(1, 65536, 16, 128, 128, 0, True, F32, 132)
+
+
+@pytest.mark.parametrize("lengths, batched", [
+    ([1024] * 8, True),      # FlashKDA's 8 x 1024
+    ([5, 5], True),
+    ([1024, 1023, 1], False),
+    ([7], False),            # one sequence: left to the segment scan's rule
+    ([0, 0], False),         # empty sequences: no tile to load either way
+])
+def test_equal_lengths_run_as_a_fixed_batch(lengths, batched):
+    from kda import ops
+    T, H, HV, K = sum(lengths), 2, 4, 8
+    cu = torch.tensor([0] + list(torch.tensor(lengths).cumsum(0)), dtype=torch.int64)
+    q, k = torch.randn(1, T, H, K), torch.randn(1, T, H, K)
+    v, g, beta = torch.randn(1, T, HV, K), torch.randn(1, T, HV, K), torch.randn(1, T, HV)
+    out = ops._equal_lengths_as_batch(q, k, v, g, beta, cu, cu)
+    if not batched:
+        assert out[5] is cu and all(x is y for x, y in zip(out, (q, k, v, g, beta)))
+        return
+    N, L = len(lengths), lengths[0]
+    assert out[5] is None
+    for x, y in zip(out, (q, k, v, g, beta)):
+        assert x.shape == (N, L) + y.shape[2:] and torch.equal(x.reshape(y.shape), y)

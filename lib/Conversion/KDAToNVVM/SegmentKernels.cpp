@@ -61,16 +61,29 @@ void declareShared(OpBuilder &builder, Location loc) {
                            Attribute(), /*alignment=*/1024, kSharedSpace);
 }
 
-/// An empty kernel of `params` with `threads` threads, its body's builder
-/// positioned at the entry block.
-LLVM::LLVMFuncOp createKernel(OpBuilder &builder, Location loc, StringRef name,
-                              ArrayRef<Type> params, int64_t threads) {
+using KernelBody = llvm::function_ref<void(KernelEmitter &, LLVM::LLVMFuncOp)>;
+
+/// A kernel of `paramCount` parameters (global pointers but those in
+/// `i32Params`) with `threads` threads, whose body `body` emits.
+LLVM::LLVMFuncOp buildKernel(OpBuilder &builder, Location loc, StringRef name,
+                             unsigned paramCount, ArrayRef<unsigned> i32Params,
+                             int64_t threads, KernelBody body) {
   MLIRContext *ctx = builder.getContext();
+  SmallVector<Type> params(paramCount, LLVM::LLVMPointerType::get(ctx, kGlobalSpace));
+  for (unsigned p : i32Params)
+    params[p] = builder.getI32Type();
   declareShared(builder, loc);
   auto func = LLVM::LLVMFuncOp::create(
       builder, loc, name, LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(ctx), params));
   func->setAttr("nvvm.kernel", builder.getUnitAttr());
   func->setAttr("nvvm.reqntid", builder.getDenseI32ArrayAttr({int32_t(threads), 1, 1}));
+  Block *entry = func.addEntryBlock(builder);
+  OpBuilder::InsertionGuard guard(builder);
+  builder.setInsertionPointToStart(entry);
+  ImplicitLocOpBuilder b(loc, builder);
+  KernelEmitter e(b);
+  body(e, func);
+  LLVM::ReturnOp::create(b, ValueRange{});
   return func;
 }
 
@@ -144,18 +157,9 @@ std::string kda::segmentCorrectKernelName(const ForwardKernelConfig &c) {
 // Compose: E_s = E_{s-1} A_s^T + B_s^T, kComposeRows rows per CTA
 //===----------------------------------------------------------------------===//
 
-LLVM::LLVMFuncOp kda::buildSegmentComposeKernel(OpBuilder &builder, Location loc,
-                                                const ForwardKernelConfig &c) {
-  auto global = LLVM::LLVMPointerType::get(builder.getContext(), kGlobalSpace);
-  SmallVector<Type> params(kComposeParamCount, global);
-  params[kComposeSegments] = params[kComposeValueHeads] = builder.getI32Type();
-  LLVM::LLVMFuncOp func = createKernel(builder, loc, segmentComposeKernelName(c), params,
-                                       kComposeThreads);
-  Block *entry = func.addEntryBlock(builder);
-  OpBuilder::InsertionGuard guard(builder);
-  builder.setInsertionPointToStart(entry);
-  ImplicitLocOpBuilder b(loc, builder);
-  KernelEmitter e(b);
+static void emitCompose(KernelEmitter &e, LLVM::LLVMFuncOp func,
+                        const ForwardKernelConfig &c) {
+  auto &b = e.builder();
   const int64_t K = c.headDimK, V = c.headDimV, R = kComposeRows;
   const ComposeShared layout(c);
   auto param = [&](SegmentComposeParam p) { return func.getArgument(p); };
@@ -250,27 +254,22 @@ LLVM::LLVMFuncOp kda::buildSegmentComposeKernel(OpBuilder &builder, Location loc
     for (int64_t r = 0; r < R; ++r)
       e.store(rows[r], rowElement(head, r, 4));
   });
-  LLVM::ReturnOp::create(b, ValueRange{});
-  return func;
+}
+
+LLVM::LLVMFuncOp kda::buildSegmentComposeKernel(OpBuilder &builder, Location loc,
+                                                const ForwardKernelConfig &c) {
+  return buildKernel(builder, loc, segmentComposeKernelName(c), kComposeParamCount,
+                     {kComposeSegments, kComposeValueHeads}, kComposeThreads,
+                     [&](KernelEmitter &e, LLVM::LLVMFuncOp func) { emitCompose(e, func, c); });
 }
 
 //===----------------------------------------------------------------------===//
 // Correct: o = O0 + E_{s-1} X, 16 tokens per warp
 //===----------------------------------------------------------------------===//
 
-LLVM::LLVMFuncOp kda::buildSegmentCorrectKernel(OpBuilder &builder, Location loc,
-                                                const ForwardKernelConfig &c) {
-  auto global = LLVM::LLVMPointerType::get(builder.getContext(), kGlobalSpace);
-  SmallVector<Type> params(kCorrectParamCount, global);
-  params[kCorrectSeqLen] = params[kCorrectValueHeads] = params[kCorrectSegments] =
-      builder.getI32Type();
-  LLVM::LLVMFuncOp func = createKernel(builder, loc, segmentCorrectKernelName(c), params,
-                                       kCorrectThreads);
-  Block *entry = func.addEntryBlock(builder);
-  OpBuilder::InsertionGuard guard(builder);
-  builder.setInsertionPointToStart(entry);
-  ImplicitLocOpBuilder b(loc, builder);
-  KernelEmitter e(b);
+static void emitCorrect(KernelEmitter &e, LLVM::LLVMFuncOp func,
+                        const ForwardKernelConfig &c) {
+  auto &b = e.builder();
   const int64_t K = c.headDimK, V = c.headDimV, rowBytes = stateRowBytes(c);
   auto param = [&](SegmentCorrectParam p) { return func.getArgument(p); };
   Value smem = LLVM::AddressOfOp::create(b, e.ptr(kSharedSpace), kSharedSymbol);
@@ -359,6 +358,11 @@ LLVM::LLVMFuncOp kda::buildSegmentCorrectKernel(OpBuilder &builder, Location loc
       e.ifThen(storeB, [&] { e.store(e.packBF16(acc[2], acc[3]), e.gep(outB, offset)); });
     }
   }
-  LLVM::ReturnOp::create(b, ValueRange{});
-  return func;
+}
+
+LLVM::LLVMFuncOp kda::buildSegmentCorrectKernel(OpBuilder &builder, Location loc,
+                                                const ForwardKernelConfig &c) {
+  return buildKernel(builder, loc, segmentCorrectKernelName(c), kCorrectParamCount,
+                     {kCorrectSeqLen, kCorrectValueHeads, kCorrectSegments}, kCorrectThreads,
+                     [&](KernelEmitter &e, LLVM::LLVMFuncOp func) { emitCorrect(e, func, c); });
 }
