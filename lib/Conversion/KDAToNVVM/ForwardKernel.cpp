@@ -510,6 +510,15 @@ private:
   }
   void storeIntermediateState(Value sAcc, Value row0);
   Value loadInitialState();
+  /// Segment `rank` of the segment scan's `segments`: (rank, its first
+  /// token, its end), as the prologue takes a sequence's.
+  SmallVector<Value> segmentBounds(Value rank, Value segments) {
+    Value seqLen = e.sext64(param(kParamSeqLen));
+    Value length = e.ext64(segmentLength(e, param(kParamSeqLen), segments));
+    auto atMostT = [&](Value token) { return e.select(e.slt(token, seqLen), token, seqLen); };
+    Value first = atMostT(e.mul(e.ext64(rank), length));
+    return {rank, first, atMostT(e.add(first, length))};
+  }
   /// The segment scan's initial state: [h0 | I] for the first segment,
   /// [0 | I] for the others (value rows | transition rows).
   Value loadSegmentStart();
@@ -752,14 +761,7 @@ void ForwardKernelBuilder::prologue() {
   Value ordered = e.andi(varlen, e.ult(sequences, e.i32(kMaxOrderedSequences + 1)));
   // The segment scan's sequences are the segments of the one sequence
   // (the runtime passes no cu_seqlens).
-  SmallVector<Value> mine;
-  if (c.segmentScan) {
-    Value length = e.ext64(segmentLength(e, param(kParamSeqLen), sequences));
-    auto atMostT = [&](Value token) { return e.select(e.slt(token, seqLen), token, seqLen); };
-    Value first = atMostT(e.mul(e.ext64(rank), length));
-    mine = {rank, first, atMostT(e.add(first, length))};
-  } else
-  mine = e.ifElse(
+  SmallVector<Value> mine = c.segmentScan ? segmentBounds(rank, sequences) : e.ifElse(
       ordered, TypeRange{e.i32(), e.i64(), e.i64()},
       [&] { return longestFirst(rank, sequences, cuEntry); },
       [&] {
@@ -1018,7 +1020,7 @@ void ForwardKernelBuilder::issueTiles(Value chunk, Value chunks) {
     };
     load(kParamQMap, layout.qTile, h, e.i32(0));
     load(kParamKMap, layout.kTile, h, e.i32(0));
-    bool allColumns = producedValueRows(c) == c.headDimV;  // from column 0
+    bool allColumns = producedValueRows(c) == c.headDimV;
     load(kParamVMap, layout.vTile, hv, allColumns ? e.i32(0) : valueRow0);
     load(kParamGMap, layout.gTile, hv, e.i32(0));
   });
