@@ -6,10 +6,12 @@
 // its rows in registers, one key column per thread, and double-buffers the
 // next segment's transition into shared memory while it multiplies by this
 // one's. Correcting is memory-bound (it reads X and O0 and writes o in
-// place): a warp takes 16 tokens, holds their X as mma.sync A fragments
-// and their O0 as its accumulators, all loaded straight from global memory
-// before any product, and multiplies by the segment's entering state,
-// staged once per CTA in shared memory.
+// place): a warp takes 16 tokens, copies their rows of X and O0 into
+// shared memory in 16-byte pieces (a load of 4 bytes per lane, straight
+// into the fragments, kept DRAM at 62 % and the memory pipes at 82 %),
+// reads X as mma.sync A fragments by ldmatrix, multiplies by the
+// segment's entering state (staged once per CTA), and writes o back
+// through the same tile, 16 bytes a lane.
 //
 //===----------------------------------------------------------------------===//
 
@@ -42,6 +44,22 @@ struct ComposeShared {
     transitionBytes = 4 * c.headDimK * c.headDimK;
     rows = 2 * transitionBytes;
     total = rows + 4 * c.headDimK * kComposeRows;
+  }
+};
+
+/// The correcting kernel's shared memory: the entering state (V rows of
+/// stateRowBytes), then per warp its 16 tokens' X and O rows, each row
+/// padded by 16 bytes (ldmatrix's eight rows and the accumulators' eight
+/// rows then fall in distinct banks).
+struct CorrectShared {
+  int64_t x, o, xRowBytes, oRowBytes, warpBytes, total;
+  explicit CorrectShared(const ForwardKernelConfig &c) {
+    xRowBytes = 2 * c.headDimK + 16;
+    oRowBytes = 2 * c.headDimV + 16;
+    x = c.headDimV * stateRowBytes(c);
+    o = x + 16 * xRowBytes;
+    warpBytes = 16 * (xRowBytes + oRowBytes);
+    total = x + kCorrectThreads / 32 * warpBytes;
   }
 };
 
@@ -95,6 +113,22 @@ std::pair<Value, Value> unpackBF16(KernelEmitter &e, Value pair) {
           e.toF32(LLVM::ExtractElementOp::create(b, vector, e.i32(1)))};
 }
 
+/// The four 8 x 8 b16 matrices whose rows lanes 0-7, 8-15, 16-23 and
+/// 24-31 address (`address`, a shared-window i32), as a thread holds an
+/// mma.sync A fragment: ldmatrix .x4.
+SmallVector<Value> loadMatrices(KernelEmitter &e, Value address) {
+  auto &builder = e.builder();
+  Type i32 = e.i32();
+  auto result = LLVM::LLVMStructType::getLiteral(builder.getContext(), {i32, i32, i32, i32});
+  Value out = e.inlinePtx(result, ValueRange{address},
+                          "ldmatrix.sync.aligned.m8n8.x4.shared.b16 {$0, $1, $2, $3}, [$4];",
+                          "=r,=r,=r,=r,r");
+  SmallVector<Value> values;
+  for (int64_t i = 0; i < 4; ++i)
+    values.push_back(LLVM::ExtractValueOp::create(builder, out, ArrayRef<int64_t>{i}));
+  return values;
+}
+
 /// acc += A B for one m16 n8 k16 step: A four bf16 pairs (rows g and g + 8,
 /// columns 2q.. and 2q + 8..; g = lane / 4, q = lane % 4), B two (rows
 /// 2q.. and 2q + 8.., column g), acc four f32 (rows g and g + 8, columns
@@ -142,7 +176,7 @@ int64_t kda::segmentComposeSharedBytes(const ForwardKernelConfig &c) {
 }
 
 int64_t kda::segmentCorrectSharedBytes(const ForwardKernelConfig &c) {
-  return c.headDimV * stateRowBytes(c);
+  return CorrectShared(c).total;
 }
 
 std::string kda::segmentComposeKernelName(const ForwardKernelConfig &c) {
@@ -271,6 +305,7 @@ static void emitCorrect(KernelEmitter &e, LLVM::LLVMFuncOp func,
                         const ForwardKernelConfig &c) {
   auto &b = e.builder();
   const int64_t K = c.headDimK, V = c.headDimV, rowBytes = stateRowBytes(c);
+  const CorrectShared layout(c);
   auto param = [&](SegmentCorrectParam p) { return func.getArgument(p); };
   Value smem = LLVM::AddressOfOp::create(b, e.ptr(kSharedSpace), kSharedSymbol);
 
@@ -287,6 +322,7 @@ static void emitCorrect(KernelEmitter &e, LLVM::LLVMFuncOp func,
   Value tile0 = e.add(length, e.mul(e.blockIdxX(), e.i32(kSegmentTokenTile)));
   Value segment = e.udiv(tile0, length);
   Value token0 = e.add(tile0, e.mul(warp, e.i32(16)));
+  Value last = e.sub(T, e.i32(1));
   // Byte addresses of token `token` (i32, < T) of X and of o.
   auto transitionRow = [&](Value token) {
     Value row = e.add(e.mul(e.ext64(token), HV), hv);
@@ -297,67 +333,88 @@ static void emitCorrect(KernelEmitter &e, LLVM::LLVMFuncOp func,
     return e.gep(param(kCorrectO), e.mul(row, e.i64(V * 2)));
   };
 
-  {
-    // E_{s-1} into shared memory, row v at v * rowBytes.
-    Value entering = e.gep(param(kCorrectEntering),
-                           e.mul(e.add(e.mul(e.ext64(e.sub(segment, e.i32(1))), HV), hv),
-                                 e.i64(V * K * 2)));
-    const int64_t chunksPerRow = 2 * K / 16;
-    for (int64_t m = 0; m < V * chunksPerRow / kCorrectThreads; ++m) {
-      Value chunk = e.add(t, e.i32(m * kCorrectThreads));
-      Value row = e.udiv(chunk, e.i32(chunksPerRow));
-      Value piece = e.urem(chunk, e.i32(chunksPerRow));
-      e.copyAsync(e.gep(smem, e.add(e.mul(row, e.i32(rowBytes)), e.mul(piece, e.i32(16)))),
-                  e.gep(entering, e.ext64(e.mul(chunk, e.i32(16)))), 16);
-    }
-    e.commitAsyncCopies();
-
-    // Rows g and g + 8 of the warp's 16 tokens; past T they read the last
-    // token and store nothing.
-    Value last = e.sub(T, e.i32(1));
-    Value tokenA = e.add(token0, g), tokenB = e.add(token0, e.add(g, e.i32(8)));
-    Value xA = transitionRow(e.minsi(tokenA, last)), xB = transitionRow(e.minsi(tokenB, last));
-    Value outA = outRow(e.minsi(tokenA, last)), outB = outRow(e.minsi(tokenB, last));
-    Value column = e.ext64(e.mul(q, e.i32(4))); // byte offset of columns 2q, 2q + 1
-    // X's A fragments, all K / 16 steps, and O0 (the accumulators' start),
-    // all V / 8 tiles, before the barrier: every load in flight at once,
-    // overlapping the state's copy.
-    SmallVector<SmallVector<Value>> x;
-    for (int64_t step = 0; step < K / 16; ++step) {
-      SmallVector<Value> fragment;
-      for (int64_t half = 0; half < 2; ++half)
-        for (Value row : {xA, xB})
-          fragment.push_back(
-              e.load(e.i32(), e.gep(row, e.add(column, e.i64(2 * (16 * step + 8 * half))))));
-      x.push_back(fragment);
-    }
-    // Columns n0 + 2q, n0 + 2q + 1 of rows A and B, per n8 tile n0.
-    SmallVector<std::pair<Value, Value>> o0;
-    for (int64_t n0 = 0; n0 < V; n0 += 8) {
-      Value offset = e.add(column, e.i64(2 * n0));
-      o0.push_back({e.load(e.i32(), e.gep(outA, offset)), e.load(e.i32(), e.gep(outB, offset))});
-    }
-    e.waitAsyncCopies(0);
-    e.syncThreads();
-
-    Value stateRow = e.gep(smem, e.add(e.mul(g, e.i32(rowBytes)), e.mul(q, e.i32(4))));
-    Value storeA = e.slt(tokenA, T), storeB = e.slt(tokenB, T);
-    for (int64_t n0 = 0; n0 < V; n0 += 8) {
-      // The accumulator starts at O0.
-      Value offset = e.add(column, e.i64(2 * n0));
-      auto [a0, a1] = unpackBF16(e, o0[n0 / 8].first);
-      auto [b0, b1] = unpackBF16(e, o0[n0 / 8].second);
-      SmallVector<Value, 4> acc = {a0, a1, b0, b1};
-      for (int64_t step = 0; step < K / 16; ++step) {
-        Value at = e.gep(stateRow, e.i32(n0 * rowBytes + 2 * 16 * step));
-        SmallVector<Value> state = {e.load(e.i32(), at),
-                                    e.load(e.i32(), e.gep(at, e.i32(16)))};
-        acc = mma16816(e, x[step], state, acc);
-      }
-      e.ifThen(storeA, [&] { e.store(e.packBF16(acc[0], acc[1]), e.gep(outA, offset)); });
-      e.ifThen(storeB, [&] { e.store(e.packBF16(acc[2], acc[3]), e.gep(outB, offset)); });
-    }
+  // E_{s-1} into shared memory, row v at v * rowBytes; the warp's 16 rows
+  // of X and of O0 into its tiles, 16 bytes a lane, rows past T repeating
+  // the last token. One group of copies for all.
+  Value entering = e.gep(param(kCorrectEntering),
+                         e.mul(e.add(e.mul(e.ext64(e.sub(segment, e.i32(1))), HV), hv),
+                               e.i64(V * K * 2)));
+  const int64_t chunksPerRow = 2 * K / 16;
+  for (int64_t m = 0; m < V * chunksPerRow / kCorrectThreads; ++m) {
+    Value chunk = e.add(t, e.i32(m * kCorrectThreads));
+    Value row = e.udiv(chunk, e.i32(chunksPerRow));
+    Value piece = e.urem(chunk, e.i32(chunksPerRow));
+    e.copyAsync(e.gep(smem, e.add(e.mul(row, e.i32(rowBytes)), e.mul(piece, e.i32(16)))),
+                e.gep(entering, e.ext64(e.mul(chunk, e.i32(16)))), 16);
   }
+  Value xTile = e.add(e.i32(layout.x), e.mul(warp, e.i32(layout.warpBytes)));
+  Value oTile = e.add(xTile, e.i32(layout.o - layout.x));
+  // Lane l's chunks: row (l + 32 m) / P, piece (l + 32 m) % P of P per row.
+  auto tileChunks = [&](int64_t piecesPerRow,
+                        const std::function<void(Value row, Value piece)> &each) {
+    for (int64_t m = 0; m < 16 * piecesPerRow / 32; ++m) {
+      Value chunk = e.add(lane, e.i32(32 * m));
+      each(e.udiv(chunk, e.i32(piecesPerRow)), e.urem(chunk, e.i32(piecesPerRow)));
+    }
+  };
+  tileChunks(2 * K / 16, [&](Value row, Value piece) {
+    Value token = e.minsi(e.add(token0, row), last);
+    e.copyAsync(e.gep(smem, e.add(xTile, e.add(e.mul(row, e.i32(layout.xRowBytes)),
+                                               e.mul(piece, e.i32(16))))),
+                e.gep(transitionRow(token), e.ext64(e.mul(piece, e.i32(16)))), 16);
+  });
+  tileChunks(2 * V / 16, [&](Value row, Value piece) {
+    Value token = e.minsi(e.add(token0, row), last);
+    e.copyAsync(e.gep(smem, e.add(oTile, e.add(e.mul(row, e.i32(layout.oRowBytes)),
+                                               e.mul(piece, e.i32(16))))),
+                e.gep(outRow(token), e.ext64(e.mul(piece, e.i32(16)))), 16);
+  });
+  e.commitAsyncCopies();
+  e.waitAsyncCopies(0);
+  e.syncThreads();
+
+  // X's A fragments, all K / 16 steps, by ldmatrix: lane l gives row
+  // l % 8 + 8 ((l / 8) % 2), columns 8 (l / 16) .. of each step.
+  Value ldRow = e.add(e.urem(lane, e.i32(8)), e.mul(e.urem(e.udiv(lane, e.i32(8)), e.i32(2)),
+                                                    e.i32(8)));
+  Value ldAddress = e.trunc32(e.address(e.gep(
+      smem, e.add(xTile, e.add(e.mul(ldRow, e.i32(layout.xRowBytes)),
+                               e.mul(e.udiv(lane, e.i32(16)), e.i32(16)))))));
+  SmallVector<SmallVector<Value>> x;
+  for (int64_t step = 0; step < K / 16; ++step)
+    x.push_back(loadMatrices(e, e.add(ldAddress, e.i32(32 * step))));
+
+  // Rows g and g + 8, columns n0 + 2q, n0 + 2q + 1 of the O tile: O0 in,
+  // o out (each thread rewrites what it read).
+  Value oA = e.gep(smem, e.add(oTile, e.add(e.mul(g, e.i32(layout.oRowBytes)),
+                                            e.mul(q, e.i32(4)))));
+  Value oB = e.gep(oA, e.i32(8 * layout.oRowBytes));
+  Value stateRow = e.gep(smem, e.add(e.mul(g, e.i32(rowBytes)), e.mul(q, e.i32(4))));
+  for (int64_t n0 = 0; n0 < V; n0 += 8) {
+    Value atA = e.gep(oA, e.i32(2 * n0)), atB = e.gep(oB, e.i32(2 * n0));
+    auto [a0, a1] = unpackBF16(e, e.load(e.i32(), atA));
+    auto [b0, b1] = unpackBF16(e, e.load(e.i32(), atB));
+    SmallVector<Value, 4> acc = {a0, a1, b0, b1};
+    for (int64_t step = 0; step < K / 16; ++step) {
+      Value at = e.gep(stateRow, e.i32(n0 * rowBytes + 2 * 16 * step));
+      SmallVector<Value> state = {e.load(e.i32(), at), e.load(e.i32(), e.gep(at, e.i32(16)))};
+      acc = mma16816(e, x[step], state, acc);
+    }
+    e.store(e.packBF16(acc[0], acc[1]), atA);
+    e.store(e.packBF16(acc[2], acc[3]), atB);
+  }
+  // The warp's o rows out, 16 bytes a lane, the rows of tokens < T.
+  e.syncWarp();
+  tileChunks(2 * V / 16, [&](Value row, Value piece) {
+    Value token = e.add(token0, row);
+    e.ifThen(e.slt(token, T), [&] {
+      SmallVector<Value> words = e.loadVector(
+          e.i32(), 4,
+          e.gep(smem, e.add(oTile, e.add(e.mul(row, e.i32(layout.oRowBytes)),
+                                         e.mul(piece, e.i32(16))))));
+      e.storeVector(words, e.gep(outRow(token), e.ext64(e.mul(piece, e.i32(16)))));
+    });
+  });
 }
 
 LLVM::LLVMFuncOp kda::buildSegmentCorrectKernel(OpBuilder &builder, Location loc,

@@ -19,7 +19,7 @@
 // CHECK: gpu.module @kda_forward_k128_v128_c16_p1_vb2_cluster2_segments_lower_bound_sigmoid_l2norm_vk_gbf16_bbf16_sf32_f32
 // CHECK-SAME: compose_kernel = "kda_segment_compose_k128_v128"
 // CHECK-SAME: compose_params = "ends entering final_state segments value_heads", compose_rows = 16 : i64, compose_shared_bytes = 139264 : i64, compose_threads = 128 : i64
-// CHECK-SAME: correct_kernel = "kda_segment_correct_k128_v128", correct_params = "x entering o seq_len value_heads segments", correct_shared_bytes = 34816 : i64, correct_threads = 256 : i64
+// CHECK-SAME: correct_kernel = "kda_segment_correct_k128_v128", correct_params = "x entering o seq_len value_heads segments", correct_shared_bytes = 104448 : i64, correct_threads = 256 : i64
 // CHECK-SAME: head_ctas = 2 : i64, head_dim_k = 128 : i64, head_dim_v = 128 : i64
 // CHECK-SAME: segment_scan = 1 : i64, segment_tokens = 128 : i64, shared_bytes = 220544 : i64
 // CHECK: llvm.func @kda_forward_k128_v128_c16_p1_vb2_cluster2_segments_
