@@ -11,8 +11,8 @@
 // with bf16 g), and the transition CTA gets no U^T (one bulk copy to it,
 // two to the value CTA). In the same gpu.module, the composing kernel (its
 // transitions copied in 16-byte pieces, the next segment's while this
-// one's multiplies) and the correcting one (16 n8 tiles x 8 k16 steps of
-// mma.sync per warp). The manifest keeps the op's V = 128 and names the
+// one's multiplies) and the correcting one (X's fragments by eight
+// ldmatrix, then 16 n8 tiles x 8 k16 steps of mma.sync per warp). The manifest keeps the op's V = 128 and names the
 // combining kernels. A split other than the cluster of two is refused by
 // name (the other refusals: convert-kda-to-nvvm-segment-scan-refusals.mlir).
 
@@ -33,6 +33,7 @@
 // CHECK-NOT: nvvm.cp.async.shared.global
 // CHECK-LABEL: llvm.func @kda_segment_correct_k128_v128(
 // CHECK-SAME: nvvm.reqntid = array<i32: 256, 1, 1>
+// CHECK-COUNT-8: ldmatrix.sync.aligned.m8n8.x4.shared.b16
 // CHECK-COUNT-128: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
 // CHECK-NOT: mma.sync
 // NOCLUSTER: error: 'kda.forward' op cannot be compiled yet: segment_scan with value_blocks = 2, cluster_ctas = 0: the segment pass holds the value rows in one CTA and the transition rows in the other of a cluster of two (value_blocks = 2, cluster_ctas = 2)
