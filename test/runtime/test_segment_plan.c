@@ -47,15 +47,20 @@ static kda_forward_args one_sequence(int64_t T, int64_t HV) {
   return a;
 }
 
+/* The plan of one sequence of T tokens at HV value heads on 132 SMs. */
+static kda_segment_plan plan_of(int64_t T, int64_t HV) {
+  fixture f;
+  fixture_init(&f, 132);
+  kda_forward_args a = one_sequence(T, HV);
+  return kda_segment_plan_of(&f.bundle, &a);
+}
+
 static size_t align256(size_t bytes) { return (bytes + 255) / 256 * 256; }
 
 /* T = 65536 at 16 heads on 132 SMs: four segments of 16,384 tokens
  * (128 CTAs); the ends, X right after them, the entering states. */
 static void plan_fills_one_wave(void) {
-  fixture f;
-  fixture_init(&f, 132);
-  kda_forward_args a = one_sequence(65536, 16);
-  kda_segment_plan p = kda_segment_plan_of(&f.bundle, &a);
+  kda_segment_plan p = plan_of(65536, 16);
   EXPECT(p.segments == 4 && p.length == 16384, "%lld segments of %lld",
          (long long)p.segments, (long long)p.length);
   size_t ends = (size_t)4 * 16 * 256 * 128 * 4, x = (size_t)65536 * 16 * 128 * 2;
@@ -73,11 +78,8 @@ static void plans_cover_the_sequence(void) {
   const int64_t heads[] = {1, 2, 16, 17, 32, 66, 67, 96};
   for (size_t i = 0; i < sizeof lengths / sizeof lengths[0]; ++i)
     for (size_t j = 0; j < sizeof heads / sizeof heads[0]; ++j) {
-      fixture f;
-      fixture_init(&f, 132);
       int64_t T = lengths[i], HV = heads[j];
-      kda_forward_args a = one_sequence(T, HV);
-      kda_segment_plan p = kda_segment_plan_of(&f.bundle, &a);
+      kda_segment_plan p = plan_of(T, HV);
       int64_t ctas = p.segments * HV * 2;
       EXPECT(p.segments >= 1 && p.length % 128 == 0 && (p.segments - 1) * p.length < T &&
                  p.segments * p.length >= T && (ctas <= 132 || p.segments == 1),
@@ -86,10 +88,7 @@ static void plans_cover_the_sequence(void) {
     }
   /* One token per segment tile at most: 65 segments for 16,385 tokens at
    * one head (66 fit the SMs, 256-token segments cover T in 65). */
-  fixture f;
-  fixture_init(&f, 132);
-  kda_forward_args a = one_sequence(16385, 1);
-  kda_segment_plan p = kda_segment_plan_of(&f.bundle, &a);
+  kda_segment_plan p = plan_of(16385, 1);
   EXPECT(p.segments == 65 && p.length == 256, "%lld segments of %lld",
          (long long)p.segments, (long long)p.length);
 }
@@ -97,10 +96,7 @@ static void plans_cover_the_sequence(void) {
 /* No token: one empty segment (its pass carries the initial state to the
  * final state), no X, no entering state. */
 static void plan_of_no_tokens(void) {
-  fixture f;
-  fixture_init(&f, 132);
-  kda_forward_args a = one_sequence(0, 4);
-  kda_segment_plan p = kda_segment_plan_of(&f.bundle, &a);
+  kda_segment_plan p = plan_of(0, 4);
   EXPECT(p.segments == 1 && p.length == 0, "%lld segments of %lld",
          (long long)p.segments, (long long)p.length);
   EXPECT(p.bytes == align256((size_t)4 * 256 * 128 * 4), "%zu bytes", p.bytes);

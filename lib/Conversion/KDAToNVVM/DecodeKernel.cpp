@@ -110,7 +110,6 @@ struct DecodeShared {
     total = partials + 4 * t.partsPerColumn * partialStride;
   }
 };
-constexpr StringLiteral kSharedSymbol = "kda_shared";
 } // namespace
 
 int64_t kda::decodeThreads(const DecodeKernelConfig &c) { return DecodeTiling(c).threads; }
@@ -138,11 +137,7 @@ LLVM::LLVMFuncOp kda::buildDecodeKernel(OpBuilder &builder, Location loc,
 
   const DecodeTiling tiling(c);
   const DecodeShared layout(c, tiling);
-  Operation *module = builder.getInsertionBlock()->getParentOp();
-  if (!SymbolTable::lookupSymbolIn(module, kSharedSymbol))
-    LLVM::GlobalOp::create(builder, loc, LLVM::LLVMArrayType::get(builder.getI8Type(), 0),
-                           false, LLVM::Linkage::External, kSharedSymbol, Attribute(),
-                           16, kSharedSpace);
+  declareSharedMemory(builder, loc, 16);
   auto func = LLVM::LLVMFuncOp::create(
       builder, loc, c.kernelName(),
       LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(ctx), params));

@@ -364,9 +364,6 @@ struct SharedLayout {
   }
 };
 
-/// The dynamic shared memory of the kernel (an extern .shared array).
-constexpr StringLiteral kSharedSymbol = "kda_shared";
-
 /// Named-barrier ids: 0 is the whole CTA (bar.sync 0, the prologue only);
 /// chunk-local warpgroup w syncs its 128 threads on kChunkLocalBarrier + w
 /// and takes the bar.red.or of the spread check on kSpreadBarrier + w;
@@ -1952,14 +1949,8 @@ LLVM::LLVMFuncOp kda::buildForwardKernel(OpBuilder &builder, Location loc,
       params[kParamValueHeads] = i32;
   params[kParamScale] = params[kParamLowerBound] = f32;
 
-  // The dynamic shared memory, declared once per module.
-  Operation *module = builder.getInsertionBlock()->getParentOp();
-  if (!SymbolTable::lookupSymbolIn(module, kSharedSymbol)) {
-    LLVM::GlobalOp::create(builder, loc, LLVM::LLVMArrayType::get(builder.getI8Type(), 0),
-                           /*isConstant=*/false, LLVM::Linkage::External,
-                           kSharedSymbol, Attribute(), /*alignment=*/1024,
-                           kSharedSpace);
-  }
+  // 1024-byte alignment: the swizzled operand tiles need it.
+  declareSharedMemory(builder, loc, 1024);
 
   auto func = LLVM::LLVMFuncOp::create(
       builder, loc, config.kernelName(),

@@ -6,6 +6,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/SymbolTable.h"
 
 
 using namespace mlir;
@@ -13,6 +14,14 @@ using namespace mlir::kda;
 
 // C++17 has no <numbers>.
 static constexpr double kLn2 = 0.69314718055994530942;
+
+void kda::declareSharedMemory(OpBuilder &builder, Location loc, int64_t alignment) {
+  Operation *module = builder.getInsertionBlock()->getParentOp();
+  if (!SymbolTable::lookupSymbolIn(module, kSharedSymbol))
+    LLVM::GlobalOp::create(builder, loc, LLVM::LLVMArrayType::get(builder.getI8Type(), 0),
+                           /*isConstant=*/false, LLVM::Linkage::External, kSharedSymbol,
+                           Attribute(), alignment, kSharedSpace);
+}
 
 Type KernelEmitter::ptr(unsigned space) {
   return LLVM::LLVMPointerType::get(b.getContext(), space);

@@ -31,6 +31,12 @@ enum AddressSpace : unsigned {
   kSharedClusterSpace = 7,
 };
 
+/// The dynamic shared memory every kda kernel addresses (an extern
+/// .shared array), and its declaration: once per gpu.module, whichever of
+/// the module's kernels comes first (with `alignment` bytes).
+inline constexpr StringLiteral kSharedSymbol = "kda_shared";
+void declareSharedMemory(OpBuilder &builder, Location loc, int64_t alignment);
+
 class KernelEmitter {
 public:
   explicit KernelEmitter(ImplicitLocOpBuilder &b) : b(b) {}

@@ -20,14 +20,12 @@
 #include "KernelEmitter.h"
 #include "SegmentScan.h"
 
-#include "mlir/IR/SymbolTable.h"
 #include "llvm/Support/FormatVariadic.h"
 
 using namespace mlir;
 using namespace mlir::kda;
 
 namespace {
-constexpr StringLiteral kSharedSymbol = "kda_shared";
 
 /// The correcting kernel's copy of an entering state: row v (K bf16) at
 /// v * kStateRowBytes, 16 bytes of padding per row so that a warp's B
@@ -70,15 +68,6 @@ std::string joinNames(ArrayRef<const char *> names) {
   return joined;
 }
 
-/// Declares the module's dynamic shared memory unless the pass kernel did.
-void declareShared(OpBuilder &builder, Location loc) {
-  Operation *module = builder.getInsertionBlock()->getParentOp();
-  if (!SymbolTable::lookupSymbolIn(module, kSharedSymbol))
-    LLVM::GlobalOp::create(builder, loc, LLVM::LLVMArrayType::get(builder.getI8Type(), 0),
-                           /*isConstant=*/false, LLVM::Linkage::External, kSharedSymbol,
-                           Attribute(), /*alignment=*/1024, kSharedSpace);
-}
-
 using KernelBody = llvm::function_ref<void(KernelEmitter &, LLVM::LLVMFuncOp)>;
 
 /// A kernel of `paramCount` parameters (global pointers but those in
@@ -90,7 +79,7 @@ LLVM::LLVMFuncOp buildKernel(OpBuilder &builder, Location loc, StringRef name,
   SmallVector<Type> params(paramCount, LLVM::LLVMPointerType::get(ctx, kGlobalSpace));
   for (unsigned p : i32Params)
     params[p] = builder.getI32Type();
-  declareShared(builder, loc);
+  declareSharedMemory(builder, loc, 1024); // the pass kernel declares it first
   auto func = LLVM::LLVMFuncOp::create(
       builder, loc, name, LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(ctx), params));
   func->setAttr("nvvm.kernel", builder.getUnitAttr());

@@ -263,7 +263,8 @@ def forward_eager(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, g: torch.Te
         # Every configuration has a bundle taking f32 g and beta: widen (exact).
         g, beta = g.float(), beta.float()
         wanted.update(g_dtype="f32", beta_dtype="f32")
-    bundle = _bundle(q.device.index, path or find_bundle(wanted))
+    path = path or find_bundle(wanted)
+    bundle = _bundle(q.device.index, path)
 
     o = torch.empty(o_shape, dtype=q.dtype, device=q.device)
     h = _intermediate(q, v, state_v_first, intermediate_entries, intermediate_interval)
@@ -300,7 +301,9 @@ def forward_eager(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, g: torch.Te
     if intermediate_interval:
         args.intermediate_states = _lib.tensor(h, _lib.DTYPE_BFLOAT16)
         args.intermediate_interval = intermediate_interval
-    workspace_bytes = bundle.workspace_size(args)
+    # Only the segment scan has a workspace: no C call for the others.
+    workspace_bytes = (bundle.workspace_size(args)
+                       if manifests()[path].get("segment_scan") == "1" else 0)
     workspace = (torch.empty(workspace_bytes, dtype=torch.uint8, device=q.device)
                  if workspace_bytes else None)
     with torch.cuda.device(q.device):
