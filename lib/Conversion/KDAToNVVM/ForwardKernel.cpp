@@ -14,16 +14,17 @@
 //              the sequence
 //     gate     G = cumsum of the log decay, per key channel; whether any
 //              channel spans more than kMaxFactorisedSpread (bar.red.or)
-//     operands (beta V)^T, (beta K e^G)^T, (K e^(G_C - G))^T, Q e^G, bf16;
-//              the tf32 factors beta k e^(G - M), q e^(G - M), k e^(M - G),
+//     operands V^T, (K e^G)^T, (K e^(G_C - G))^T, Q e^G, bf16; the tf32
+//              factors beta k e^(G - M), q e^(G - M), k e^(M - G),
 //              M = G_C / 2, where the spread is bounded
 //     A        Akk_ij = beta_i sum_d k_id k_jd exp(G_id - G_jd), j < i
 //              Aqk_ij = sum_d q_id k_jd exp(G_id - G_jd),        j <= i
 //              tf32 wgmma over the factors where the spread is
 //              bounded, else every exponent pairwise on CUDA cores (j <= i,
 //              so <= 0: any gate, unbounded softplus included, stays finite)
-//     Tinv     (I + Akk)^-1 by forward substitution in fp32
-//     U^T  = (beta V)^T Tinv^T          W^T = (beta K e^G)^T Tinv^T
+//     Tinv     (I + Akk)^-1 by forward substitution in fp32, its columns
+//              times beta: T = Tinv Diag(beta)
+//     U^T  = V^T T^T                    W^T = (K e^G)^T T^T
 //     -> a handoff stage (handoff-depth per chunk-local warpgroup, on
 //        ready / free mbarriers)
 //   state side, warpgroups L..3, each for its 64 value rows:
@@ -271,10 +272,10 @@ struct SharedLayout {
   /// handoff depth (uOtherBytes each) until their bulk copies have read
   /// them; -1 when a stage holds every produced row.
   int64_t uOther, uOtherBytes;
-  int64_t betaVT;    ///< (beta V)^T [V x C], 32B swizzle
-  int64_t betaKGT;   ///< (beta K e^G)^T [K x C], 32B swizzle
-  /// Tinv [C x C], 32B swizzle, and a spare copy's room (warp 0's lanes
-  /// past C, which solve nothing, store there).
+  int64_t vT;        ///< V^T [V x C], 32B swizzle
+  int64_t kGatedT;   ///< (K e^G)^T [K x C], 32B swizzle
+  /// T = Tinv Diag(beta) [C x C], 32B swizzle, and a spare copy's room
+  /// (warp 0's lanes past C, which solve nothing, store there).
   int64_t tinv;
   /// The A matrices' factors about M = G_C / 2 per channel, tf32 tiles for
   /// one wgmma chain, K-major without swizzle (interleavedDescriptor: a
@@ -335,8 +336,8 @@ struct SharedLayout {
     int64_t workspace = at;
     uOtherBytes = (producedRows - stageRows) / 64 * uTileBytes;
     uOther = uOtherBytes ? take(c.handoffDepth * uOtherBytes, 16) : -1;
-    betaVT = take(V * C * 2, 1024);
-    betaKGT = take(K * C * 2, 1024);
+    vT = take(V * C * 2, 1024);
+    kGatedT = take(K * C * 2, 1024);
     tinv = take(2 * C * C * 2, 1024);
     factorGroupBytes = K / 4 * kFactorCoreBytes;
     factorsLeft = take(2 * C / 8 * factorGroupBytes, 1024);
@@ -647,6 +648,8 @@ private:
   Value gateCoefficient, gateBias; ///< of this thread's key channel (gate modes)
   /// The lower_bound gate's exponent raw s + t: s = -a log2(e), t = s b.
   Value sigmoidScale, sigmoidShift;
+  /// 1 / lower_bound (the runtime takes lower_bound in [-5, 0)).
+  Value reciprocalLowerBound;
 };
 
 } // namespace
@@ -822,6 +825,8 @@ void ForwardKernelBuilder::prologue() {
   }
   sigmoidScale = e.fmul(gateCoefficient, e.f32(-kLog2E));
   sigmoidShift = e.fmul(sigmoidScale, gateBias);
+  if (c.gate == GateMode::LowerBound)
+    reciprocalLowerBound = e.reciprocal(param(kParamLowerBound));
 
   e.ifThen(e.eq(tid, e.i32(0)), [&] {
     for (int64_t s = 0; s < tmaBarrierCount(); ++s)
@@ -1057,8 +1062,8 @@ void ForwardKernelBuilder::scaleRows(Value rows) {
       for (int64_t j = 0; j < pieces; ++j) {
         Value column = e.add(e.i32(64 * j), e.mul(part, e.i32(8)));
         Value offset = e.mul(e.add(e.mul(rowOf(pass), e.i32(K)), column), e.i32(2));
-        for (Value value : e.loadVector(e.bf16(), 8, e.gep(smem, e.add(tileOffset, offset))))
-          x[pass].push_back(e.toF32(value));
+        for (Value value : e.loadBF16AsF32(8, e.gep(smem, e.add(tileOffset, offset))))
+          x[pass].push_back(value);
       }
     for (int64_t pass = 0; pass < passes; ++pass) {
       Value sum = e.f32(0.0);
@@ -1108,10 +1113,12 @@ Value ForwardKernelBuilder::computeGate(Value rows, SmallVectorImpl<Value> &kept
       logDecay = e.fneg(e.fmul(gateCoefficient, e.softplus(e.fadd(raw, gateBias))));
       break;
     case GateMode::LowerBound:
-      // lower_bound sigmoid(a (raw + b)) = lower_bound / (1 + 2^(raw s + t)).
-      logDecay = e.fmul(param(kParamLowerBound),
-                        e.reciprocal(e.fadd(e.f32(1.0), e.exp2(e.fadd(e.fmul(raw, sigmoidScale),
-                                                                      sigmoidShift)))));
+      // lower_bound sigmoid(a (raw + b)) = 1 / ((1 + 2^(raw s + t)) / lower_bound):
+      // the division by lower_bound is one fma with the sum.
+      logDecay = e.reciprocal(
+          e.fadd(e.fmul(e.exp2(e.fadd(e.fmul(raw, sigmoidScale), sigmoidShift)),
+                        reciprocalLowerBound),
+                 reciprocalLowerBound));
       break;
     }
     logDecays.push_back(logDecay);
@@ -1322,13 +1329,16 @@ void ForwardKernelBuilder::writeOperands(Value factorised, ArrayRef<Value> keptG
                     : keptGate.back();
   // v's tile holds the value columns this CTA computes U for: thread d
   // reads column d % blockRows, so with a split the threads past the block
-  // repeat the block's rows of (beta V)^T, which chunkLocalProducts does
-  // not read.
+  // repeat the block's rows of V^T, which chunkLocalProducts does not read.
+  // V^T is v's tile transposed, bf16 as it came (beta is on T's columns).
   int64_t blockRows = computedValueRows(c);
   Value valueColumn = blockRows == K ? d : e.urem(d, e.i32(blockRows));
-  auto tileValue = [&](int64_t tileOffset, Value j, Value column, int64_t rowElements) {
+  auto tileElement = [&](int64_t tileOffset, Value j, Value column, int64_t rowElements) {
     Value offset = e.mul(e.add(e.mul(j, e.i32(rowElements)), column), e.i32(2));
-    return e.toF32(e.load(e.bf16(), tile(tileOffset, offset)));
+    return e.load(e.bf16(), tile(tileOffset, offset));
+  };
+  auto tileValue = [&](int64_t tileOffset, Value j, Value column, int64_t rowElements) {
+    return e.toF32(tileElement(tileOffset, j, column, rowElements));
   };
   auto scaleOf = [&](Value row) {
     return e.load(e.f32(), mine(layout.rowScale, e.mul(row, e.i32(4))));
@@ -1369,64 +1379,58 @@ void ForwardKernelBuilder::writeOperands(Value factorised, ArrayRef<Value> keptG
         Value j = e.add(j0, e.i32(r));
         loaded.push_back({r, e.load(e.f32(), mine(layout.beta, e.mul(j, e.i32(4)))),
                           e.fmul(tileValue(layout.kTile, j, d, K), scaleOf(e.add(j, e.i32(C)))),
-                          gateOf(r),
-                          e.fmul(tileValue(layout.qTile, j, d, K), scaleOf(j)),
-                          tileValue(layout.vTile, j, valueColumn, blockRows)});
+                          gateOf(r), e.fmul(tileValue(layout.qTile, j, d, K), scaleOf(j)),
+                          tileElement(layout.vTile, j, valueColumn, blockRows)});
       }
-      SmallVector<Value> betaKG, kDecayed, qGatedRows, betaV;
+      SmallVector<Value> kGatedRows, kDecayed, qGatedRows, values;
       for (const Row &x : loaded) {
-        // beta k e^G, k e^(G_C - G) and q e^G.
-        Value betaKGated, kToEnd, qGated;
+        // k e^G, k e^(G_C - G) and q e^G.
+        Value kGated, kToEnd, qGated;
         if (factorised) {
           // The factors times e^M: e^G = e^(G - M) e^M, e^(G_C - G) =
           // e^(M - G) e^M. Akk's left factor carries beta, so the A
           // matrices' product is Akk as it stands.
           Value left = e.exp2(e.fadd(e.fmul(x.g, e.f32(kLog2E)), leftShift));
           Value right = e.fmul(e.reciprocal(left), e.f32(kTF32HalfUlp * kTF32HalfUlp));
-          Value betaKLeft = e.fmul(e.fmul(x.k, left), x.beta), qLeft = e.fmul(x.q, left);
+          Value kLeft = e.fmul(x.k, left), qLeft = e.fmul(x.q, left);
           Value kRight = e.fmul(x.k, right);
-          e.store(betaKLeft, mine(layout.factorsLeft, factorOffset(x.r, 0)));
+          e.store(e.fmul(kLeft, x.beta), mine(layout.factorsLeft, factorOffset(x.r, 0)));
           e.store(qLeft, mine(layout.factorsLeft, factorOffset(x.r, C)));
           e.store(kRight, mine(layout.factorsRight, factorOffset(x.r, 0)));
-          betaKGated = e.fmul(betaKLeft, expMiddleUnscaled);
+          kGated = e.fmul(kLeft, expMiddleUnscaled);
           kToEnd = e.fmul(kRight, expMiddleUnscaled);
           qGated = e.fmul(qLeft, expMiddleUnscaled);
         } else {
-          betaKGated = e.fmul(x.beta, e.fmul(x.k, e.exp(x.g)));
+          kGated = e.fmul(x.k, e.exp(x.g));
           kToEnd = e.fmul(x.k, e.exp(e.fsub(lastG, x.g)));
           qGated = e.fmul(x.q, e.exp(x.g));
         }
-        betaKG.push_back(e.toBF16(betaKGated));
+        kGatedRows.push_back(e.toBF16(kGated));
         kDecayed.push_back(e.toBF16(kToEnd));
         qGatedRows.push_back(e.toBF16(qGated));
-        betaV.push_back(e.toBF16(e.fmul(x.beta, x.v)));
+        values.push_back(x.v);
       }
       Value offsetT = swizzledOffset(e, d, e.add(j0, e.i32(first)), Swizzle::B32);
-      e.storeVector(betaKG, mine(layout.betaKGT, offsetT));
+      e.storeVector(kGatedRows, mine(layout.kGatedT, offsetT));
       e.storeVector(kDecayed, handoff(layout.kdT, offsetT));
       e.storeVector(qGatedRows, handoff(layout.qgT, offsetT));
-      e.storeVector(betaV, mine(layout.betaVT, offsetT));
+      e.storeVector(values, mine(layout.vT, offsetT));
     }
   };
   e.ifThen(factorised, [&] { rowsOfOperands(true); });
   e.ifThen(e.notb(factorised), [&] { rowsOfOperands(false); });
   // A CTA that computes U for more value rows than there are channels (a
   // cluster at V = 2K: all 256 rows) has each thread write value rows
-  // d + K, ... of (beta V)^T too, after the operands, so that their loads
-  // add no registers there.
+  // d + K, ... of V^T too, after the operands, so that their loads add no
+  // registers there.
   for (int64_t pass = 1; pass < blockRows / K; ++pass) {
     Value column = e.add(d, e.i32(pass * K));
     for (int64_t first = 0; first < rowsPerThread; first += 8) {
-      SmallVector<Value> betas, values, betaV;
-      for (int64_t r = first; r < first + 8; ++r) {
-        Value j = e.add(j0, e.i32(r));
-        betas.push_back(e.load(e.f32(), mine(layout.beta, e.mul(j, e.i32(4)))));
-        values.push_back(tileValue(layout.vTile, j, column, blockRows));
-      }
-      for (int64_t r = 0; r < 8; ++r)
-        betaV.push_back(e.toBF16(e.fmul(betas[r], values[r])));
-      e.storeVector(betaV, mine(layout.betaVT,
-                                swizzledOffset(e, column, e.add(j0, e.i32(first)), Swizzle::B32)));
+      SmallVector<Value> values;
+      for (int64_t r = first; r < first + 8; ++r)
+        values.push_back(tileElement(layout.vTile, e.add(j0, e.i32(r)), column, blockRows));
+      e.storeVector(values, mine(layout.vT,
+                                 swizzledOffset(e, column, e.add(j0, e.i32(first)), Swizzle::B32)));
     }
   }
 }
@@ -1436,6 +1440,9 @@ void ForwardKernelBuilder::invertTriangular() {
   // in fp32, a column of Akk at a time: once x_j is final, each later row's
   // remainder r_i takes -Akk_ij x_j (one fma), so the chain through x is
   // one fma per step. For j < c, x_j = 0 and the steps change nothing.
+  // It solves for beta_c e_c instead, which gives column c of
+  // T = Tinv Diag(beta): U^T = V^T T^T and W^T = (K e^G)^T T^T then need
+  // no beta in their operands.
   // The other lanes run along and store into the tile's spare half: a
   // branch on the lane would make ptxas serialize every wgmma of the loop.
   int64_t C = c.chunkSize;
@@ -1453,9 +1460,11 @@ void ForwardKernelBuilder::invertTriangular() {
         for (int64_t x = 0; x < 4; ++x)
           akk[i + x][j] = four[x];
       }
+    // Solving for beta_c e_c gives beta_c x, the column of T, at no cost.
+    Value beta = e.load(e.f32(), mine(layout.beta, e.mul(e.urem(column, e.i32(C)), e.i32(4))));
     SmallVector<Value> r;
     for (int64_t i = 0; i < C; ++i)
-      r.push_back(e.select(e.eq(column, e.i32(i)), e.f32(1.0), e.f32(0.0)));
+      r.push_back(e.select(e.eq(column, e.i32(i)), beta, e.f32(0.0)));
     for (int64_t j = 0; j + 1 < C; ++j)
       for (int64_t i = j + 1; i < C; ++i)
         r[i] = e.fsub(r[i], e.fmul(akk[i][j], r[j]));
@@ -1475,15 +1484,15 @@ void ForwardKernelBuilder::invertTriangular() {
 //===----------------------------------------------------------------------===//
 
 void ForwardKernelBuilder::chunkLocalProducts(Value chunk) {
-  // U^T = (beta V)^T Tinv^T and W^T = (beta K e^G)^T Tinv^T, one m64 tile
-  // per 64 value rows this CTA computes U for (producedValueRows) and per
-  // 64 of K.
+  // U^T = V^T T^T and W^T = (K e^G)^T T^T (T = Tinv Diag(beta)), one m64
+  // tile per 64 value rows this CTA computes U for (producedValueRows) and
+  // per 64 of K.
   int64_t C = c.chunkSize;
   int64_t valueTiles = computedValueRows(c) / 64, keyTiles = c.headDimK / 64;
   Value workspace = descriptorBase(e, e.address(mine(0, e.i32(0))));
-  Value values = descriptorBase(e, e.address(mine(layout.betaVT, e.i32(0))));
+  Value values = descriptorBase(e, e.address(mine(layout.vT, e.i32(0))));
   wgmmaFence(e);
-  Value tinv = matrixDescriptor(e, workspace, layout.tinv, Swizzle::B32);
+  Value tinv = matrixDescriptor(e, workspace, layout.tinv, Swizzle::B32); // T
   // Accumulating onto zeros: ptxas serializes every wgmma of the kernel
   // when these, the first after the A matrices' chain, write without
   // reading (C7514).
@@ -1496,7 +1505,7 @@ void ForwardKernelBuilder::chunkLocalProducts(Value chunk) {
   // product, whose A operand has one sign.
   for (int64_t t = 0; t < keyTiles; ++t)
     accW.push_back(wgmma(e, zeroAccumulator(e, C),
-                         matrixDescriptor(e, workspace, layout.betaKGT + 64 * t * 32, Swizzle::B32),
+                         matrixDescriptor(e, workspace, layout.kGatedT + 64 * t * 32, Swizzle::B32),
                          tinv, C, /*accumulate=*/true, /*negateA=*/true));
   wgmmaCommitAndWait(e);
 

@@ -163,6 +163,15 @@ SmallVector<Value> KernelEmitter::loadVector(Type element, int64_t count, Value 
   return elements;
 }
 
+SmallVector<Value> KernelEmitter::loadBF16AsF32(int64_t count, Value p) {
+  SmallVector<Value> values;
+  for (Value word : loadVector(b.getI32Type(), count / 2, p)) {
+    values.push_back(LLVM::BitcastOp::create(b, f32(), shl(word, i32(16))));
+    values.push_back(LLVM::BitcastOp::create(b, f32(), andi(word, i32(int32_t(0xffff0000u)))));
+  }
+  return values;
+}
+
 Value KernelEmitter::packBF16(Value low, Value high) {
   auto pair = VectorType::get({2}, bf16());
   Value vector = LLVM::PoisonOp::create(b, pair);
