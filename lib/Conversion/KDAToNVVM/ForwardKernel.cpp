@@ -14,22 +14,26 @@
 //              the sequence
 //     gate     G = cumsum of the log decay, per key channel; whether any
 //              channel spans more than kMaxFactorisedSpread (bar.red.or)
-//     operands V^T, (K e^G)^T, (K e^(G_C - G))^T, Q e^G, bf16; the tf32
-//              factors beta k e^(G - M), q e^(G - M), k e^(M - G),
+//     operands V^T, (K e^G)^T, (beta K e^(G_C - G))^T, Q e^G, bf16; the
+//              tf32 factors k e^(G - M), q e^(G - M), beta k e^(M - G),
 //              M = G_C / 2, where the spread is bounded
-//     A        Akk_ij = beta_i sum_d k_id k_jd exp(G_id - G_jd), j < i
-//              Aqk_ij = sum_d q_id k_jd exp(G_id - G_jd),        j <= i
+//     A        Akk_ij = sum_d k_id k_jd exp(G_id - G_jd) beta_j, j < i
+//              Aqk_ij = sum_d q_id k_jd exp(G_id - G_jd) beta_j, j <= i
 //              tf32 wgmma over the factors where the spread is
 //              bounded, else every exponent pairwise on CUDA cores (j <= i,
 //              so <= 0: any gate, unbounded softplus included, stays finite)
-//     Tinv     (I + Akk)^-1 by forward substitution in fp32, its columns
-//              times beta: T = Tinv Diag(beta)
-//     U^T  = V^T T^T                    W^T = (K e^G)^T T^T
+//     Tinv     (I + Akk)^-1 by forward substitution in fp32
+//     U^T  = V^T Tinv^T                 W^T = (K e^G)^T Tinv^T
+//   beta on the columns (Akk = A0 Diag(beta), where the chunked form has
+//   Diag(beta) A0) keeps Tinv's diagonal 1 and V's tile as it came: the
+//   chunked form's U, W and V' = U - W S are Diag(beta) times these, which
+//   the state side reaches through beta_j on Aqk's columns and on
+//   K e^(G_C - G)'s rows (docs/design/forward-kernel.md).
 //     -> a handoff stage (handoff-depth per chunk-local warpgroup, on
 //        ready / free mbarriers)
 //   state side, warpgroups L..3, each for its 64 value rows:
 //     V'^T = U^T - S^T W^T              O^T = S^T (Q e^G)^T + V'^T Aqk^T
-//     S^T  = S^T Diag(e^G_C) + V'^T (K e^(G_C - G))
+//     S^T  = S^T Diag(e^G_C) + V'^T (beta K e^(G_C - G))
 //
 // With a cluster (cluster-ctas = G), the G CTAs of a (sequence, value head)
 // split the chunk-local work: CTA r computes the chunks c with c % G == r
@@ -274,16 +278,16 @@ struct SharedLayout {
   int64_t uOther, uOtherBytes;
   int64_t vT;        ///< V^T [V x C], 32B swizzle
   int64_t kGatedT;   ///< (K e^G)^T [K x C], 32B swizzle
-  /// T = Tinv Diag(beta) [C x C], 32B swizzle, and a spare copy's room
-  /// (warp 0's lanes past C, which solve nothing, store there).
+  /// Tinv [C x C], 32B swizzle, and a spare copy's room (warp 0's lanes
+  /// past C, which solve nothing, store there).
   int64_t tinv;
   /// The A matrices' factors about M = G_C / 2 per channel, tf32 tiles for
   /// one wgmma chain, K-major without swizzle (interleavedDescriptor: a
   /// thread writes its channel's rows at constant offsets, no swizzle per
   /// store): core matrices of 8 rows x 4 channels, kFactorCoreBytes apart
   /// along K, factorGroupBytes apart per 8 rows. factorsLeft [2C x K] holds
-  /// beta k e^(G - M) in rows 0..C-1 and q e^(G - M) in rows C..2C-1,
-  /// factorsRight [C x K], right after it, k e^(M - G). The chain's m64
+  /// k e^(G - M) in rows 0..C-1 and q e^(G - M) in rows C..2C-1,
+  /// factorsRight [C x K], right after it, beta k e^(M - G). The chain's m64
   /// tile reads 64 rows of factorsLeft: rows 2C..63 fall on factorsRight
   /// and past it (still inside the layout), and their products are never
   /// read.
@@ -1205,11 +1209,12 @@ void ForwardKernelBuilder::storeBeta(Value raw, Value rows) {
 }
 
 void ForwardKernelBuilder::storeAttention(Value i, Value j, Value kk, Value qk) {
-  // Entries above the diagonal (and Akk's diagonal) are 0; they were
-  // computed too and may have overflowed, so they are replaced, not scaled.
-  Value betaI = e.load(e.f32(), mine(layout.beta, e.mul(i, e.i32(4))));
-  Value akk = e.select(e.ult(j, i), e.fmul(betaI, kk), e.f32(0.0));
-  Value aqk = e.select(e.ult(i, j), e.f32(0.0), qk);
+  // Both take beta_j on their columns. Entries above the diagonal (and
+  // Akk's diagonal) are 0; they were computed too and may have overflowed,
+  // so they are replaced, not scaled.
+  Value betaJ = e.load(e.f32(), mine(layout.beta, e.mul(j, e.i32(4))));
+  Value akk = e.select(e.ult(j, i), e.fmul(kk, betaJ), e.f32(0.0));
+  Value aqk = e.select(e.ult(i, j), e.f32(0.0), e.fmul(qk, betaJ));
   e.store(akk, mine(layout.akk, akkOffset(i, j)));
   e.store(e.toBF16(aqk), handoff(layout.aqk, swizzledOffset(e, i, j, Swizzle::B32)));
 }
@@ -1262,7 +1267,7 @@ void ForwardKernelBuilder::attentionPairwise() {
 }
 
 void ForwardKernelBuilder::attentionOnTensorCores(const std::function<void()> &meanwhile) {
-  // [beta k e^(G-M); q e^(G-M); -] [k e^(M-G)]^T, m64 n16 over K in k8
+  // [k e^(G-M); q e^(G-M); -] [beta k e^(M-G)]^T, m64 n16 over K in k8
   // steps (tf32, fp32 sums). Rows 0..C-1 of the result are Akk before the
   // mask, rows C..2C-1 Aqk: warp 0 and warp 1 hold them.
   int64_t C = c.chunkSize, K = c.headDimK;
@@ -1330,7 +1335,7 @@ void ForwardKernelBuilder::writeOperands(Value factorised, ArrayRef<Value> keptG
   // v's tile holds the value columns this CTA computes U for: thread d
   // reads column d % blockRows, so with a split the threads past the block
   // repeat the block's rows of V^T, which chunkLocalProducts does not read.
-  // V^T is v's tile transposed, bf16 as it came (beta is on T's columns).
+  // V^T is the tile transposed, bf16 as it came.
   int64_t blockRows = computedValueRows(c);
   Value valueColumn = blockRows == K ? d : e.urem(d, e.i32(blockRows));
   auto tileElement = [&](int64_t tileOffset, Value j, Value column, int64_t rowElements) {
@@ -1379,30 +1384,31 @@ void ForwardKernelBuilder::writeOperands(Value factorised, ArrayRef<Value> keptG
         Value j = e.add(j0, e.i32(r));
         loaded.push_back({r, e.load(e.f32(), mine(layout.beta, e.mul(j, e.i32(4)))),
                           e.fmul(tileValue(layout.kTile, j, d, K), scaleOf(e.add(j, e.i32(C)))),
-                          gateOf(r), e.fmul(tileValue(layout.qTile, j, d, K), scaleOf(j)),
+                          gateOf(r),
+                          e.fmul(tileValue(layout.qTile, j, d, K), scaleOf(j)),
                           tileElement(layout.vTile, j, valueColumn, blockRows)});
       }
       SmallVector<Value> kGatedRows, kDecayed, qGatedRows, values;
       for (const Row &x : loaded) {
-        // k e^G, k e^(G_C - G) and q e^G.
+        // k e^G, beta k e^(G_C - G) and q e^G.
         Value kGated, kToEnd, qGated;
         if (factorised) {
           // The factors times e^M: e^G = e^(G - M) e^M, e^(G_C - G) =
-          // e^(M - G) e^M. Akk's left factor carries beta, so the A
-          // matrices' product is Akk as it stands.
+          // e^(M - G) e^M. The right factor carries beta, so the A
+          // matrices' product is Akk and Aqk with beta on their columns.
           Value left = e.exp2(e.fadd(e.fmul(x.g, e.f32(kLog2E)), leftShift));
           Value right = e.fmul(e.reciprocal(left), e.f32(kTF32HalfUlp * kTF32HalfUlp));
           Value kLeft = e.fmul(x.k, left), qLeft = e.fmul(x.q, left);
-          Value kRight = e.fmul(x.k, right);
-          e.store(e.fmul(kLeft, x.beta), mine(layout.factorsLeft, factorOffset(x.r, 0)));
+          Value betaKRight = e.fmul(e.fmul(x.k, right), x.beta);
+          e.store(kLeft, mine(layout.factorsLeft, factorOffset(x.r, 0)));
           e.store(qLeft, mine(layout.factorsLeft, factorOffset(x.r, C)));
-          e.store(kRight, mine(layout.factorsRight, factorOffset(x.r, 0)));
+          e.store(betaKRight, mine(layout.factorsRight, factorOffset(x.r, 0)));
           kGated = e.fmul(kLeft, expMiddleUnscaled);
-          kToEnd = e.fmul(kRight, expMiddleUnscaled);
+          kToEnd = e.fmul(betaKRight, expMiddleUnscaled);
           qGated = e.fmul(qLeft, expMiddleUnscaled);
         } else {
           kGated = e.fmul(x.k, e.exp(x.g));
-          kToEnd = e.fmul(x.k, e.exp(e.fsub(lastG, x.g)));
+          kToEnd = e.fmul(x.beta, e.fmul(x.k, e.exp(e.fsub(lastG, x.g))));
           qGated = e.fmul(x.q, e.exp(x.g));
         }
         kGatedRows.push_back(e.toBF16(kGated));
@@ -1440,9 +1446,6 @@ void ForwardKernelBuilder::invertTriangular() {
   // in fp32, a column of Akk at a time: once x_j is final, each later row's
   // remainder r_i takes -Akk_ij x_j (one fma), so the chain through x is
   // one fma per step. For j < c, x_j = 0 and the steps change nothing.
-  // It solves for beta_c e_c instead, which gives column c of
-  // T = Tinv Diag(beta): U^T = V^T T^T and W^T = (K e^G)^T T^T then need
-  // no beta in their operands.
   // The other lanes run along and store into the tile's spare half: a
   // branch on the lane would make ptxas serialize every wgmma of the loop.
   int64_t C = c.chunkSize;
@@ -1460,11 +1463,9 @@ void ForwardKernelBuilder::invertTriangular() {
         for (int64_t x = 0; x < 4; ++x)
           akk[i + x][j] = four[x];
       }
-    // Solving for beta_c e_c gives beta_c x, the column of T, at no cost.
-    Value beta = e.load(e.f32(), mine(layout.beta, e.mul(e.urem(column, e.i32(C)), e.i32(4))));
     SmallVector<Value> r;
     for (int64_t i = 0; i < C; ++i)
-      r.push_back(e.select(e.eq(column, e.i32(i)), beta, e.f32(0.0)));
+      r.push_back(e.select(e.eq(column, e.i32(i)), e.f32(1.0), e.f32(0.0)));
     for (int64_t j = 0; j + 1 < C; ++j)
       for (int64_t i = j + 1; i < C; ++i)
         r[i] = e.fsub(r[i], e.fmul(akk[i][j], r[j]));
@@ -1484,15 +1485,14 @@ void ForwardKernelBuilder::invertTriangular() {
 //===----------------------------------------------------------------------===//
 
 void ForwardKernelBuilder::chunkLocalProducts(Value chunk) {
-  // U^T = V^T T^T and W^T = (K e^G)^T T^T (T = Tinv Diag(beta)), one m64
-  // tile per 64 value rows this CTA computes U for (producedValueRows) and
-  // per 64 of K.
+  // U^T = V^T Tinv^T and W^T = (K e^G)^T Tinv^T, one m64 tile per 64 value
+  // rows this CTA computes U for (producedValueRows) and per 64 of K.
   int64_t C = c.chunkSize;
   int64_t valueTiles = computedValueRows(c) / 64, keyTiles = c.headDimK / 64;
   Value workspace = descriptorBase(e, e.address(mine(0, e.i32(0))));
   Value values = descriptorBase(e, e.address(mine(layout.vT, e.i32(0))));
   wgmmaFence(e);
-  Value tinv = matrixDescriptor(e, workspace, layout.tinv, Swizzle::B32); // T
+  Value tinv = matrixDescriptor(e, workspace, layout.tinv, Swizzle::B32);
   // Accumulating onto zeros: ptxas serializes every wgmma of the kernel
   // when these, the first after the A matrices' chain, write without
   // reading (C7514).
