@@ -278,8 +278,9 @@ struct SharedLayout {
   int64_t uOther, uOtherBytes;
   int64_t vT;        ///< V^T [V x C], 32B swizzle
   int64_t kGatedT;   ///< (K e^G)^T [K x C], 32B swizzle
-  /// Tinv [C x C], 32B swizzle, and a spare copy's room (warp 0's lanes
-  /// past C, which solve nothing, store there).
+  /// Tinv^T [C x C] (row c is Tinv's column c: the U and W products' B
+  /// operand, N-major), 32B swizzle, and a spare copy's room (warp 0's
+  /// lanes past C, which solve nothing, store there).
   int64_t tinv;
   /// The A matrices' factors about M = G_C / 2 per channel, tf32 tiles for
   /// one wgmma chain, K-major without swizzle (interleavedDescriptor: a
@@ -1469,13 +1470,17 @@ void ForwardKernelBuilder::invertTriangular() {
     for (int64_t j = 0; j + 1 < C; ++j)
       for (int64_t i = j + 1; i < C; ++i)
         r[i] = e.fsub(r[i], e.fmul(akk[i][j], r[j]));
-    // Stored last, so that no store sits between the loads of Akk; lanes
-    // C..2C-1 write the same pattern into the tile's second half.
+    // Stored last, so that no store sits between the loads of Akk: the
+    // column as row c of Tinv^T, 16 bytes at a time. Lanes C..2C-1 write
+    // the same pattern into the tile's second half.
     Value copy = e.mul(e.udiv(column, e.i32(C)), e.i32(C * C * 2));
     Value inCopy = e.urem(column, e.i32(C));
-    for (int64_t i = 0; i < C; ++i) {
-      Value offset = e.add(copy, swizzledOffset(e, e.i32(i), inCopy, Swizzle::B32));
-      e.store(e.toBF16(r[i]), mine(layout.tinv, offset));
+    for (int64_t i = 0; i < C; i += 8) {
+      SmallVector<Value> eight;
+      for (int64_t x = i; x < i + 8; ++x)
+        eight.push_back(e.toBF16(r[x]));
+      Value offset = e.add(copy, swizzledOffset(e, inCopy, e.i32(i), Swizzle::B32));
+      e.storeVector(eight, mine(layout.tinv, offset));
     }
   });
 }
@@ -1492,6 +1497,7 @@ void ForwardKernelBuilder::chunkLocalProducts(Value chunk) {
   Value workspace = descriptorBase(e, e.address(mine(0, e.i32(0))));
   Value values = descriptorBase(e, e.address(mine(layout.vT, e.i32(0))));
   wgmmaFence(e);
+  // Tinv^T is the B operand N-major: one 32-byte swizzle atom wide (C = 16).
   Value tinv = matrixDescriptor(e, workspace, layout.tinv, Swizzle::B32);
   // Accumulating onto zeros: ptxas serializes every wgmma of the kernel
   // when these, the first after the A matrices' chain, write without
@@ -1500,13 +1506,13 @@ void ForwardKernelBuilder::chunkLocalProducts(Value chunk) {
   for (int64_t t = 0; t < valueTiles; ++t)
     accU.push_back(wgmma(e, zeroAccumulator(e, C),
                          matrixDescriptor(e, values, 64 * t * 32, Swizzle::B32), tinv, C,
-                         /*accumulate=*/true));
+                         /*accumulate=*/true, /*negateA=*/false, /*transposeB=*/true));
   // -W^T: the state side takes S^T (Q e^G)^T and U^T - S^T W^T in one
   // product, whose A operand has one sign.
   for (int64_t t = 0; t < keyTiles; ++t)
     accW.push_back(wgmma(e, zeroAccumulator(e, C),
                          matrixDescriptor(e, workspace, layout.kGatedT + 64 * t * 32, Swizzle::B32),
-                         tinv, C, /*accumulate=*/true, /*negateA=*/true));
+                         tinv, C, /*accumulate=*/true, /*negateA=*/true, /*transposeB=*/true));
   wgmmaCommitAndWait(e);
 
   // -W^T [K x C], half the B operand of the state side's first product,

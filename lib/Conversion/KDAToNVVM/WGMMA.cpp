@@ -106,10 +106,11 @@ static Value inlineWgmma(KernelEmitter &e, Value acc, int64_t n, StringRef shape
 }
 
 Value kda::wgmma(KernelEmitter &e, Value acc, Value descA, Value descB, int64_t n,
-                 bool accumulate, bool negateA) {
-  // Both operands K-major (no transpose).
+                 bool accumulate, bool negateA, bool transposeB) {
+  // A K-major (no transpose); B K-major or N-major.
   return inlineWgmma(e, acc, n, "m64n" + std::to_string(n) + "k16.f32.bf16.bf16",
-                     std::string("$A, $B, p, ") + (negateA ? "-1" : "1") + ", 1, 0, 0",
+                     std::string("$A, $B, p, ") + (negateA ? "-1" : "1") + ", 1, 0, " +
+                         (transposeB ? "1" : "0"),
                      {descA, descB}, "l,l", accumulate);
 }
 

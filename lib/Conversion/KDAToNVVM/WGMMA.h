@@ -64,9 +64,10 @@ Type accumulatorType(KernelEmitter &e, int64_t n);
 
 /// acc (+)= op(A) * B^T for a m64 x n x k16 step, both operands bf16 and
 /// K-major: A is 64 x 16, B is n x 16. `accumulate` false ignores `acc`'s
-/// values; `negateA` computes acc - A * B^T.
+/// values; `negateA` computes acc - A * B^T; `transposeB` takes B N-major
+/// (as wgmmaRegisterA does).
 Value wgmma(KernelEmitter &e, Value acc, Value descA, Value descB, int64_t n,
-            bool accumulate, bool negateA = false);
+            bool accumulate, bool negateA = false, bool transposeB = false);
 
 /// acc (+)= A * B^T for a m64 x n x k8 step on tf32 operands (fp32 values
 /// in shared memory, their low 13 mantissa bits ignored), both K-major.

@@ -90,13 +90,16 @@
 // CHECK: nvvm.mbarrier.arrive.expect_tx
 // CHECK-COUNT-4: nvvm.cp.async.bulk.tensor.shared.cluster.global
 // CHECK-NOT: nvvm.cp.async.bulk.tensor
+// Warp 0 inverts (behind a warp sync only) and stores its lane's column
+// of Tinv as a row of the N-major B operand Tinv^T: two 16-byte stores.
 // CHECK: nvvm.bar.warp.sync
 // CHECK-NOT: nvvm.barrier
-// CHECK: llvm.store {{.*}} : bf16, !llvm.ptr<3>
+// CHECK-COUNT-2: llvm.store {{.*}} : vector<8xbf16>, !llvm.ptr<3>
+// CHECK-NOT: llvm.store
 // CHECK: nvvm.barrier id = %{{.*}} number_of_threads = %c128_i32
 // CHECK: nvvm.wgmma.fence.aligned
-// CHECK-COUNT-2: llvm.inline_asm has_side_effects "{{.*}}setp.ne.b32 p, 1, 0;{{.*}}wgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16 {$0, {{.*}}, $7}, $8, $9, p, 1, 1, 0, 0;
-// CHECK-COUNT-2: llvm.inline_asm has_side_effects "{{.*}}setp.ne.b32 p, 1, 0;{{.*}}wgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16 {$0, {{.*}}, $7}, $8, $9, p, -1, 1, 0, 0;
+// CHECK-COUNT-2: llvm.inline_asm has_side_effects "{{.*}}setp.ne.b32 p, 1, 0;{{.*}}wgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16 {$0, {{.*}}, $7}, $8, $9, p, 1, 1, 0, 1;
+// CHECK-COUNT-2: llvm.inline_asm has_side_effects "{{.*}}setp.ne.b32 p, 1, 0;{{.*}}wgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16 {$0, {{.*}}, $7}, $8, $9, p, -1, 1, 0, 1;
 // CHECK: nvvm.wgmma.commit.group.sync.aligned
 // CHECK: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
 // CHECK-NOT: nvvm.barrier
