@@ -22,18 +22,21 @@
 //              tf32 wgmma over the factors where the spread is
 //              bounded, else every exponent pairwise on CUDA cores (j <= i,
 //              so <= 0: any gate, unbounded softplus included, stays finite)
-//     Tinv     (I + Akk)^-1 by forward substitution in fp32
+//     Tinv     (I + Akk)^-1 by forward substitution in fp32, stored as
+//              Tinv^T (an N-major B operand)
 //     U^T  = V^T Tinv^T                 W^T = (K e^G)^T Tinv^T
-//   beta on the columns (Akk = A0 Diag(beta), where the chunked form has
-//   Diag(beta) A0) keeps Tinv's diagonal 1 and V's tile as it came: the
-//   chunked form's U, W and V' = U - W S are Diag(beta) times these, which
-//   the state side reaches through beta_j on Aqk's columns and on
-//   K e^(G_C - G)'s rows (docs/design/forward-kernel.md).
 //     -> a handoff stage (handoff-depth per chunk-local warpgroup, on
 //        ready / free mbarriers)
 //   state side, warpgroups L..3, each for its 64 value rows:
 //     V'^T = U^T - S^T W^T              O^T = S^T (Q e^G)^T + V'^T Aqk^T
 //     S^T  = S^T Diag(e^G_C) + V'^T (beta K e^(G_C - G))
+//
+// beta is on the A matrices' columns (Akk = A0 Diag(beta), where the
+// chunked form has Diag(beta) A0), which keeps Tinv's diagonal 1 and V's
+// tile as it came: the chunked form's U, W and V' are Diag(beta) times
+// these, and the state side takes that beta through Aqk's columns and
+// K e^(G_C - G)'s rows (docs/design/forward-kernel.md, "beta on the
+// columns").
 //
 // With a cluster (cluster-ctas = G), the G CTAs of a (sequence, value head)
 // split the chunk-local work: CTA r computes the chunks c with c % G == r
@@ -1497,7 +1500,9 @@ void ForwardKernelBuilder::chunkLocalProducts(Value chunk) {
   Value workspace = descriptorBase(e, e.address(mine(0, e.i32(0))));
   Value values = descriptorBase(e, e.address(mine(layout.vT, e.i32(0))));
   wgmmaFence(e);
-  // Tinv^T is the B operand N-major: one 32-byte swizzle atom wide (C = 16).
+  // Tinv^T is the B operand N-major, one 32-byte swizzle atom wide at
+  // C = 16 (so the descriptor's leading byte offset, the distance between
+  // atoms along N, is never used).
   Value tinv = matrixDescriptor(e, workspace, layout.tinv, Swizzle::B32);
   // Accumulating onto zeros: ptxas serializes every wgmma of the kernel
   // when these, the first after the A matrices' chain, write without

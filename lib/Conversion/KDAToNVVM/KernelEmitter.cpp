@@ -164,6 +164,7 @@ SmallVector<Value> KernelEmitter::loadVector(Type element, int64_t count, Value 
 }
 
 SmallVector<Value> KernelEmitter::loadBF16AsF32(int64_t count, Value p) {
+  assert(count % 2 == 0 && "bf16 values are widened a 32-bit pair at a time");
   SmallVector<Value> values;
   for (Value word : loadVector(b.getI32Type(), count / 2, p)) {
     values.push_back(LLVM::BitcastOp::create(b, f32(), shl(word, i32(16))));

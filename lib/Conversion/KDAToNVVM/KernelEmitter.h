@@ -115,7 +115,7 @@ public:
   /// `count` consecutive elements in one access (ld/st.v2, .v4); the
   /// pointer must be aligned to the access size.
   SmallVector<Value> loadVector(Type element, int64_t count, Value ptr);
-  /// `count` consecutive bf16 values in one access, as f32: each 32-bit
+  /// `count` (even) consecutive bf16 values in one access, as f32: each 32-bit
   /// word's low half by a shift, its high half by a mask (two instructions
   /// a pair, where cvt.f32.bf16 on the halves takes three).
   SmallVector<Value> loadBF16AsF32(int64_t count, Value ptr);
