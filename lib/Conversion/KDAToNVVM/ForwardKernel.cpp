@@ -101,9 +101,10 @@ static int64_t stateWarpgroupCount(const ForwardKernelConfig &c) {
   return c.headDimV / c.valueBlocks / 64;
 }
 
-ForwardKernelConfig kda::segmentPassConfig(const ForwardKernelConfig &c) {
+ForwardKernelConfig kda::forwardPassConfig(const ForwardKernelConfig &c) {
   ForwardKernelConfig pass = c;
-  pass.headDimV = 2 * c.headDimK;
+  if (c.segmentScan)
+    pass.headDimV = 2 * c.headDimK;
   return pass;
 }
 
@@ -136,7 +137,7 @@ std::string kda::checkForwardSupport(const ForwardKernelConfig &config) {
   }
   // The segment scan's pass is the kernel at V = 2K: its rules are that
   // kernel's.
-  const ForwardKernelConfig c = config.segmentScan ? segmentPassConfig(config) : config;
+  const ForwardKernelConfig c = forwardPassConfig(config);
   bool square = c.headDimK == c.headDimV && (c.headDimK == 64 || c.headDimK == 128);
   if (!square && !(c.headDimK == 128 && c.headDimV == 256))
     return llvm::formatv("head sizes K = {0}, V = {1}: the forward kernel "
@@ -675,7 +676,7 @@ std::string kda::forwardParamNames() {
 }
 
 int64_t kda::forwardSharedBytes(const ForwardKernelConfig &config) {
-  return SharedLayout(config.segmentScan ? segmentPassConfig(config) : config).total;
+  return SharedLayout(forwardPassConfig(config)).total;
 }
 
 //===----------------------------------------------------------------------===//
@@ -1999,8 +2000,7 @@ LLVM::LLVMFuncOp kda::buildForwardKernel(OpBuilder &builder, Location loc,
   KernelEmitter e(b);
   // The segment scan's pass is this kernel at V = 2K (kernelName keeps the
   // op's V).
-  ForwardKernelBuilder(e, config.segmentScan ? segmentPassConfig(config) : config, func)
-      .build();
+  ForwardKernelBuilder(e, forwardPassConfig(config), func).build();
   LLVM::ReturnOp::create(b, ValueRange{});
   return func;
 }

@@ -167,10 +167,15 @@ SmallVector<Value> KernelEmitter::loadBF16AsF32(int64_t count, Value p) {
   assert(count % 2 == 0 && "bf16 values are widened a 32-bit pair at a time");
   SmallVector<Value> values;
   for (Value word : loadVector(b.getI32Type(), count / 2, p)) {
-    values.push_back(LLVM::BitcastOp::create(b, f32(), shl(word, i32(16))));
-    values.push_back(LLVM::BitcastOp::create(b, f32(), andi(word, i32(int32_t(0xffff0000u)))));
+    auto [low, high] = widenBF16Pair(word);
+    values.append({low, high});
   }
   return values;
+}
+
+std::pair<Value, Value> KernelEmitter::widenBF16Pair(Value word) {
+  return {LLVM::BitcastOp::create(b, f32(), shl(word, i32(16))),
+          LLVM::BitcastOp::create(b, f32(), andi(word, i32(int32_t(0xffff0000u))))};
 }
 
 Value KernelEmitter::packBF16(Value low, Value high) {

@@ -115,10 +115,13 @@ public:
   /// `count` consecutive elements in one access (ld/st.v2, .v4); the
   /// pointer must be aligned to the access size.
   SmallVector<Value> loadVector(Type element, int64_t count, Value ptr);
-  /// `count` (even) consecutive bf16 values in one access, as f32: each 32-bit
-  /// word's low half by a shift, its high half by a mask (two instructions
-  /// a pair, where cvt.f32.bf16 on the halves takes three).
+  /// `count` (even) consecutive bf16 values in one access, as f32
+  /// (widenBF16Pair on each 32-bit word).
   SmallVector<Value> loadBF16AsF32(int64_t count, Value ptr);
+  /// The two bf16 halves of an i32 as f32, the low half first: a shift and
+  /// a mask (two instructions a pair, where cvt.f32.bf16 on the halves
+  /// takes three).
+  std::pair<Value, Value> widenBF16Pair(Value word);
   void storeVector(ValueRange elements, Value ptr);
   Value isNull(Value ptr);
   Value isNotNull(Value ptr);

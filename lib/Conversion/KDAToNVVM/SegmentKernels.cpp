@@ -94,14 +94,6 @@ LLVM::LLVMFuncOp buildKernel(OpBuilder &builder, Location loc, StringRef name,
   return func;
 }
 
-/// The two f32 of a bf16 pair held in an i32 (low half first).
-std::pair<Value, Value> unpackBF16(KernelEmitter &e, Value pair) {
-  auto &b = e.builder();
-  Value vector = LLVM::BitcastOp::create(b, VectorType::get({2}, e.bf16()), pair);
-  return {e.toF32(LLVM::ExtractElementOp::create(b, vector, e.i32(0))),
-          e.toF32(LLVM::ExtractElementOp::create(b, vector, e.i32(1)))};
-}
-
 /// The four 8 x 8 b16 matrices whose rows lanes 0-7, 8-15, 16-23 and
 /// 24-31 address (`address`, a shared-window i32), as a thread holds an
 /// mma.sync A fragment: ldmatrix .x4.
@@ -381,8 +373,8 @@ static void emitCorrect(KernelEmitter &e, LLVM::LLVMFuncOp func,
   Value stateRow = e.gep(smem, e.add(e.mul(g, e.i32(rowBytes)), e.mul(q, e.i32(4))));
   for (int64_t n0 = 0; n0 < V; n0 += 8) {
     Value atA = e.gep(oA, e.i32(2 * n0)), atB = e.gep(oB, e.i32(2 * n0));
-    auto [a0, a1] = unpackBF16(e, e.load(e.i32(), atA));
-    auto [b0, b1] = unpackBF16(e, e.load(e.i32(), atB));
+    auto [a0, a1] = e.widenBF16Pair(e.load(e.i32(), atA));
+    auto [b0, b1] = e.widenBF16Pair(e.load(e.i32(), atB));
     SmallVector<Value, 4> acc = {a0, a1, b0, b1};
     for (int64_t step = 0; step < K / 16; ++step) {
       Value at = e.gep(stateRow, e.i32(n0 * rowBytes + 2 * 16 * step));

@@ -1,7 +1,7 @@
 //===- SegmentScan.h - The segments' bounds, as kernels compute them -*- C++ -*-===//
 //
 // The one formula the segment scan's pass and correcting kernels (and the
-// runtime, runtime/src/forward_gpu.c) agree on: segment length L =
+// runtime, runtime/src/forward_segments.c) agree on: segment length L =
 // kSegmentTokenTile * ceil(ceil(T / kSegmentTokenTile) / S).
 //
 //===----------------------------------------------------------------------===//

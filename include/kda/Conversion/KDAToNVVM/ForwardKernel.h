@@ -134,9 +134,10 @@ inline constexpr const char *kForwardTensorMaps = "q k v g";
 /// Bytes of dynamic shared memory the kernel uses.
 int64_t forwardSharedBytes(const ForwardKernelConfig &config);
 
-/// The segment scan's pass kernel (segmentScan): `config` at V = 2K, the
+/// The configuration the forward kernel is built from: `config` itself,
+/// or for the segment scan (segmentScan) its pass, `config` at V = 2K, the
 /// extra K value rows carrying each segment's transition.
-ForwardKernelConfig segmentPassConfig(const ForwardKernelConfig &config);
+ForwardKernelConfig forwardPassConfig(const ForwardKernelConfig &config);
 /// Returns a message naming what is not supported yet, or "" when the
 /// configuration can be compiled.
 std::string checkForwardSupport(const ForwardKernelConfig &config);
