@@ -2,6 +2,9 @@
 // RUN: kda-opt %s --kda-to-ptx=chunk-size=16 | FileCheck %s
 // RUN: kda-opt %s --kda-to-ptx="chunk-size=16 ptx-version=85" | FileCheck %s --check-prefix=OPTIONS
 // RUN: not kda-opt %s --kda-to-ptx="chunk-size=32" 2>&1 | FileCheck %s --check-prefix=CHUNK32
+// RUN: kda-opt %s --kda-to-ptx="chunk-size=32 chunk-local-warpgroups=1 handoff-depth=2 stages=1" | FileCheck %s --check-prefix=CHUNK32ONE
+// RUN: kda-compile %s --chunk-size=32 --chunk-local-warpgroups=1 --handoff-depth=2 --stages=1 -o %t.c32.kdab
+// RUN: FileCheck %s --check-prefix=BUNDLE32 --input-file=%t.c32.kdab
 // RUN: not kda-opt %s --kda-to-ptx="chip=sm_80" 2>&1 | FileCheck %s --check-prefix=CHIP
 // RUN: kda-opt %s --kda-to-ptx="chunk-size=16 stages=1" | FileCheck %s --check-prefix=STAGES
 // RUN: not kda-opt %s --kda-to-ptx="chunk-size=16 stages=3" 2>&1 | FileCheck %s --check-prefix=STAGES3
@@ -17,8 +20,10 @@
 
 // kda-to-ptx: kda.forward to PTX in one pipeline. The schedule's chunk size
 // is a pipeline option: 0 (the default) takes the op's chunk_size (the
-// default 64 here, which the schedule does not have yet: an error on the
-// op), a value overrides it. So is the depth of the TMA rings (`stages`,
+// default 64 here, which the schedule does not have: an error on the op),
+// 16 or 32 override it (32 with one chunk-local warpgroup at K = 128, whose
+// workspace takes twice the shared memory;
+// convert-kda-to-nvvm-chunk-size.mlir checks what it emits). So is the depth of the TMA rings (`stages`,
 // default 2; convert-kda-to-nvvm-stages.mlir checks what it emits), and
 // the split of the value rows across CTAs (`value-blocks`, default 1;
 // convert-kda-to-nvvm-value-blocks.mlir).
@@ -39,7 +44,18 @@
 
 // STAGES0: error: 'kda.forward' op cannot be compiled yet: stages = 0: the TMA ring takes 1 to 4 stages
 
-// CHUNK32: error: 'kda.forward' op cannot be compiled yet: chunk_size = 32: the forward kernel's schedule uses 16-token chunks so far
+// CHUNK32: error: 'kda.forward' op cannot be compiled yet: chunk_size = 32, stages = 2 with 2 chunk-local warpgroups: the kernel would take 442368 bytes of shared memory, more than the 232448 a CTA can have; take fewer stages or chunk-local warpgroups (1 at K = 128)
+
+// CHUNK32ONE: gpu.binary @kda_forward_k128_v128_c32_p1_cl1_h2_precomputed_plain_kv_gf32_bf32_sf32_f32
+// CHUNK32ONE-SAME: wgmma.mma_async.sync.aligned.m64n32k8.f32.tf32.tf32
+// CHUNK32ONE-SAME: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16
+
+// BUNDLE32: chunk_local_warpgroups 1
+// BUNDLE32: chunk_size 32
+// BUNDLE32: handoff_depth 2
+// BUNDLE32: shared_bytes 224256
+// BUNDLE32: stages 1
+// BUNDLE32: tensor_map_box_rows 32
 
 // CHIP: kda-to-ptx: option 'chip' must be sm_90a (wgmma and setmaxnreg need it), got 'sm_80'
 

@@ -70,6 +70,21 @@ def install_checks():
 
 
 @contextlib.contextmanager
+def forced_chunk_size(size):
+    """Within: $KDA_CHUNK_SIZE = size (the front then takes the bundles of
+    that chunk size)."""
+    saved = os.environ.get("KDA_CHUNK_SIZE")
+    os.environ["KDA_CHUNK_SIZE"] = str(size)
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("KDA_CHUNK_SIZE", None)
+        else:
+            os.environ["KDA_CHUNK_SIZE"] = saved
+
+
+@contextlib.contextmanager
 def forced_segment_scan(forced=True):
     """Within: $KDA_SEGMENT_SCAN = 1 (the front then takes the segment scan
     below its length rule) when `forced`."""
@@ -256,6 +271,10 @@ def quick_cases():
             value_head=256)),
         ("segment scan (forced) flashkda bf16 g T=700 H=2 vk", ("segments-forced", make_case(
             9, 1, 700, 2, 2, "flashkda", v_first=True, gate_dtype=torch.bfloat16))),
+        ("chunk 32: flashkda bf16 g varlen 70,0,33 H=2", ("chunk32", make_case(
+            10, 1, 0, 2, 2, "flashkda", lengths=[70, 0, 33], gate_dtype=torch.bfloat16))),
+        ("chunk 32: precomputed K=64 T=100 H=2", ("chunk32", make_case(
+            11, 1, 100, 2, 2, "precomputed", head=64))),
         ("decode softplus vk", ("decode", ("softplus", True))),
         ("intermediate states, chunk 16, varlen 50,0,30",
          ("intermediate:16", make_case(6, 1, 0, 2, 2, "flashkda", lengths=[50, 0, 30]))),
@@ -453,6 +472,54 @@ def full_cases(seed):
                                                    repeat_keys=19))
     add("20 identical consecutive keys, precomputed",
         make_case(r(), 1, 200, 2, 2, "precomputed", repeat_keys=19))
+    # 32-token chunks ($KDA_CHUNK_SIZE=32, the _chunk32 bundles): every
+    # mode, head size, state dtype and layout, chunk edges, varlen, the
+    # pairwise A matrices (wide spread) and the stress gates.
+    c32 = lambda name, case, inner=None: add(  # noqa: E731
+        f"chunk 32: {name}", ("chunk32" + (f"+{inner}" if inner else ""), case))
+    for T in (1, 31, 32, 33, 1000):
+        c32(f"flashkda B=1 T={T} H=4", make_case(r(), 1, T, 4, 4, "flashkda"))
+    c32("precomputed B=2 T=1000 H=1 HV=2", make_case(r(), 2, 1000, 1, 2, "precomputed"))
+    c32("softplus B=1 T=1000 H=4", make_case(r(), 1, 1000, 4, 4, "softplus"))
+    c32("flashkda bf16 g B=1 T=8192 H=96", make_case(r(), 1, 8192, 96, 96, "flashkda",
+                                                      gate_dtype=bf16))
+    c32("softplus bf16 g varlen FlashKDA lengths H=8", make_case(
+        r(), 1, 0, 8, 8, "softplus", lengths=[1300, 547, 2048, 963, 271, 3063],
+        gate_dtype=bf16))
+    c32("flashkda varlen 0,1,63,64,65 (+0 at both ends) H=4",
+        make_case(r(), 1, 0, 4, 4, "flashkda", lengths=[0, 0, 1, 63, 64, 65, 0]))
+    for mode in ("flashkda", "softplus"):
+        for state in (torch.float32, bf16):
+            for v_first in (False, True):
+                c32(f"{mode} bf16 g states {str(state)[6:]} {'vk' if v_first else 'kv'} B=2",
+                    make_case(r(), 2, 77, 2, 2, mode, state_dtype=state, v_first=v_first,
+                              gate_dtype=bf16))
+    c32("precomputed states bf16 vk initial=0, no final", make_case(
+        r(), 2, 77, 2, 2, "precomputed", state_dtype=bf16, v_first=True, initial=False),
+        "nofinal")
+    for gname in ("g=0", "g=-8", "g=N(0,8)"):
+        c32(f"stress {gname} T=8192 H=1", make_case(r(), 1, 8192, 1, 1, "flashkda",
+                                                    g_value=STRESS_G[gname]))
+    c32("softplus bf16 g stress g=N(0,8) T=8192 H=2", make_case(
+        r(), 1, 8192, 2, 2, "softplus", g_value=STRESS_G["g=N(0,8)"], gate_dtype=bf16))
+    c32("softplus log decay -1000 per step", make_case(
+        r(), 1, 300, 2, 2, "softplus", g_value=lambda gen, shape: torch.full(shape, 1000.0),
+        dt_value=lambda gen, shape: torch.zeros(shape)))
+    c32("20 identical consecutive keys", make_case(r(), 1, 200, 2, 2, "flashkda",
+                                                   repeat_keys=19))
+    c32("K=64 flashkda B=1 T=1000 H=4", make_case(r(), 1, 1000, 4, 4, "flashkda", head=64))
+    c32("K=64 softplus varlen FlashKDA lengths H=8 bf16 vk", make_case(
+        r(), 1, 0, 8, 8, "softplus", lengths=[1300, 547, 2048, 963, 271, 3063], head=64,
+        state_dtype=bf16, v_first=True))
+    c32("V=256 flashkda bf16 g B=1 T=1000 H=4", make_case(
+        r(), 1, 1000, 4, 4, "flashkda", gate_dtype=bf16, **wide))
+    c32("V=256 precomputed B=2 T=1000 H=2 HV=4 vk", make_case(
+        r(), 2, 1000, 2, 4, "precomputed", v_first=True, **wide))
+    c32("intermediate states, chunk 64, B=2 T=200 H=2",
+        make_case(r(), 2, 200, 2, 2, "flashkda"), "intermediate:64")
+    c32("intermediate states, chunk 32, varlen 50,0,130,64 vk", make_case(
+        r(), 1, 0, 2, 2, "softplus", lengths=[50, 0, 130, 64], v_first=True),
+        "intermediate:32")
     return cases
 
 
@@ -484,7 +551,27 @@ def check_case(name, case, log):
         return check_nofinal(name, x, opts)
     if tag and tag.startswith("segments"):
         return check_segment_scan(name, x, opts, log, tag)
+    if tag and tag.startswith("chunk32"):
+        return check_chunk32(name, x, opts, log, tag.partition("+")[2])
     return check(name, x, opts, log)
+
+
+def check_chunk32(name, x, opts, log, inner):
+    """A case in 32-token chunks: checked as any other (`inner`: 'nofinal'
+    or 'intermediate:N' as those tags), and failed unless every launch took
+    a _chunk32 bundle."""
+    with forced_chunk_size(32):
+        del BUNDLES_RUN[:]
+        if inner == "nofinal":
+            ok = check_nofinal(name, x, opts)
+        elif inner.startswith("intermediate"):
+            ok = check_intermediate(name, x, opts, int(inner.split(":")[1]))
+        else:
+            ok = check(name, x, opts, log)
+        ran = bool(BUNDLES_RUN) and all(path.endswith("_chunk32.kdab") for path in BUNDLES_RUN)
+    if not ran:
+        print(f"FAIL {name}: the 32-token chunks did not run ({BUNDLES_RUN})", flush=True)
+    return ok and ran
 
 
 def check_nofinal(name, x, opts):

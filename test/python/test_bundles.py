@@ -55,11 +55,13 @@ def test_the_build_ships_bundles():
     # handoff stages, one TMA stage), and with bf16 g once more as a
     # cluster of the two (one handoff stage, one TMA stage). The segment
     # scan for FlashKDA's and the softplus mode with bf16 g, f32 states in
-    # the vk layout. Decode: the three modes x 2 layouts at K = 128 and at
-    # K = 64.
-    manifests = {p.stem: read_bundle(p)[0] for p in BUNDLES}
-    ops = [m["op"] for m in manifests.values()]
-    assert ops.count("forward") == 68 + 20 + 8 + 2 and ops.count("decode") == 12, ops
+    # the vk layout. Each unsplit forward bundle (and the V = 256 ones
+    # without a cluster) again in 32-token chunks (_chunk32; test_chunk32).
+    # Decode: the three modes x 2 layouts at K = 128 and at K = 64.
+    every = {p.stem: read_bundle(p)[0] for p in BUNDLES}
+    ops = [m["op"] for m in every.values()]
+    assert ops.count("forward") == 68 + 20 + 8 + 2 + 52 and ops.count("decode") == 12, ops
+    manifests = {n: m for n, m in every.items() if m.get("chunk_size", "16") == "16"}
     scans = {n: m for n, m in manifests.items() if m.get("segment_scan") == "1"}
     assert sorted(scans) == [
         f"forward_k128_v128_{mode}_l2norm_sigmoid_gbf16_f32_vk_segments"
@@ -105,6 +107,28 @@ def test_the_build_ships_bundles():
                         {k: v for k, v in m.items() if k not in schedule}
 
 
+def test_chunk32():
+    # Every forward bundle without a suffix (K = V = 128 and 64, and
+    # V = 256 as two CTAs without a cluster) has a _chunk32 twin: the same
+    # choices in 32-token chunks, with one chunk-local warpgroup and two
+    # handoff stages at K = 128 (the twin's TMA stages), two with one
+    # handoff and one TMA stage at K = 64.
+    every = {p.stem: read_bundle(p)[0] for p in BUNDLES}
+    twins = {n: m for n, m in every.items() if m.get("chunk_size") == "32"}
+    assert len(twins) == 52 and all(n.endswith("_chunk32") for n in twins)
+    schedule = ("chunk_size", "chunk_local_warpgroups", "handoff_depth", "stages", "kernel",
+                "shared_bytes", "tensor_map_box_rows")
+    for name, m in twins.items():
+        base = every[name.removesuffix("_chunk32")]
+        assert base["chunk_size"] == "16" and base["tensor_map_box_rows"] == "16"
+        assert {k: v for k, v in m.items() if k not in schedule} == \
+            {k: v for k, v in base.items() if k not in schedule}
+        wide = m["head_dim_k"] == "128"
+        expected = ("1", "2", base["stages"]) if wide else ("2", "1", "1")
+        assert (m["chunk_local_warpgroups"], m["handoff_depth"], m["stages"]) == expected
+        assert (m["tensor_map_box_rows"], m["cluster_ctas"], m["segment_scan"]) == ("32", "0", "0")
+
+
 @pytest.mark.parametrize("path", BUNDLES, ids=lambda p: p.stem)
 def test_bundle(path, tmp_path):
     manifest, ptx = read_bundle(path)
@@ -117,11 +141,17 @@ def test_bundle(path, tmp_path):
         assert int(manifest["threads"]) == 512
         local = int(manifest["chunk_local_warpgroups"])
         assert local in (1, 2, 3)
+        # 16-token chunks: the chunk-local side gives registers up, the
+        # state side takes them; 32: both take them, from the idle
+        # warpgroup
+        C = int(manifest["chunk_size"])
+        assert C in (16, 32)
         assert ptx.count("setmaxnreg.dec.sync.aligned") == 1
-        assert ptx.count("setmaxnreg.inc.sync.aligned") == 1
+        assert ptx.count("setmaxnreg.inc.sync.aligned") == C // 16
         # the A matrices (K/8 tf32 k-steps); U and W (a wgmma per 64 rows of
-        # the CTA's block of V, every row's with a cluster, and of K); K/16
-        # k-steps of [O | V'] (n32); O += V' Aqk; the state update
+        # the CTA's block of V, every row's with a cluster, and of K, and per
+        # 16 tokens); K/16 k-steps of [O | V'] (n2C); O += V' Aqk and the
+        # state update, a k16 step per 16 tokens each
         K, V = int(manifest["head_dim_k"]), int(manifest["head_dim_v"])
         ctas = max(int(manifest["cluster_ctas"]), 1)
         scan = manifest["segment_scan"] == "1"
@@ -136,9 +166,13 @@ def test_bundle(path, tmp_path):
             assert ptx.count("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32") == 128
         assert ptx.count(".entry ") == (3 if scan else 1)
         block = K if scan else V if ctas > 1 else V // int(manifest["value_blocks"])
-        assert ptx.count("wgmma.mma_async") == K // 8 + (block + K) // 64 + K // 16 + 2
-        assert ptx.count("m64n16k8.f32.tf32.tf32") == K // 8
-        assert ptx.count("m64n32k16.f32.bf16.bf16") == K // 16
+        steps = C // 16
+        assert ptx.count("wgmma.mma_async") == \
+            K // 8 + (block + K) // 64 * steps + K // 16 + 2 * steps
+        assert ptx.count(f"m64n{C}k8.f32.tf32.tf32") == K // 8
+        # (at K = 64 and C = 32 the state update is n64 too)
+        assert ptx.count(f"m64n{2 * C}k16.f32.bf16.bf16") == \
+            K // 16 + (steps if K == 2 * C else 0)
         # four tile loads per chunk: each chunk-local warpgroup's first
         # `stages` chunks ahead of its loop (one copy of the code, run by
         # all), and one chunk in it, where each of the A matrices' two paths

@@ -269,6 +269,31 @@ def test_segment_scan_override(monkeypatch):
     assert not _gpu.use_segment_scan(1, 65536, 16, 128, 128, 0, True, F32, 132)
 
 
+def test_kernel_chunk_size(monkeypatch):
+    from kda import _gpu
+    monkeypatch.delenv("KDA_CHUNK_SIZE", raising=False)
+    assert _gpu.kernel_chunk_size(0) == 16
+    monkeypatch.setenv("KDA_CHUNK_SIZE", "32")
+    assert _gpu.kernel_chunk_size(0) == 32
+    assert _gpu.kernel_chunk_size(64) == 32
+    assert _gpu.kernel_chunk_size(16) == 16  # intermediate states every 16 tokens
+    assert _gpu.kernel_chunk_size(48) == 16
+    monkeypatch.setenv("KDA_CHUNK_SIZE", "16")
+    assert _gpu.kernel_chunk_size(64) == 16
+    for bad in ("64", "0", "x", ""):
+        monkeypatch.setenv("KDA_CHUNK_SIZE", bad)
+        with pytest.raises(ValueError, match=r"\$KDA_CHUNK_SIZE must be one of \(16, 32\)"):
+            _gpu.kernel_chunk_size(0)
+
+
+def test_wanted_manifest_names_the_chunk_size():
+    from kda import _gpu
+    q = torch.empty(1, 1, 1, 128, dtype=torch.bfloat16)
+    args = (q, q, torch.float32, torch.float32, 0, 0, False, False, torch.float32)
+    assert _gpu.wanted_manifest(*args)["chunk_size"] == "16"
+    assert _gpu.wanted_manifest(*args, chunk_size=32)["chunk_size"] == "32"
+
+
 @pytest.mark.parametrize("lengths, batched", [
     ([1024] * 8, True),      # FlashKDA's 8 x 1024
     ([5, 5], True),

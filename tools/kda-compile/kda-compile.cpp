@@ -54,7 +54,8 @@ static llvm::cl::opt<unsigned>
 /// these names).
 static struct {
   llvm::cl::opt<int64_t> chunkSize{
-      "chunk-size", llvm::cl::desc("tokens per chunk; 0 takes the op's chunk_size"),
+      "chunk-size",
+      llvm::cl::desc("tokens per chunk, 16 or 32; 0 takes the op's chunk_size"),
       llvm::cl::init(0)};
   llvm::cl::opt<int64_t> stages{
       "stages",
@@ -69,7 +70,8 @@ static struct {
   llvm::cl::opt<int64_t> chunkLocalWarpgroups{
       "chunk-local-warpgroups",
       llvm::cl::desc("warpgroups of the forward kernel's 4 on the chunk-local "
-                     "side: 2, or 3 with 64 value rows per CTA"),
+                     "side: 1 (32-token chunks at K = 128), 2, or 3 with 64 "
+                     "value rows per CTA"),
       llvm::cl::init(2)};
   llvm::cl::opt<int64_t> clusterCtas{
       "cluster-ctas",

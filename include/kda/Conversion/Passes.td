@@ -37,8 +37,9 @@ def ConvertKDAToNVVM : Pass<"convert-kda-to-nvvm", "::mlir::ModuleOp"> {
   }];
   let options = [
     Option<"chunkSize", "chunk-size", "int64_t", /*default=*/"0",
-           "Tokens per chunk of the kernel's schedule; 0 takes each op's "
-           "chunk_size attribute">,
+           "Tokens per chunk of the kernel's schedule, 16 or 32 (32 with one "
+           "chunk-local warpgroup at K = 128, as shared memory allows); 0 "
+           "takes each op's chunk_size attribute">,
     Option<"stages", "stages", "int64_t",
            /*default=*/"::mlir::kda::kDefaultForwardStages",
            "Buffers in each TMA ring of input tiles of the forward kernel "
@@ -52,9 +53,10 @@ def ConvertKDAToNVVM : Pass<"convert-kda-to-nvvm", "::mlir::ModuleOp"> {
     Option<"chunkLocalWarpgroups", "chunk-local-warpgroups", "int64_t",
            /*default=*/"2",
            "Warpgroups of the forward kernel's 4 on the chunk-local side, "
-           "each with its own chunk in flight: 2, or 3 where the state side "
-           "needs one warpgroup (64 value rows per CTA) and shared memory "
-           "allows">,
+           "each with its own chunk in flight: 2, 1 (32-token chunks at "
+           "K = 128, whose workspace takes twice the shared memory), or 3 "
+           "where the state side needs one warpgroup (64 value rows per CTA) "
+           "and shared memory allows">,
     Option<"clusterCtas", "cluster-ctas", "int64_t", /*default=*/"0",
            "0, or the CTAs per (sequence, value head) of the forward kernel "
            "that run as one thread-block cluster (2 to 8, at least "

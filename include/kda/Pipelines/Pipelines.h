@@ -61,8 +61,8 @@ void buildGPUToPTXPipeline(OpPassManager &pm, const TargetOptions &options);
 struct KDAToPTXOptions : public TargetPipelineOptions<KDAToPTXOptions> {
   PassOptions::Option<int64_t> chunkSize{
       *this, "chunk-size",
-      llvm::cl::desc("tokens per chunk of the kernel's schedule; 0 takes each "
-                     "op's chunk_size attribute"),
+      llvm::cl::desc("tokens per chunk of the kernel's schedule, 16 or 32; 0 "
+                     "takes each op's chunk_size attribute"),
       llvm::cl::init(0)};
   PassOptions::Option<int64_t> stages{
       *this, "stages",
@@ -78,7 +78,8 @@ struct KDAToPTXOptions : public TargetPipelineOptions<KDAToPTXOptions> {
   PassOptions::Option<int64_t> chunkLocalWarpgroups{
       *this, "chunk-local-warpgroups",
       llvm::cl::desc("warpgroups of the forward kernel's 4 on the chunk-local "
-                     "side: 2, or 3 with 64 value rows per CTA"),
+                     "side: 1 (32-token chunks at K = 128), 2, or 3 with 64 "
+                     "value rows per CTA"),
       llvm::cl::init(2)};
   PassOptions::Option<int64_t> clusterCtas{
       *this, "cluster-ctas",

@@ -1,7 +1,7 @@
 //===- ForwardKernel.cpp - The kda.forward kernel ---------------*- C++ -*-===//
 //
 // One CTA per (sequence, value head, block of value rows) walks the
-// sequence in chunks of C = 16 tokens, the chunked form of the kda spec (§4)
+// sequence in chunks of C = 16 or 32 tokens, the chunked form of the kda spec (§4)
 // with the state kept transposed, S^T [V x K], in fp32 registers across
 // chunks. Its four warpgroups take two roles (docs/design/forward-kernel.md):
 //
@@ -13,7 +13,7 @@
 //     scales   of q's and k's rows: q's scale, l2 norms (optional); 0 past
 //              the sequence
 //     gate     G = cumsum of the log decay, per key channel; whether any
-//              channel spans more than kMaxFactorisedSpread (bar.red.or)
+//              channel spans more than maxFactorisedSpread (bar.red.or)
 //     operands V^T, (K e^G)^T, (beta K e^(G_C - G))^T, Q e^G, bf16; the
 //              tf32 factors k e^(G - M), q e^(G - M), beta k e^(M - G),
 //              M = G_C / 2, where the spread is bounded
@@ -143,10 +143,14 @@ std::string kda::checkForwardSupport(const ForwardKernelConfig &config) {
     return llvm::formatv("head sizes K = {0}, V = {1}: the forward kernel "
                          "supports K = V = 64 or 128, and K = 128 with V = 256, so far",
                          c.headDimK, c.headDimV);
-  if (c.chunkSize != 16)
-    return llvm::formatv("chunk_size = {0}: the forward kernel's schedule "
-                         "uses 16-token chunks so far",
+  if (c.chunkSize != 16 && c.chunkSize != 32)
+    return llvm::formatv("chunk_size = {0}: the forward kernel takes 16- or 32-token "
+                         "chunks",
                          c.chunkSize);
+  if (c.chunkSize == 32 && c.clusterCtas)
+    return llvm::formatv("chunk_size = 32 with cluster_ctas = {0}{1}: 32-token chunks "
+                         "run without a cluster so far",
+                         c.clusterCtas, c.segmentScan ? " (the segment scan)" : "");
   if (c.handoffDepth < 1 || c.handoffDepth > 2)
     return llvm::formatv("handoff_depth = {0}: a chunk-local warpgroup has 1 or 2 handoff "
                          "stages",
@@ -176,15 +180,18 @@ std::string kda::checkForwardSupport(const ForwardKernelConfig &config) {
                          "(0: no cluster)",
                          c.clusterCtas, c.valueBlocks, kMaxClusterCtas);
   if (int64_t bytes = forwardSharedBytes(c); bytes > kMaxSharedBytes)
-    return llvm::formatv("stages = {0} with {1} chunk-local warpgroups{2}{3}: the kernel "
+    return llvm::formatv("{6}stages = {0} with {1} chunk-local warpgroups{2}{3}: the kernel "
                          "would take {4} bytes of shared memory, more than the {5} a CTA "
-                         "can have; take fewer stages",
+                         "can have; take fewer stages{7}",
                          c.stages, c.chunkLocalWarpgroups,
                          c.clusterCtas ? " and a handoff stage for each of the "
                                          "cluster's"
                                        : "",
                          c.handoffDepth > 1 ? " and two handoff stages each" : "", bytes,
-                         kMaxSharedBytes);
+                         kMaxSharedBytes, c.chunkSize == 16 ? "" : "chunk_size = 32, ",
+                         c.chunkSize > 16 && c.chunkLocalWarpgroups > 1
+                             ? " or chunk-local warpgroups (1 at K = 128)"
+                             : "");
   return "";
 }
 
@@ -251,11 +258,19 @@ bool keepsGateInRegisters(const ForwardKernelConfig &c) {
 /// core matrices) fall in 32 distinct banks, not 4.
 constexpr int64_t kFactorCoreBytes = 144;
 
+/// Tokens per swizzle atom of the tiles whose rows run along a chunk's
+/// tokens (SharedLayout: [R x C] bf16, 32-byte rows of 16 tokens): at
+/// C = 32 such a tile is two atoms [R x 16], R * 32 bytes apart, so that a
+/// K-major operand's k16 step is one atom and an N-major one's atoms are
+/// its leading byte offset apart.
+constexpr int64_t kTokensPerAtom = 16;
+
 struct SharedLayout {
   // Handed over per chunk, one copy per handoff stage (handoffStageCount;
   // stage h's copy of a field is at its offset + h * handoffBytes): later
   // chunks' are written while chunk c's are read. wgmma operands are bf16,
-  // K-major, swizzled, 1024-byte aligned.
+  // K-major, swizzled, 1024-byte aligned; the [R x C] ones are C / 16 atoms
+  // of [R x 16] (kTokensPerAtom).
   /// (Q e^G)^T [K x C], 32B swizzle: N-major, so that a thread writes its
   /// channel's eight rows as one vector.
   int64_t qgT;
@@ -283,8 +298,8 @@ struct SharedLayout {
   int64_t vT;        ///< V^T [V x C], 32B swizzle
   int64_t kGatedT;   ///< (K e^G)^T [K x C], 32B swizzle
   /// Tinv^T [C x C] (row c is Tinv's column c: the U and W products' B
-  /// operand, N-major), 32B swizzle, and a spare copy's room (warp 0's
-  /// lanes past C, which solve nothing, store there).
+  /// operand, N-major), 32B swizzle; at C = 16 a spare copy's room (warp
+  /// 0's lanes past C, which solve nothing, store there).
   int64_t tinv;
   /// The A matrices' factors about M = G_C / 2 per channel, tf32 tiles for
   /// one wgmma chain, K-major without swizzle (interleavedDescriptor: a
@@ -347,7 +362,7 @@ struct SharedLayout {
     uOther = uOtherBytes ? take(c.handoffDepth * uOtherBytes, 16) : -1;
     vT = take(V * C * 2, 1024);
     kGatedT = take(K * C * 2, 1024);
-    tinv = take(2 * C * C * 2, 1024);
+    tinv = take(32 / C * C * C * 2, 1024);
     factorGroupBytes = K / 4 * kFactorCoreBytes;
     factorsLeft = take(2 * C / 8 * factorGroupBytes, 1024);
     factorsRight = take(C / 8 * factorGroupBytes, 16);
@@ -378,20 +393,52 @@ struct SharedLayout {
 /// chunk-local warpgroup w syncs its 128 threads on kChunkLocalBarrier + w
 /// and takes the bar.red.or of the spread check on kSpreadBarrier + w;
 /// state warpgroup w syncs its own on kOutputBarrier + w (the output
-/// tile). The state warpgroups never wait for each other.
+/// tile); with 32-token chunks, chunk-local warpgroup w's warp 0 waits on
+/// kAkkBarrier + w for warp 1's rows of Akk. The state warpgroups never
+/// wait for each other.
 enum NamedBarrier : int64_t {
   kCtaBarrier = 0,
   kChunkLocalBarrier = 1,
   kSpreadBarrier = kChunkLocalBarrier + kMaxChunkLocalWarpgroups,
-  kOutputBarrier = kSpreadBarrier + kMaxChunkLocalWarpgroups
+  kOutputBarrier = kSpreadBarrier + kMaxChunkLocalWarpgroups,
+  kAkkBarrier = kOutputBarrier + 3
 };
 
 /// Registers per thread after setmaxnreg: the state warpgroups with rows
 /// hold S^T (K / 2 fp32), its bf16 copy as an operand (K / 4) and two
-/// accumulators; the chunk-local ones give theirs up, idle ones keep 128.
-/// Every split of the four warpgroups stays within the SM's 65,536.
-constexpr int64_t kStateRegisters = 160;
+/// accumulators, the first [O^T | V'^T] of m64 n2C (at C = 32, 160 spilled
+/// 100 bytes; 168 none); the chunk-local ones give theirs up, idle ones
+/// keep the 128 they start with (65,536 / 512).
+int64_t stateRegisters(const ForwardKernelConfig &c) { return c.chunkSize == 16 ? 160 : 168; }
 constexpr int64_t kChunkLocalRegisters = 96;
+constexpr int64_t kEntryRegisters = 128;
+/// setmaxnreg's least and most.
+constexpr int64_t kLeastRegisters = 24;
+constexpr int64_t kMostRegisters = 256;
+
+struct RegisterSplit {
+  int64_t chunkLocal, idle;
+};
+
+/// The chunk-local and idle warpgroups' registers per thread: with 16-token
+/// chunks 96 and 128 (every such split fits the SM's 65,536 beside the
+/// state warpgroups). With 32-token chunks a chunk-local thread holds
+/// twice the rows (at 96, the l2 norms spilled at K = 64), and one
+/// chunk-local warpgroup beside two state warpgroups and an idle one
+/// (K = V = 128) would not fit at all (setmaxnreg would wait forever):
+/// there the idle warpgroups keep the least and the chunk-local ones share
+/// the rest.
+RegisterSplit registerSplit(const ForwardKernelConfig &c) {
+  int64_t chunkLocal = c.chunkLocalWarpgroups, state = stateWarpgroupCount(c);
+  int64_t idle = 4 - chunkLocal - state;
+  int64_t perThread = 4 * kEntryRegisters;
+  if (c.chunkSize == 16 &&
+      chunkLocal * kChunkLocalRegisters + state * stateRegisters(c) + idle * kEntryRegisters <=
+          perThread)
+    return {kChunkLocalRegisters, kEntryRegisters};
+  int64_t rest = perThread - state * stateRegisters(c) - idle * kLeastRegisters;
+  return {std::min(rest / chunkLocal / 8 * 8, kMostRegisters), kLeastRegisters};
+}
 
 /// The first thread of a chunk-local warpgroup's last warp, which issues
 /// its TMA loads and reads beta: warp 0 inverts the triangular matrix and
@@ -407,10 +454,16 @@ constexpr int64_t kAttentionStepBytes = 64;
 constexpr double kTF32HalfUlp = 1.0 + 1.0 / 2048;
 
 /// The widest spread of G over a chunk (per channel, in nats) for which the
-/// A matrices are taken as products of the factors e^(+-(G - M)): those
-/// stay within e^64 of 1, far from fp32's overflow and subnormal range.
-/// Wider chunks (an unbounded gate) take the pairwise exponents instead.
-constexpr double kMaxFactorisedSpread = 128.0;
+/// A matrices are taken as products of the factors e^(+-(G - M)): at
+/// C = 16 those stay within e^64 of 1, far from fp32's overflow and
+/// subnormal range; at C = 32 within e^80 (e^8 inside that range either
+/// way), since the lower_bound gate spans up to 5 nats a token, which is
+/// 160 over 32 tokens (with 128, two thirds of the benchmark's chunks took
+/// the pairwise path). Wider chunks (an unbounded gate) take the pairwise
+/// exponents instead.
+double maxFactorisedSpread(const ForwardKernelConfig &c) {
+  return c.chunkSize == 16 ? 128.0 : 160.0;
+}
 
 class ForwardKernelBuilder {
 public:
@@ -432,6 +485,17 @@ private:
   Value scratchOffset(Value row, Value col) {
     return e.mul(e.add(e.mul(row, e.i32(layout.scratchStride)), col), e.i32(4));
   }
+  /// Byte offset of (row, token) in an [rows x C] tile along the chunk's
+  /// tokens (32B swizzle, C / 16 atoms: kTokensPerAtom).
+  Value tokenTileOffset(Value row, Value token, int64_t rows) {
+    if (c.chunkSize == kTokensPerAtom)
+      return swizzledOffset(e, row, token, Swizzle::B32);
+    Value atom = e.udiv(token, e.i32(kTokensPerAtom));
+    return e.add(e.mul(atom, e.i32(atomBytes(rows))),
+                 swizzledOffset(e, row, e.urem(token, e.i32(kTokensPerAtom)), Swizzle::B32));
+  }
+  /// Bytes between the atoms of an [rows x C] tile.
+  static int64_t atomBytes(int64_t rows) { return rows * 32; }
   /// Byte offset of Akk's entry (i, j) (column-major).
   Value akkOffset(Value i, Value j) {
     return e.mul(e.add(e.mul(j, e.i32(c.chunkSize)), i), e.i32(4));
@@ -588,7 +652,7 @@ private:
   void runStateChain(Value chunks, Value initialState);
   void scaleRows(Value rows);
   /// Returns whether this thread's channel is wider than
-  /// kMaxFactorisedSpread in this chunk (false on threads without one).
+  /// maxFactorisedSpread in this chunk (false on threads without one).
   /// Where one thread holds a channel's every row (keepsGateInRegisters),
   /// G stays in its registers (`kept`) for writeOperands, which takes the
   /// same channel and rows; otherwise it goes to the workspace.
@@ -611,8 +675,12 @@ private:
   /// returns the tile's byte offset, for flushOutput.
   Value stageOutput(Value accO);
   /// The staged tile to o: a barrier of the warpgroup, one 16-byte store
-  /// per thread of the tile's first `rows` tokens.
+  /// per thread and 16 tokens of the tile's first `rows` tokens.
   void flushOutput(Value tileOffset, Value rows, Value firstToken);
+  /// One thread's 16 bytes of token `myToken` (values 8 myPiece..) to o
+  /// (or the segment scan's X), if the token is one of the chunk's `rows`.
+  void storeOutputPiece(ArrayRef<Value> values, Value myToken, Value myPiece, Value rows,
+                        Value firstToken);
   /// Where 16-byte piece `piece` of token row `token` of a staged output
   /// tile lies.
   Value outputPiece(Value tileOffset, Value token, Value piece);
@@ -1170,7 +1238,7 @@ Value ForwardKernelBuilder::computeGate(Value rows, SmallVectorImpl<Value> &kept
   // Every lane of a group stores the same e^(G_C) (no branch on the lane).
   e.store(e.exp(total), handoff(layout.stateDecay, e.mul(d, e.i32(4))));
   // G runs from 0 down to G_C: its spread is -G_C (NaN counts as wide).
-  return e.notb(e.folt(e.fneg(total), e.f32(kMaxFactorisedSpread)));
+  return e.notb(e.folt(e.fneg(total), e.f32(maxFactorisedSpread(c))));
 }
 
 Value ForwardKernelBuilder::prefetchBeta(Value chunk) {
@@ -1221,7 +1289,7 @@ void ForwardKernelBuilder::storeAttention(Value i, Value j, Value kk, Value qk) 
   Value akk = e.select(e.ult(j, i), e.fmul(kk, betaJ), e.f32(0.0));
   Value aqk = e.select(e.ult(i, j), e.f32(0.0), e.fmul(qk, betaJ));
   e.store(akk, mine(layout.akk, akkOffset(i, j)));
-  e.store(e.toBF16(aqk), handoff(layout.aqk, swizzledOffset(e, i, j, Swizzle::B32)));
+  e.store(e.toBF16(aqk), handoff(layout.aqk, tokenTileOffset(i, j, c.chunkSize)));
 }
 
 void ForwardKernelBuilder::attentionPairwise() {
@@ -1272,9 +1340,10 @@ void ForwardKernelBuilder::attentionPairwise() {
 }
 
 void ForwardKernelBuilder::attentionOnTensorCores(const std::function<void()> &meanwhile) {
-  // [k e^(G-M); q e^(G-M); -] [beta k e^(M-G)]^T, m64 n16 over K in k8
+  // [k e^(G-M); q e^(G-M); -] [beta k e^(M-G)]^T, m64 nC over K in k8
   // steps (tf32, fp32 sums). Rows 0..C-1 of the result are Akk before the
-  // mask, rows C..2C-1 Aqk: warp 0 and warp 1 hold them.
+  // mask, rows C..2C-1 Aqk: warp 0 and warp 1 hold them at C = 16, warps
+  // 0-1 and 2-3 at C = 32 (where the m64 tile has no unread rows).
   int64_t C = c.chunkSize, K = c.headDimK;
   // 32 constant descriptors hoisted out of the chunk loop would hold 64
   // registers across it: they are computed from an opaque base here.
@@ -1301,19 +1370,29 @@ void ForwardKernelBuilder::attentionOnTensorCores(const std::function<void()> &m
   for (int64_t v = 0; v < C / 2; ++v)
     acc = insert(e, acc, e.fadd(extract(e, chains[0], v), extract(e, chains[1], v)), v);
   Value warp = e.warpUniform(e.udiv(threadInWarpgroup, e.i32(32)));
-  e.ifThen(e.eq(warp, e.i32(0)), [&] {
+  int64_t warpsPerMatrix = C / 16;
+  Value akkWarp = warpsPerMatrix == 1 ? e.eq(warp, e.i32(0)) : e.ult(warp, e.i32(warpsPerMatrix));
+  Value aqkWarp = warpsPerMatrix == 1 ? e.eq(warp, e.i32(1))
+                                      : e.ult(e.i32(warpsPerMatrix - 1), warp);
+  e.ifThen(akkWarp, [&] {
     for (int64_t v = 0; v < C / 2; ++v) {
       Value i = e.add(frag.rowBase, e.i32(FragmentLayout::rowOffset(v))), j = fragmentCol(v);
       Value akk = e.select(e.ult(j, i), extract(e, acc, v), e.f32(0.0));
       e.store(akk, mine(layout.akk, akkOffset(i, j)));
     }
+    if (warpsPerMatrix > 1) {
+      // Warp 0 inverts Akk: it waits for warp 1's rows, which goes on.
+      Value id = e.add(e.i32(kAkkBarrier), warpgroup);
+      e.ifThen(e.eq(warp, e.i32(0)), [&] { e.namedBarrier(id, 64); });
+      e.ifThen(e.eq(warp, e.i32(1)), [&] { e.namedBarrierArrive(id, 64); });
+    }
   });
-  e.ifThen(e.eq(warp, e.i32(1)), [&] {
+  e.ifThen(aqkWarp, [&] {
     for (int64_t v = 0; v < C / 2; ++v) {
       Value i = e.add(e.sub(frag.rowBase, e.i32(C)), e.i32(FragmentLayout::rowOffset(v)));
       Value j = fragmentCol(v);
       Value aqk = e.select(e.ult(i, j), e.f32(0.0), extract(e, acc, v));
-      e.store(e.toBF16(aqk), handoff(layout.aqk, swizzledOffset(e, i, j, Swizzle::B32)));
+      e.store(e.toBF16(aqk), handoff(layout.aqk, tokenTileOffset(i, j, C)));
     }
   });
 }
@@ -1421,11 +1500,13 @@ void ForwardKernelBuilder::writeOperands(Value factorised, ArrayRef<Value> keptG
         qGatedRows.push_back(e.toBF16(qGated));
         values.push_back(x.v);
       }
-      Value offsetT = swizzledOffset(e, d, e.add(j0, e.i32(first)), Swizzle::B32);
+      Value firstRow = e.add(j0, e.i32(first));
+      Value offsetT = tokenTileOffset(d, firstRow, K);
       e.storeVector(kGatedRows, mine(layout.kGatedT, offsetT));
       e.storeVector(kDecayed, handoff(layout.kdT, offsetT));
       e.storeVector(qGatedRows, handoff(layout.qgT, offsetT));
-      e.storeVector(values, mine(layout.vT, offsetT));
+      Value offsetV = c.headDimV == K ? offsetT : tokenTileOffset(d, firstRow, c.headDimV);
+      e.storeVector(values, mine(layout.vT, offsetV));
     }
   };
   e.ifThen(factorised, [&] { rowsOfOperands(true); });
@@ -1440,8 +1521,8 @@ void ForwardKernelBuilder::writeOperands(Value factorised, ArrayRef<Value> keptG
       SmallVector<Value> values;
       for (int64_t r = first; r < first + 8; ++r)
         values.push_back(tileElement(layout.vTile, e.add(j0, e.i32(r)), column, blockRows));
-      e.storeVector(values, mine(layout.vT,
-                                 swizzledOffset(e, column, e.add(j0, e.i32(first)), Swizzle::B32)));
+      e.storeVector(values, mine(layout.vT, tokenTileOffset(column, e.add(j0, e.i32(first)),
+                                                             c.headDimV)));
     }
   }
 }
@@ -1451,39 +1532,53 @@ void ForwardKernelBuilder::invertTriangular() {
   // in fp32, a column of Akk at a time: once x_j is final, each later row's
   // remainder r_i takes -Akk_ij x_j (one fma), so the chain through x is
   // one fma per step. For j < c, x_j = 0 and the steps change nothing.
-  // The other lanes run along and store into the tile's spare half: a
-  // branch on the lane would make ptxas serialize every wgmma of the loop.
+  // At C = 16 the other lanes run along and store into the tile's spare
+  // half: a branch on the lane would make ptxas serialize every wgmma of
+  // the loop.
   int64_t C = c.chunkSize;
   e.ifThen(e.eq(e.warpUniform(e.udiv(threadInWarpgroup, e.i32(32))), e.i32(0)), [&] {
     // Warp 0's own stores of Akk (the tensor-core path) before its loads.
     e.syncWarp();
     Value column = e.urem(threadInWarpgroup, e.i32(32));
     // Akk's columns below the diagonal, 16 bytes at a time (every lane
-    // reads the same address).
+    // reads the same address): at C = 16 all before the first step, at
+    // C = 32 each before its own (496 values would not stay in registers).
     SmallVector<SmallVector<Value>> akk(C, SmallVector<Value>(C));
-    for (int64_t j = 0; j + 1 < C; ++j)
+    auto loadColumn = [&](int64_t j) {
       for (int64_t i = (j + 1) / 4 * 4; i < C; i += 4) {
         SmallVector<Value> four =
             e.loadVector(e.f32(), 4, mine(layout.akk, e.i32(4 * (j * C + i))));
         for (int64_t x = 0; x < 4; ++x)
           akk[i + x][j] = four[x];
       }
+    };
+    bool loadsFirst = C == kTokensPerAtom;
+    for (int64_t j = 0; loadsFirst && j + 1 < C; ++j)
+      loadColumn(j);
     SmallVector<Value> r;
     for (int64_t i = 0; i < C; ++i)
       r.push_back(e.select(e.eq(column, e.i32(i)), e.f32(1.0), e.f32(0.0)));
-    for (int64_t j = 0; j + 1 < C; ++j)
+    for (int64_t j = 0; j + 1 < C; ++j) {
+      if (!loadsFirst)
+        loadColumn(j);
       for (int64_t i = j + 1; i < C; ++i)
         r[i] = e.fsub(r[i], e.fmul(akk[i][j], r[j]));
+    }
     // Stored last, so that no store sits between the loads of Akk: the
-    // column as row c of Tinv^T, 16 bytes at a time. Lanes C..2C-1 write
-    // the same pattern into the tile's second half.
-    Value copy = e.mul(e.udiv(column, e.i32(C)), e.i32(C * C * 2));
-    Value inCopy = e.urem(column, e.i32(C));
+    // column as row c of Tinv^T, 16 bytes at a time. At C = 16 lanes
+    // C..2C-1 write the same pattern into the tile's second half.
     for (int64_t i = 0; i < C; i += 8) {
       SmallVector<Value> eight;
       for (int64_t x = i; x < i + 8; ++x)
         eight.push_back(e.toBF16(r[x]));
-      Value offset = e.add(copy, swizzledOffset(e, inCopy, e.i32(i), Swizzle::B32));
+      Value offset;
+      if (C == kTokensPerAtom) {
+        Value copy = e.mul(e.udiv(column, e.i32(C)), e.i32(C * C * 2));
+        Value inCopy = e.urem(column, e.i32(C));
+        offset = e.add(copy, swizzledOffset(e, inCopy, e.i32(i), Swizzle::B32));
+      } else {
+        offset = tokenTileOffset(column, e.i32(i), C);
+      }
       e.storeVector(eight, mine(layout.tinv, offset));
     }
   });
@@ -1501,24 +1596,42 @@ void ForwardKernelBuilder::chunkLocalProducts(Value chunk) {
   Value workspace = descriptorBase(e, e.address(mine(0, e.i32(0))));
   Value values = descriptorBase(e, e.address(mine(layout.vT, e.i32(0))));
   wgmmaFence(e);
-  // Tinv^T is the B operand N-major, one 32-byte swizzle atom wide at
-  // C = 16 (so the descriptor's leading byte offset, the distance between
-  // atoms along N, is never used).
-  Value tinv = matrixDescriptor(e, workspace, layout.tinv, Swizzle::B32);
+  // Tinv^T is the B operand N-major, its k16 step s rows 16 s.. of each
+  // atom; one 32-byte swizzle atom wide at C = 16 (so the descriptor's
+  // leading byte offset, the distance between atoms along N, is never
+  // used). V^T's and (K e^G)^T's k16 step s is their atom s.
+  int64_t steps = C / kTokensPerAtom;
+  auto tinv = [&](int64_t step) {
+    if (steps == 1)
+      return matrixDescriptor(e, workspace, layout.tinv, Swizzle::B32);
+    return matrixDescriptor(e, workspace, layout.tinv + step * 16 * 32, Swizzle::B32,
+                            atomBytes(C));
+  };
   // Accumulating onto zeros: ptxas serializes every wgmma of the kernel
   // when these, the first after the A matrices' chain, write without
   // reading (C7514).
   SmallVector<Value> accU, accW;
-  for (int64_t t = 0; t < valueTiles; ++t)
-    accU.push_back(wgmma(e, zeroAccumulator(e, C),
-                         matrixDescriptor(e, values, 64 * t * 32, Swizzle::B32), tinv, C,
-                         /*accumulate=*/true, /*negateA=*/false, /*transposeB=*/true));
+  for (int64_t t = 0; t < valueTiles; ++t) {
+    Value acc = zeroAccumulator(e, C);
+    for (int64_t step = 0; step < steps; ++step)
+      acc = wgmma(e, acc,
+                  matrixDescriptor(e, values, step * atomBytes(c.headDimV) + 64 * t * 32,
+                                   Swizzle::B32),
+                  tinv(step), C, /*accumulate=*/true, /*negateA=*/false, /*transposeB=*/true);
+    accU.push_back(acc);
+  }
   // -W^T: the state side takes S^T (Q e^G)^T and U^T - S^T W^T in one
   // product, whose A operand has one sign.
-  for (int64_t t = 0; t < keyTiles; ++t)
-    accW.push_back(wgmma(e, zeroAccumulator(e, C),
-                         matrixDescriptor(e, workspace, layout.kGatedT + 64 * t * 32, Swizzle::B32),
-                         tinv, C, /*accumulate=*/true, /*negateA=*/true, /*transposeB=*/true));
+  for (int64_t t = 0; t < keyTiles; ++t) {
+    Value acc = zeroAccumulator(e, C);
+    for (int64_t step = 0; step < steps; ++step)
+      acc = wgmma(e, acc,
+                  matrixDescriptor(e, workspace,
+                                   layout.kGatedT + step * atomBytes(c.headDimK) + 64 * t * 32,
+                                   Swizzle::B32),
+                  tinv(step), C, /*accumulate=*/true, /*negateA=*/true, /*transposeB=*/true);
+    accW.push_back(acc);
+  }
   wgmmaCommitAndWait(e);
 
   // -W^T [K x C], half the B operand of the state side's first product,
@@ -1529,7 +1642,7 @@ void ForwardKernelBuilder::chunkLocalProducts(Value chunk) {
     for (int64_t v = 0; v < C / 2; v += 2) {
       Value keyRow = e.add(e.i32(64 * t), e.add(frag.rowBase, e.i32(FragmentLayout::rowOffset(v))));
       e.store(e.packBF16(extract(e, accW[t], v), extract(e, accW[t], v + 1)),
-              handoff(layout.wT, swizzledOffset(e, keyRow, fragmentCol(v), Swizzle::B32)));
+              handoff(layout.wT, tokenTileOffset(keyRow, fragmentCol(v), c.headDimK)));
     }
   // U^T tile t belongs to the state CTAs' block t / S (S tiles a stage
   // holds): into the stage if that is the block the stage holds, else
@@ -1584,10 +1697,13 @@ SmallVector<Value> ForwardKernelBuilder::stateProducts(Value sAcc,
   for (int64_t s = 0; s < K / 16; ++s)
     stateA.push_back(registerOperand(e, sAcc, s));
   wgmmaFence(e);
+  // Its atoms along N: (Q e^G)^T's C / 16, then -W^T's, evenly spaced.
+  assert(layout.wT - layout.qgT == C / kTokensPerAtom * atomBytes(K) &&
+         "-W^T's atoms follow (Q e^G)^T's");
   for (int64_t s = 0; s < K / 16; ++s) {
     // Rows 16 s .. 16 s + 15 of (Q e^G)^T and -W^T, 32 bytes each.
     Value qgw = matrixDescriptor(e, handoffDescriptors, layout.qgT + s * 16 * 32, Swizzle::B32,
-                                 /*atomBytes=*/layout.wT - layout.qgT);
+                                 atomBytes(K));
     accOV = wgmmaRegisterA(e, accOV, stateA[s], qgw, 2 * C, /*accumulate=*/true,
                            /*negateA=*/false, /*transposeB=*/true);
   }
@@ -1606,13 +1722,24 @@ SmallVector<Value> ForwardKernelBuilder::stateProducts(Value sAcc,
       sAcc = insert(e, sAcc, e.fmul(extract(e, sAcc, v + x), decay[x]), v + x);
   }
   wgmmaWait(e);
-  SmallVector<Value, 4> vnew = registerOperand(e, accOV, /*step=*/C / 16);
+  // V'^T's k16 steps (one per atom of Aqk and of (K e^(G_C - G))^T) are
+  // the accumulator's steps C / 16...
+  int64_t steps = C / kTokensPerAtom;
+  SmallVector<SmallVector<Value, 4>> vnew;
+  for (int64_t step = 0; step < steps; ++step)
+    vnew.push_back(registerOperand(e, accOV, /*step=*/steps + step));
   Value accO = undefAccumulator(e, C);
   for (int64_t v = 0; v < half; ++v)
     accO = insert(e, accO, extract(e, accOV, v), v);
   wgmmaFence(e);
-  accO = wgmmaRegisterA(e, accO, vnew, handoffDescriptor(layout.aqk, Swizzle::B32), C, true);
-  sAcc = wgmmaRegisterA(e, sAcc, vnew, handoffDescriptor(layout.kdT, Swizzle::B32), K, true);
+  for (int64_t step = 0; step < steps; ++step)
+    accO = wgmmaRegisterA(e, accO, vnew[step],
+                          handoffDescriptor(layout.aqk + step * atomBytes(C), Swizzle::B32), C,
+                          true);
+  for (int64_t step = 0; step < steps; ++step)
+    sAcc = wgmmaRegisterA(e, sAcc, vnew[step],
+                          handoffDescriptor(layout.kdT + step * atomBytes(K), Swizzle::B32), K,
+                          true);
   wgmmaCommitAndWait(e);
   return {sAcc, accO};
 }
@@ -1637,29 +1764,45 @@ Value ForwardKernelBuilder::stageOutput(Value accO) {
   // flushOutput stores 16 bytes of one token's values per thread.
   int64_t C = c.chunkSize;
   Value tileOffset = e.add(handoffBase, e.add(e.i32(layout.u), uTileOffset(warpgroup)));
-  // Matrix m of the warp's four (values 8 (m % 2).., tokens 8 (m / 2)..):
-  // lane 8 m + j gives the address of its token row j.
+  // Matrix m of the warp's four per 16 tokens (values 8 (m % 2).., tokens
+  // 16 h + 8 (m / 2)..): lane 8 m + j gives the address of its token row j.
   Value lane = e.urem(threadInWarpgroup, e.i32(32)), warp = e.udiv(threadInWarpgroup, e.i32(32));
   Value matrix = e.udiv(lane, e.i32(8));
   Value token = e.add(e.urem(lane, e.i32(8)), e.mul(e.udiv(matrix, e.i32(2)), e.i32(8)));
   Value piece = e.add(e.mul(warp, e.i32(2)), e.urem(matrix, e.i32(2)));
-  SmallVector<Value> operands{e.trunc32(e.address(outputPiece(tileOffset, token, piece)))};
-  for (int64_t v = 0; v < C / 2; v += 2)
-    operands.push_back(e.packBF16(extract(e, accO, v), extract(e, accO, v + 1)));
-  e.inlinePtxEffect(operands,
-                    "stmatrix.sync.aligned.m8n8.x4.trans.shared.b16 [$0], {$1, $2, $3, $4};",
-                    "r,r,r,r,r");
+  for (int64_t h = 0; h < C / 16; ++h) {
+    Value tokenH = h ? e.add(token, e.i32(16 * h)) : token;
+    SmallVector<Value> operands{e.trunc32(e.address(outputPiece(tileOffset, tokenH, piece)))};
+    for (int64_t v = 8 * h; v < 8 * h + 8; v += 2)
+      operands.push_back(e.packBF16(extract(e, accO, v), extract(e, accO, v + 1)));
+    e.inlinePtxEffect(operands,
+                      "stmatrix.sync.aligned.m8n8.x4.trans.shared.b16 [$0], {$1, $2, $3, $4};",
+                      "r,r,r,r,r");
+  }
   return tileOffset;
 }
 
 void ForwardKernelBuilder::flushOutput(Value tileOffset, Value rows, Value firstToken) {
   e.namedBarrier(e.add(e.i32(kOutputBarrier), warpgroup), 128);
-  // Thread i: token i / 8, values 8 (i % 8) .. of this warpgroup's 64; the
-  // tokens past `rows` (the sequence's end in its last chunk; all, for no
-  // chunk) are not stored, by a predicate: a branch on the lane would
-  // serialize the kernel's wgmma.
+  // Thread i: token i / 8 (and 16 more per pass at C = 32), values
+  // 8 (i % 8) .. of this warpgroup's 64; the tokens past `rows` (the
+  // sequence's end in its last chunk; all, for no chunk) are not stored,
+  // by a predicate: a branch on the lane would serialize the kernel's
+  // wgmma.
   Value myToken = e.udiv(threadInWarpgroup, e.i32(8)), myPiece = e.urem(threadInWarpgroup, e.i32(8));
-  SmallVector<Value> values = e.loadVector(e.i32(), 4, outputPiece(tileOffset, myToken, myPiece));
+  int64_t passes = c.chunkSize / 16;
+  SmallVector<SmallVector<Value>> loaded;
+  for (int64_t pass = 0; pass < passes; ++pass)
+    loaded.push_back(e.loadVector(
+        e.i32(), 4, outputPiece(tileOffset, pass ? e.add(myToken, e.i32(16 * pass)) : myToken,
+                                myPiece)));
+  for (int64_t pass = 0; pass < passes; ++pass)
+    storeOutputPiece(loaded[pass], pass ? e.add(myToken, e.i32(16 * pass)) : myToken, myPiece,
+                     rows, firstToken);
+}
+
+void ForwardKernelBuilder::storeOutputPiece(ArrayRef<Value> values, Value myToken, Value myPiece,
+                                            Value rows, Value firstToken) {
   // The segment scan's value rows' outputs (O0) go to the caller's o, its
   // transition rows' (X) to their [T, HV, K] in the workspace
   // (SegmentKernels.h): rows of V / 2 from either CTA's first row.
@@ -1928,14 +2071,15 @@ void ForwardKernelBuilder::build() {
   // loops' branches (a branch it cannot prove uniform around wgmma makes it
   // serialize them).
   Value chunks = e.warpUniform(e.udiv(e.add(len, e.i32(C - 1)), e.i32(C)));
+  RegisterSplit registers = registerSplit(c);
   e.ifThen(chunkLocal, [&] {
-    e.setMaxRegisters(kChunkLocalRegisters, /*increase=*/false);
+    e.setMaxRegisters(registers.chunkLocal, registers.chunkLocal > kEntryRegisters);
     runChunkLocal(chunks);
   });
   // Without rows (V = 64, a split into 64-row blocks, a cluster's helper
   // CTA) a state warpgroup has nothing to do and keeps its 128 registers
-  // (the budget: 128 (96 L + 160 S + 128 idle) <= 65,536), and the `free`
-  // barriers do not count it.
+  // where they fit (registerSplit), and the `free` barriers do not count
+  // it.
   Value stateWithRows = e.andi(e.notb(chunkLocal), ownsValueRows);
   stateWithRows = e.ne(e.warpUniform(e.select(stateWithRows, e.i32(1), e.i32(0))), e.i32(0));
   e.ifThen(stateWithRows, [&] {
@@ -1944,9 +2088,16 @@ void ForwardKernelBuilder::build() {
     // then arrive while chunk 0 is computed (a varlen batch of 8 x 1024
     // tokens at H = 96, six waves of CTAs, ran 0.5-2 % faster).
     Value initialState = loadInitialState();
-    e.setMaxRegisters(kStateRegisters, /*increase=*/true);
+    e.setMaxRegisters(stateRegisters(c), /*increase=*/true);
     runStateChain(chunks, initialState);
   });
+  // An idle warpgroup gives its registers up after the state warpgroups'
+  // branch, not before it: ptxas holds every path from the setmaxnreg to
+  // its count, and the branch starts with the initial state's loads.
+  if (registers.idle != kEntryRegisters) {
+    Value idle = e.andi(e.notb(chunkLocal), e.notb(stateWithRows));
+    e.ifThen(idle, [&] { e.setMaxRegisters(registers.idle, /*increase=*/false); });
+  }
   // No CTA of a cluster leaves while the other may still copy into its
   // shared memory or arrive on its barriers.
   if (c.clusterCtas)

@@ -107,12 +107,15 @@ def choice_entries(K, V, g_dtype, beta_dtype, gate, beta_mode, qk_l2norm, state_
 
 
 def wanted_manifest(q, v, g_dtype, beta_dtype, gate, beta_mode, qk_l2norm,
-                    state_v_first, state_dtype, split=(1, 0), segment_scan=False):
+                    state_v_first, state_dtype, split=(1, 0), segment_scan=False,
+                    chunk_size=16):
     """The manifest entries a forward bundle must have to run this
     configuration; `split` is (value_blocks, cluster_ctas) (head_split),
-    `segment_scan` whether it is the segment scan (use_segment_scan)."""
+    `segment_scan` whether it is the segment scan (use_segment_scan),
+    `chunk_size` the kernel's tokens per chunk (kernel_chunk_size)."""
     return {
         "segment_scan": str(int(segment_scan)),
+        "chunk_size": str(chunk_size),
         **choice_entries(q.shape[3], v.shape[3], g_dtype, beta_dtype, gate, beta_mode,
                          qk_l2norm, state_v_first),
         "initial_state_dtype": _DTYPE_NAMES[state_dtype],
@@ -123,6 +126,23 @@ def wanted_manifest(q, v, g_dtype, beta_dtype, gate, beta_mode, qk_l2norm,
 
 
 _sm_counts = {}
+
+# The kernels' tokens per chunk: 16 (every bundle), or 32 (the _chunk32
+# bundles, without clusters or the segment scan), chosen by
+# $KDA_CHUNK_SIZE for measurements.
+KERNEL_CHUNK_SIZES = (16, 32)
+
+
+def kernel_chunk_size(intermediate_interval):
+    """The forward kernel's chunk size: $KDA_CHUNK_SIZE (16 or 32; 16 when
+    unset), except 16 where intermediate states are asked for every
+    `intermediate_interval` tokens and that is no multiple of 32."""
+    chosen = os.environ.get("KDA_CHUNK_SIZE", "16")
+    if chosen not in [str(size) for size in KERNEL_CHUNK_SIZES]:
+        raise ValueError(f"kda: $KDA_CHUNK_SIZE must be one of {KERNEL_CHUNK_SIZES}, got "
+                         f"{chosen!r}")
+    size = int(chosen)
+    return 16 if intermediate_interval % size else size
 
 # The shortest sequence, and the fewest segments (one wave of clusters of
 # two per segment and value head), the segment scan takes: with two
@@ -241,16 +261,18 @@ def forward_eager(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, g: torch.Te
         q, v, cu_seqlens, initial_state, state_v_first, final_state_dtype)
     sm_count = _sm_count(q.device)
     split = head_split(N * HV, V, sm_count)
+    chunk_size = kernel_chunk_size(intermediate_interval)
     path = None
-    if use_segment_scan(N, T, HV, K, V, intermediate_interval, state_v_first, state_dtype,
-                        sm_count):
+    # The segment scan and the clusters run 16-token chunks only.
+    if chunk_size == 16 and use_segment_scan(N, T, HV, K, V, intermediate_interval,
+                                             state_v_first, state_dtype, sm_count):
         # Shipped with bf16 g and beta (FlashKDA's and Kimi-Linear's
         # configurations); otherwise the chain alone.
         path = match_bundle(wanted_manifest(q, v, g.dtype, beta.dtype, gate, beta_mode,
                                             qk_l2norm, state_v_first, state_dtype, (2, 2),
                                             segment_scan=True))
     wanted = wanted_manifest(q, v, g.dtype, beta.dtype, gate, beta_mode, qk_l2norm,
-                             state_v_first, state_dtype, split)
+                             state_v_first, state_dtype, split, chunk_size=chunk_size)
     path = path or match_bundle(wanted)
     # The splits are shipped for some configurations only: the clusters
     # with helpers with bf16 g, the split at V = 128, at V = 256 the

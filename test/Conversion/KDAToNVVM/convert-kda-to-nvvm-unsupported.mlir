@@ -28,10 +28,10 @@ func.func @head_size_256(%q: tensor<1x64x2x256xbf16>, %g: tensor<1x64x2x256xf32>
 
 // -----
 
-// The default 64-token chunk (the schedule uses 16).
+// The default 64-token chunk (the schedule takes 16 or 32).
 func.func @chunk_64(%q: tensor<1x64x2x128xbf16>, %g: tensor<1x64x2x128xf32>,
                     %beta: tensor<1x64x2xf32>) -> tensor<1x64x2x128xbf16> {
-  // expected-error @below {{'kda.forward' op cannot be compiled yet: chunk_size = 64: the forward kernel's schedule uses 16-token chunks so far}}
+  // expected-error @below {{'kda.forward' op cannot be compiled yet: chunk_size = 64: the forward kernel takes 16- or 32-token chunks}}
   %o = kda.forward %q, %q, %q, %g, %beta
       : (tensor<1x64x2x128xbf16>, tensor<1x64x2x128xbf16>, tensor<1x64x2x128xbf16>,
          tensor<1x64x2x128xf32>, tensor<1x64x2xf32>) -> tensor<1x64x2x128xbf16>
