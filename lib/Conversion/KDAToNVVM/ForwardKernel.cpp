@@ -401,6 +401,7 @@ enum NamedBarrier : int64_t {
   kChunkLocalBarrier = 1,
   kSpreadBarrier = kChunkLocalBarrier + kMaxChunkLocalWarpgroups,
   kOutputBarrier = kSpreadBarrier + kMaxChunkLocalWarpgroups,
+  // The most state warpgroups: all but one chunk-local warpgroup.
   kAkkBarrier = kOutputBarrier + 3
 };
 
@@ -1552,7 +1553,7 @@ void ForwardKernelBuilder::invertTriangular() {
           akk[i + x][j] = four[x];
       }
     };
-    bool loadsFirst = C == kTokensPerAtom;
+    bool loadsFirst = C == 16;
     for (int64_t j = 0; loadsFirst && j + 1 < C; ++j)
       loadColumn(j);
     SmallVector<Value> r;
@@ -1572,7 +1573,7 @@ void ForwardKernelBuilder::invertTriangular() {
       for (int64_t x = i; x < i + 8; ++x)
         eight.push_back(e.toBF16(r[x]));
       Value offset;
-      if (C == kTokensPerAtom) {
+      if (C < 32) {
         Value copy = e.mul(e.udiv(column, e.i32(C)), e.i32(C * C * 2));
         Value inCopy = e.urem(column, e.i32(C));
         offset = e.add(copy, swizzledOffset(e, inCopy, e.i32(i), Swizzle::B32));
