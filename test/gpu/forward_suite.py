@@ -70,34 +70,30 @@ def install_checks():
 
 
 @contextlib.contextmanager
+def environment(name, value):
+    """Within: $name = value (unchanged when value is None), restored after."""
+    saved = os.environ.get(name)
+    if value is not None:
+        os.environ[name] = value
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = saved
+
+
 def forced_chunk_size(size):
     """Within: $KDA_CHUNK_SIZE = size (the front then takes the bundles of
     that chunk size)."""
-    saved = os.environ.get("KDA_CHUNK_SIZE")
-    os.environ["KDA_CHUNK_SIZE"] = str(size)
-    try:
-        yield
-    finally:
-        if saved is None:
-            os.environ.pop("KDA_CHUNK_SIZE", None)
-        else:
-            os.environ["KDA_CHUNK_SIZE"] = saved
+    return environment("KDA_CHUNK_SIZE", str(size))
 
 
-@contextlib.contextmanager
 def forced_segment_scan(forced=True):
     """Within: $KDA_SEGMENT_SCAN = 1 (the front then takes the segment scan
     below its length rule) when `forced`."""
-    saved = os.environ.get("KDA_SEGMENT_SCAN")
-    if forced:
-        os.environ["KDA_SEGMENT_SCAN"] = "1"
-    try:
-        yield
-    finally:
-        if saved is None:
-            os.environ.pop("KDA_SEGMENT_SCAN", None)
-        else:
-            os.environ["KDA_SEGMENT_SCAN"] = saved
+    return environment("KDA_SEGMENT_SCAN", "1" if forced else None)
 
 
 def make_case(seed, B, T, H, HV, mode, lengths=None, state_dtype=torch.float32,
