@@ -25,11 +25,11 @@
 // CHECK-DAG: ex2.approx.ftz.f32
 // CHECK-DAG: bar.red.or.pred
 // CHECK-DAG: wgmma.fence.sync.aligned
-// U and W (descriptors, two m64 tiles each on one chunk-local warpgroup)
-// and O += V' Aqk (A from registers), 8 x [O | V'] as n32 products, and
-// the state's update.
+// On the state side, with A from registers: 8 x [O | X] as n32 products,
+// V' = X Tinv and O += V' Aqk, and the state's update (the chunk-local side
+// hands over Tinv, not U and W).
 // RUN: grep -c "wgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16" %t.ptx | FileCheck %s --check-prefix=N16
-// N16: {{^}}5{{$}}
+// N16: {{^}}2{{$}}
 // RUN: grep -c "wgmma.mma_async.sync.aligned.m64n32k16.f32.bf16.bf16" %t.ptx | FileCheck %s --check-prefix=N32
 // N32: {{^}}8{{$}}
 // RUN: grep -c "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16" %t.ptx | FileCheck %s --check-prefix=N128

@@ -148,27 +148,21 @@ def test_bundle(path, tmp_path):
         assert C in (16, 32)
         assert ptx.count("setmaxnreg.dec.sync.aligned") == 1
         assert ptx.count("setmaxnreg.inc.sync.aligned") == C // 16
-        # the A matrices (K/8 tf32 k-steps); U and W (a wgmma per 64 rows of
-        # the CTA's block of V, every row's with a cluster, and of K, and per
-        # 16 tokens); K/16 k-steps of [O | V'] (n2C); O += V' Aqk and the
-        # state update, a k16 step per 16 tokens each
-        K, V = int(manifest["head_dim_k"]), int(manifest["head_dim_v"])
+        # the A matrices (K/8 tf32 k-steps) on the chunk-local side; on the
+        # state side K/16 k-steps of [O | X] (n2C), then V' = X Tinv,
+        # O += V' Aqk and the state update, a k16 step per 16 tokens each
+        K = int(manifest["head_dim_k"])
         ctas = max(int(manifest["cluster_ctas"]), 1)
         scan = manifest["segment_scan"] == "1"
         if scan:
-            # the pass is the kernel at V = 2K, which computes U for the
-            # value rows alone (the transition rows' is zero); the
-            # combining kernels come with it, the correction as 16 x 8
-            # mma.sync per warp
-            V = 2 * K
+            # the pass is the kernel at V = 2K; the combining kernels come
+            # with it, the correction as 16 x 8 mma.sync per warp
             assert f".entry {manifest['compose_kernel']}(" in ptx
             assert f".entry {manifest['correct_kernel']}(" in ptx
             assert ptx.count("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32") == 128
         assert ptx.count(".entry ") == (3 if scan else 1)
-        block = K if scan else V if ctas > 1 else V // int(manifest["value_blocks"])
         steps = C // 16
-        assert ptx.count("wgmma.mma_async") == \
-            K // 8 + (block + K) // 64 * steps + K // 16 + 2 * steps
+        assert ptx.count("wgmma.mma_async") == K // 8 + K // 16 + 3 * steps
         assert ptx.count(f"m64n{C}k8.f32.tf32.tf32") == K // 8
         # (at K = 64 and C = 32 the state update is n64 too)
         assert ptx.count(f"m64n{2 * C}k16.f32.bf16.bf16") == \
@@ -183,13 +177,11 @@ def test_bundle(path, tmp_path):
         # `ready` and `free` per handoff stage (handoff_depth per such
         # warpgroup, of each CTA of a cluster); a cluster is fixed in the
         # kernel, and its CTAs copy each chunk's operands into each other's
-        # shared memory: the stage up to U^T, then the target's rows of U^T
+        # shared memory: the stage up to its output tiles, one copy each
         depth = int(manifest["handoff_depth"])
         assert ptx.count("mbarrier.init") == local * stages + 2 * local * ctas * depth
         assert (f".reqnctapercluster 1, 1, {ctas}" in ptx) == (ctas > 1)
-        copies = 2 * int(manifest["value_blocks"]) if ctas > 1 else 0
-        if scan:  # the transition CTA gets no U^T
-            copies -= 1
+        copies = int(manifest["value_blocks"]) if ctas > 1 else 0
         assert ptx.count("cp.async.bulk.shared::cluster.shared::cta") == copies
     else:  # a rank-one update: 64-float tiles of the state, copied into
         # shared memory and written back in 16-byte pieces

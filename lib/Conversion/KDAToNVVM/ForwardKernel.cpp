@@ -274,33 +274,29 @@ struct SharedLayout {
   /// (Q e^G)^T [K x C], 32B swizzle: N-major, so that a thread writes its
   /// channel's eight rows as one vector.
   int64_t qgT;
-  /// -W^T [K x C], 32B swizzle: written as its accumulator holds it
-  /// (adjacent tokens in one word). With qgT, the two N-major swizzle
-  /// atoms of one B operand [K x 2C] (stateProducts): wT lies after qgT.
-  int64_t wT;
+  /// -(K e^G)^T [K x C], 32B swizzle. With qgT, the two N-major swizzle
+  /// atoms of one B operand [K x 2C] (stateProducts): kgT lies after qgT.
+  int64_t kgT;
   int64_t kdT;       ///< (K e^(G_C - G))^T [K x C], 32B swizzle
   int64_t aqk;       ///< Aqk [C x C], 32B swizzle
+  /// Tinv^T [C x C] (row c is Tinv's column c: the state side's V' product's
+  /// B operand, N-major), 32B swizzle; at C = 16 a spare copy's room (warp
+  /// 0's lanes past C, which solve nothing, store there).
+  int64_t tinv;
   int64_t stateDecay; ///< e^(G_C) per key channel [K]
-  /// U^T [the reading CTA's value rows x C] (V / valueBlocks), fp32, 64-row
-  /// tiles in the order of the wgmma accumulator fragments: value i of
-  /// thread t of tile w at float4 (w C / 8 + i / 4) * 128 + t. Last, so
-  /// that a cluster's copy is the stage's head and the reader's tiles.
-  int64_t u;
-  int64_t uTileBytes;
+  /// V^T [the value rows U is computed for x C] (computedValueRows: with a
+  /// cluster every CTA's, else this CTA's block), bf16, 32B swizzle: the
+  /// state side's accumulator starts from its rows.
+  int64_t vT;
+  /// Each state warpgroup's output tile, C tokens x 64 bf16 values
+  /// (stageOutput), written and read by the state side alone: last, so
+  /// that a cluster's copy of a stage ends before it (copiedBytes).
+  int64_t out;
+  int64_t outTileBytes;
+  int64_t copiedBytes;
   int64_t handoffBytes;
   // Each chunk-local warpgroup's workspace: warpgroup w's copy of a field
   // is at its offset + w * workspaceBytes.
-  /// With a cluster, the U^T tiles of the state CTAs' blocks other than the
-  /// one this CTA's stages hold, laid out as in a stage, one set per
-  /// handoff depth (uOtherBytes each) until their bulk copies have read
-  /// them; -1 when a stage holds every produced row.
-  int64_t uOther, uOtherBytes;
-  int64_t vT;        ///< V^T [V x C], 32B swizzle
-  int64_t kGatedT;   ///< (K e^G)^T [K x C], 32B swizzle
-  /// Tinv^T [C x C] (row c is Tinv's column c: the U and W products' B
-  /// operand, N-major), 32B swizzle; at C = 16 a spare copy's room (warp
-  /// 0's lanes past C, which solve nothing, store there).
-  int64_t tinv;
   /// The A matrices' factors about M = G_C / 2 per channel, tf32 tiles for
   /// one wgmma chain, K-major without swizzle (interleavedDescriptor: a
   /// thread writes its channel's rows at constant offsets, no swizzle per
@@ -339,7 +335,7 @@ struct SharedLayout {
 
   explicit SharedLayout(const ForwardKernelConfig &c) {
     int64_t C = c.chunkSize, K = c.headDimK, V = c.headDimV, at = 0;
-    int64_t producedRows = producedValueRows(c), warpgroups = c.chunkLocalWarpgroups;
+    int64_t warpgroups = c.chunkLocalWarpgroups;
     auto take = [&](int64_t bytes, int64_t align) {
       at = (at + align - 1) / align * align;
       int64_t offset = at;
@@ -347,22 +343,20 @@ struct SharedLayout {
       return offset;
     };
     scratchStride = K + 4;
-    int64_t stageRows = V / c.valueBlocks;
-    uTileBytes = 64 * C * 4;
+    int64_t stateRows = V / c.valueBlocks;
+    outTileBytes = 64 * C * 2;
     qgT = take(K * C * 2, 1024);
-    wT = take(K * C * 2, 1024);
+    kgT = take(K * C * 2, 1024);
     kdT = take(K * C * 2, 1024);
     aqk = take(C * C * 2, 1024);
+    tinv = take(32 / C * C * C * 2, 1024);
     stateDecay = take(K * 4, 16);
-    u = take(stageRows / 64 * uTileBytes, 16);
+    vT = take(computedValueRows(c) * C * 2, 128);
+    out = take(stateRows / 64 * outTileBytes, 128);
+    copiedBytes = out;
     handoffBytes = (at + 1023) / 1024 * 1024;
     at = handoffStageCount(c) * handoffBytes;
     int64_t workspace = at;
-    uOtherBytes = (producedRows - stageRows) / 64 * uTileBytes;
-    uOther = uOtherBytes ? take(c.handoffDepth * uOtherBytes, 16) : -1;
-    vT = take(V * C * 2, 1024);
-    kGatedT = take(K * C * 2, 1024);
-    tinv = take(32 / C * C * C * 2, 1024);
     factorGroupBytes = K / 4 * kFactorCoreBytes;
     factorsLeft = take(2 * C / 8 * factorGroupBytes, 1024);
     factorsRight = take(C / 8 * factorGroupBytes, 16);
@@ -530,29 +524,9 @@ private:
   /// The value row (of all V) of a state or output fragment value: this
   /// CTA's block of rows starts at valueRow0.
   Value valueRow(int64_t v) { return e.add(valueRow0, fragmentRow(v)); }
-  /// Byte offset of float4 `quad` of this thread's part of U^T tile
-  /// `tile` (SharedLayout::u).
-  Value uOffset(int64_t quad, Value tile) {
-    return e.add(uTileOffset(tile),
-                 e.mul(e.add(e.i32(quad * 128), threadInWarpgroup), e.i32(16)));
-  }
-  /// Byte offset of U^T tile `tile` (64 value rows x C tokens, fp32).
-  Value uTileOffset(Value tile) { return e.mul(tile, e.i32(layout.uTileBytes)); }
-  /// With a cluster: the state CTAs' block whose U^T tiles this CTA's
-  /// stages hold (its own, or a helper's 0), and where among the blocks
-  /// other than that one (SharedLayout::uOther) `block` lies.
-  Value stagedBlock() {
-    return e.select(e.ult(clusterRank, e.i32(c.valueBlocks)), clusterRank, e.i32(0));
-  }
-  Value otherBlockIndex(Value block) {
-    return e.select(e.ult(stagedBlock(), block), e.sub(block, e.i32(1)), block);
-  }
-  /// Byte offset (from the shared base) of the set of uOther tiles that
-  /// the chunk in handoff stage `stage` writes: one set per handoff depth.
-  Value uOtherBase(Value stage) {
-    Value depthSlot = e.udiv(stage, e.i32(producerCount(c)));
-    return e.add(e.add(workspaceBase, e.i32(layout.uOther)),
-                 e.mul(depthSlot, e.i32(layout.uOtherBytes)));
+  /// Byte offset of state warpgroup `tile`'s output tile in a stage.
+  Value outTileOffset(Value tile) {
+    return e.add(e.i32(layout.out), e.mul(tile, e.i32(layout.outTileBytes)));
   }
 
   void prologue();
@@ -666,8 +640,6 @@ private:
   void storeAttention(Value i, Value j, Value kk, Value qk);
   void writeOperands(Value factorised, ArrayRef<Value> keptGate);
   void invertTriangular();
-  /// U and W of `chunk`, into its handoff stage (chunk-local side).
-  void chunkLocalProducts(Value chunk);
   /// V', O and the state's update (state side): returns the new state and
   /// O^T; `meanwhile` runs while the first products are in flight.
   SmallVector<Value> stateProducts(Value sAcc, const std::function<void()> &meanwhile);
@@ -1419,8 +1391,8 @@ void ForwardKernelBuilder::writeOperands(Value factorised, ArrayRef<Value> keptG
                     : keptGate.back();
   // v's tile holds the value columns this CTA computes U for: thread d
   // reads column d % blockRows, so with a split the threads past the block
-  // repeat the block's rows of V^T, which chunkLocalProducts does not read.
-  // V^T is the tile transposed, bf16 as it came.
+  // write the block's rows of V^T again, the same values to the same
+  // place. V^T is the tile transposed, bf16 as it came.
   int64_t blockRows = computedValueRows(c);
   Value valueColumn = blockRows == K ? d : e.urem(d, e.i32(blockRows));
   auto tileElement = [&](int64_t tileOffset, Value j, Value column, int64_t rowElements) {
@@ -1461,6 +1433,8 @@ void ForwardKernelBuilder::writeOperands(Value factorised, ArrayRef<Value> keptG
     Value leftShift = e.f32(std::log2(kTF32HalfUlp));
     leftShift = e.fsub(leftShift, e.fmul(middle, e.f32(kLog2E)));
     Value expMiddleUnscaled = e.fmul(expMiddle, e.f32(1.0 / kTF32HalfUlp));
+    // -(K e^G)^T: the state side's product with it then subtracts.
+    Value negativeExpMiddle = e.fmul(expMiddle, e.f32(-1.0 / kTF32HalfUlp));
     for (int64_t first = 0; first < rowsPerThread; first += 8) {
       // All loads of the eight rows first, then the math and the stores.
       struct Row { int64_t r; Value beta, k, g, q, v; };
@@ -1473,9 +1447,9 @@ void ForwardKernelBuilder::writeOperands(Value factorised, ArrayRef<Value> keptG
                           e.fmul(tileValue(layout.qTile, j, d, K), scaleOf(j)),
                           tileElement(layout.vTile, j, valueColumn, blockRows)});
       }
-      SmallVector<Value> kGatedRows, kDecayed, qGatedRows, values;
+      SmallVector<Value> kNegatedRows, kDecayed, qGatedRows, values;
       for (const Row &x : loaded) {
-        // k e^G, beta k e^(G_C - G) and q e^G.
+        // -k e^G, beta k e^(G_C - G) and q e^G.
         Value kGated, kToEnd, qGated;
         if (factorised) {
           // The factors times e^M: e^G = e^(G - M) e^M, e^(G_C - G) =
@@ -1488,26 +1462,26 @@ void ForwardKernelBuilder::writeOperands(Value factorised, ArrayRef<Value> keptG
           e.store(kLeft, mine(layout.factorsLeft, factorOffset(x.r, 0)));
           e.store(qLeft, mine(layout.factorsLeft, factorOffset(x.r, C)));
           e.store(betaKRight, mine(layout.factorsRight, factorOffset(x.r, 0)));
-          kGated = e.fmul(kLeft, expMiddleUnscaled);
+          kGated = e.fmul(kLeft, negativeExpMiddle);
           kToEnd = e.fmul(betaKRight, expMiddleUnscaled);
           qGated = e.fmul(qLeft, expMiddleUnscaled);
         } else {
-          kGated = e.fmul(x.k, e.exp(x.g));
+          kGated = e.fmul(e.fneg(x.k), e.exp(x.g));
           kToEnd = e.fmul(x.beta, e.fmul(x.k, e.exp(e.fsub(lastG, x.g))));
           qGated = e.fmul(x.q, e.exp(x.g));
         }
-        kGatedRows.push_back(e.toBF16(kGated));
+        kNegatedRows.push_back(e.toBF16(kGated));
         kDecayed.push_back(e.toBF16(kToEnd));
         qGatedRows.push_back(e.toBF16(qGated));
         values.push_back(x.v);
       }
       Value firstRow = e.add(j0, e.i32(first));
       Value offsetT = tokenTileOffset(d, firstRow, K);
-      e.storeVector(kGatedRows, mine(layout.kGatedT, offsetT));
+      e.storeVector(kNegatedRows, handoff(layout.kgT, offsetT));
       e.storeVector(kDecayed, handoff(layout.kdT, offsetT));
       e.storeVector(qGatedRows, handoff(layout.qgT, offsetT));
-      Value offsetV = c.headDimV == K ? offsetT : tokenTileOffset(d, firstRow, c.headDimV);
-      e.storeVector(values, mine(layout.vT, offsetV));
+      Value offsetV = blockRows == K ? offsetT : tokenTileOffset(valueColumn, firstRow, blockRows);
+      e.storeVector(values, handoff(layout.vT, offsetV));
     }
   };
   e.ifThen(factorised, [&] { rowsOfOperands(true); });
@@ -1522,8 +1496,8 @@ void ForwardKernelBuilder::writeOperands(Value factorised, ArrayRef<Value> keptG
       SmallVector<Value> values;
       for (int64_t r = first; r < first + 8; ++r)
         values.push_back(tileElement(layout.vTile, e.add(j0, e.i32(r)), column, blockRows));
-      e.storeVector(values, mine(layout.vT, tokenTileOffset(column, e.add(j0, e.i32(first)),
-                                                             c.headDimV)));
+      e.storeVector(values, handoff(layout.vT, tokenTileOffset(column, e.add(j0, e.i32(first)),
+                                                               blockRows)));
     }
   }
 }
@@ -1580,7 +1554,7 @@ void ForwardKernelBuilder::invertTriangular() {
       } else {
         offset = tokenTileOffset(column, e.i32(i), C);
       }
-      e.storeVector(eight, mine(layout.tinv, offset));
+      e.storeVector(eight, handoff(layout.tinv, offset));
     }
   });
 }
@@ -1589,120 +1563,50 @@ void ForwardKernelBuilder::invertTriangular() {
 // Per chunk: the matrix products of one warpgroup
 //===----------------------------------------------------------------------===//
 
-void ForwardKernelBuilder::chunkLocalProducts(Value chunk) {
-  // U^T = V^T Tinv^T and W^T = (K e^G)^T Tinv^T, one m64 tile per 64 value
-  // rows this CTA computes U for (producedValueRows) and per 64 of K.
-  int64_t C = c.chunkSize;
-  int64_t valueTiles = computedValueRows(c) / 64, keyTiles = c.headDimK / 64;
-  Value workspace = descriptorBase(e, e.address(mine(0, e.i32(0))));
-  Value values = descriptorBase(e, e.address(mine(layout.vT, e.i32(0))));
-  wgmmaFence(e);
-  // Tinv^T is the B operand N-major, its k16 step s rows 16 s.. of each
-  // atom; one 32-byte swizzle atom wide at C = 16 (so the descriptor's
-  // leading byte offset, the distance between atoms along N, is never
-  // used). V^T's and (K e^G)^T's k16 step s is their atom s.
-  int64_t steps = C / kTokensPerAtom;
-  auto tinv = [&](int64_t step) {
-    if (steps == 1)
-      return matrixDescriptor(e, workspace, layout.tinv, Swizzle::B32);
-    return matrixDescriptor(e, workspace, layout.tinv + step * 16 * 32, Swizzle::B32,
-                            atomBytes(C));
-  };
-  // Accumulating onto zeros: ptxas serializes every wgmma of the kernel
-  // when these, the first after the A matrices' chain, write without
-  // reading (C7514).
-  SmallVector<Value> accU, accW;
-  for (int64_t t = 0; t < valueTiles; ++t) {
-    Value acc = zeroAccumulator(e, C);
-    for (int64_t step = 0; step < steps; ++step)
-      acc = wgmma(e, acc,
-                  matrixDescriptor(e, values, step * atomBytes(c.headDimV) + 64 * t * 32,
-                                   Swizzle::B32),
-                  tinv(step), C, /*accumulate=*/true, /*negateA=*/false, /*transposeB=*/true);
-    accU.push_back(acc);
-  }
-  // -W^T: the state side takes S^T (Q e^G)^T and U^T - S^T W^T in one
-  // product, whose A operand has one sign.
-  for (int64_t t = 0; t < keyTiles; ++t) {
-    Value acc = zeroAccumulator(e, C);
-    for (int64_t step = 0; step < steps; ++step)
-      acc = wgmma(e, acc,
-                  matrixDescriptor(e, workspace,
-                                   layout.kGatedT + step * atomBytes(c.headDimK) + 64 * t * 32,
-                                   Swizzle::B32),
-                  tinv(step), C, /*accumulate=*/true, /*negateA=*/true, /*transposeB=*/true);
-    accW.push_back(acc);
-  }
-  wgmmaCommitAndWait(e);
-
-  // -W^T [K x C], half the B operand of the state side's first product,
-  // and U^T in the order state
-  // warpgroup t's accumulator holds it (thread i of either side owns the
-  // same fragment positions).
-  for (int64_t t = 0; t < keyTiles; ++t)
-    for (int64_t v = 0; v < C / 2; v += 2) {
-      Value keyRow = e.add(e.i32(64 * t), e.add(frag.rowBase, e.i32(FragmentLayout::rowOffset(v))));
-      e.store(e.packBF16(extract(e, accW[t], v), extract(e, accW[t], v + 1)),
-              handoff(layout.wT, tokenTileOffset(keyRow, fragmentCol(v), c.headDimK)));
-    }
-  // U^T tile t belongs to the state CTAs' block t / S (S tiles a stage
-  // holds): into the stage if that is the block the stage holds, else
-  // into the workspace, from where the bulk copy takes it (a select on
-  // the CTA's rank: a branch would serialize the wgmma).
-  int64_t stageTiles = stateWarpgroups();
-  Value staged, others;
-  if (layout.uOther >= 0) {
-    staged = stagedBlock();
-    others = uOtherBase(handoffStageOf(chunk));
-  }
-  for (int64_t t = 0; t < valueTiles; ++t) {
-    Value block = e.i32(t / stageTiles), slot = e.i32(t % stageTiles);
-    Value otherTile = staged ? e.add(e.mul(otherBlockIndex(block), e.i32(stageTiles)), slot)
-                             : Value();
-    for (int64_t quad = 0; quad < C / 8; ++quad) {
-      SmallVector<Value> values;
-      for (int64_t x = 0; x < 4; ++x)
-        values.push_back(extract(e, accU[t], 4 * quad + x));
-      Value at = e.add(e.add(handoffBase, e.i32(layout.u)), uOffset(quad, slot));
-      if (staged)
-        at = e.select(e.eq(staged, block), at, e.add(others, uOffset(quad, otherTile)));
-      e.storeVector(values, shared(0, at));
-    }
-  }
-}
-
 SmallVector<Value> ForwardKernelBuilder::stateProducts(Value sAcc,
                                                       const std::function<void()> &meanwhile) {
   int64_t C = c.chunkSize, K = c.headDimK;
-  // [O^T | V'^T] = [0 | U^T] + S^T [(Q e^G)^T | -W^T], one m64 n2C product
-  // per k16 step (half the wgmma of two n C ones) over K; S^T's bf16 copy
-  // is the A operand, straight from its accumulator. The B operand's two
-  // N-major tiles are its two swizzle atoms along N, qgT then wT (the
-  // chunk-local side stores -W^T). Its accumulator's values 0..C/2-1 are
-  // O^T's, the next C/2 V'^T's, each as a C-wide accumulator holds them.
+  // [O^T | X^T] = [0 | V^T] + S^T [(Q e^G)^T | -(K e^G)^T], one m64 n2C
+  // product per k16 step (half the wgmma of two n C ones) over K; S^T's
+  // bf16 copy is the A operand, straight from its accumulator. The B
+  // operand's two N-major tiles are its two swizzle atoms along N, qgT
+  // then kgT (the chunk-local side stores -(K e^G)^T). Its accumulator's
+  // values 0..C/2-1 are O^T's, the next C/2 X^T's, each as a C-wide
+  // accumulator holds them. Then V'^T = X^T Tinv^T, which is
+  // U^T - S^T W^T (U^T = V^T Tinv^T, W^T = (K e^G)^T Tinv^T): the chunk
+  // local side hands over Tinv^T and V^T instead of U and W, so that none
+  // of its warps waits for the inverse.
   int64_t half = C / 2;
   Value accOV = undefAccumulator(e, 2 * C);
   for (int64_t v = 0; v < half; ++v)
     accOV = insert(e, accOV, e.f32(0.0), v);
-  // The segment scan's transition rows (CTA 1) have U = 0: their stage's
-  // U^T is never written (a select, not a branch, beside the wgmma).
-  Value zeroU = c.segmentScan ? e.ne(clusterRank, e.i32(0)) : Value();
-  for (int64_t quad = 0; quad < C / 8; ++quad) {
-    SmallVector<Value> values = e.loadVector(e.f32(), 4, handoff(layout.u, uOffset(quad, warpgroup)));
-    for (int64_t x = 0; x < 4; ++x) {
-      Value value = zeroU ? e.select(zeroU, e.f32(0.0), values[x]) : values[x];
-      accOV = insert(e, accOV, value, half + 4 * quad + x);
-    }
+  // V^T's rows of this warpgroup: of the CTA's block, or with a cluster of
+  // every value row. The segment scan's transition rows (CTA 1) have
+  // v = 0: their stage's V^T holds the value rows' (a select, not a
+  // branch, beside the wgmma). Values v and v + 1 are adjacent tokens of
+  // a row: one 4-byte load.
+  Value zeroV = c.segmentScan ? e.ne(clusterRank, e.i32(0)) : Value();
+  Value rowBase = stateRow0();
+  if (c.clusterCtas && !c.segmentScan)
+    rowBase = e.add(valueRow0, rowBase);
+  for (int64_t v = 0; v < half; v += 2) {
+    Value row = e.add(rowBase, e.add(frag.rowBase, e.i32(FragmentLayout::rowOffset(v))));
+    Value offset = tokenTileOffset(row, fragmentCol(v), computedValueRows(c));
+    auto [low, high] = e.widenBF16Pair(e.load(e.i32(), handoff(layout.vT, offset)));
+    for (auto [x, value] : llvm::enumerate(std::array<Value, 2>{low, high}))
+      accOV = insert(e, accOV, zeroV ? e.select(zeroV, e.f32(0.0), value) : value,
+                     half + v + x);
   }
   SmallVector<SmallVector<Value, 4>> stateA;
   for (int64_t s = 0; s < K / 16; ++s)
     stateA.push_back(registerOperand(e, sAcc, s));
   wgmmaFence(e);
-  // Its atoms along N: (Q e^G)^T's C / 16, then -W^T's, evenly spaced.
-  assert(layout.wT - layout.qgT == C / kTokensPerAtom * atomBytes(K) &&
-         "-W^T's atoms follow (Q e^G)^T's");
+  // Its atoms along N: (Q e^G)^T's C / 16, then -(K e^G)^T's, evenly
+  // spaced.
+  assert(layout.kgT - layout.qgT == C / kTokensPerAtom * atomBytes(K) &&
+         "-(K e^G)^T's atoms follow (Q e^G)^T's");
   for (int64_t s = 0; s < K / 16; ++s) {
-    // Rows 16 s .. 16 s + 15 of (Q e^G)^T and -W^T, 32 bytes each.
+    // Rows 16 s .. 16 s + 15 of (Q e^G)^T and -(K e^G)^T, 32 bytes each.
     Value qgw = matrixDescriptor(e, handoffDescriptors, layout.qgT + s * 16 * 32, Swizzle::B32,
                                  atomBytes(K));
     accOV = wgmmaRegisterA(e, accOV, stateA[s], qgw, 2 * C, /*accumulate=*/true,
@@ -1723,12 +1627,30 @@ SmallVector<Value> ForwardKernelBuilder::stateProducts(Value sAcc,
       sAcc = insert(e, sAcc, e.fmul(extract(e, sAcc, v + x), decay[x]), v + x);
   }
   wgmmaWait(e);
-  // V'^T's k16 steps (one per atom of Aqk and of (K e^(G_C - G))^T) are
-  // the accumulator's steps C / 16...
+  // V'^T = X^T Tinv^T: X^T's k16 steps are the accumulator's steps C / 16..,
+  // Tinv^T's step s its rows 16 s.. of each atom (N-major; one atom wide at
+  // C = 16, so the leading byte offset is never used there). X^T is one
+  // bf16 operand: taken as two (its rounding and the rest), as exact as
+  // the fp32 U it replaces, the suite's errors were those of step 13 but
+  // the chain's extra product cost 2-5 % (docs/design/forward-kernel.md,
+  // step 14). Accumulating onto zeros: ptxas serializes every wgmma of the
+  // kernel when one writes without reading (C7514).
   int64_t steps = C / kTokensPerAtom;
+  Value accV = zeroAccumulator(e, C);
+  wgmmaFence(e);
+  for (int64_t step = 0; step < steps; ++step) {
+    Value tinv = steps == 1 ? handoffDescriptor(layout.tinv, Swizzle::B32)
+                            : matrixDescriptor(e, handoffDescriptors,
+                                               layout.tinv + step * 16 * 32, Swizzle::B32,
+                                               atomBytes(C));
+    accV = wgmmaRegisterA(e, accV, registerOperand(e, accOV, steps + step), tinv, C,
+                          /*accumulate=*/true, /*negateA=*/false, /*transposeB=*/true);
+  }
+  wgmmaCommitAndWait(e);
+  // V'^T's k16 steps (one per atom of Aqk and of (K e^(G_C - G))^T).
   SmallVector<SmallVector<Value, 4>> vnew;
   for (int64_t step = 0; step < steps; ++step)
-    vnew.push_back(registerOperand(e, accOV, /*step=*/steps + step));
+    vnew.push_back(registerOperand(e, accV, step));
   Value accO = undefAccumulator(e, C);
   for (int64_t v = 0; v < half; ++v)
     accO = insert(e, accO, extract(e, accOV, v), v);
@@ -1759,12 +1681,11 @@ Value ForwardKernelBuilder::stageOutput(Value accO) {
   // is held, each thread wrote eight 2-byte values at eight addresses, and
   // those scattered stores held the load-store pipe the chunk-local side
   // shares (removing them made the kernel 6-10 % faster). So the tile goes
-  // transposed (stmatrix .trans) into this warpgroup's U^T tile of the
-  // stage, which it read before this chunk's products and nothing reads
-  // since (the C x 64 fp32 tile holds the C x 64 bf16 output twice), and
-  // flushOutput stores 16 bytes of one token's values per thread.
+  // transposed (stmatrix .trans) into this warpgroup's output tile of the
+  // stage (SharedLayout::out), and flushOutput stores 16 bytes of one
+  // token's values per thread.
   int64_t C = c.chunkSize;
-  Value tileOffset = e.add(handoffBase, e.add(e.i32(layout.u), uTileOffset(warpgroup)));
+  Value tileOffset = e.add(handoffBase, outTileOffset(warpgroup));
   // Matrix m of the warp's four per 16 tokens (values 8 (m % 2).., tokens
   // 16 h + 8 (m / 2)..): lane 8 m + j gives the address of its token row j.
   Value lane = e.urem(threadInWarpgroup, e.i32(32)), warp = e.udiv(threadInWarpgroup, e.i32(32));
@@ -1860,47 +1781,29 @@ void ForwardKernelBuilder::markHandoffReady(Value chunk) {
   // a wait for every global access in flight): the operands reach the
   // other CTA through the bulk copy, which completes its barrier itself.
   chunkLocalSync();
-  Value base = sharedAddress(0);
-  Value stageAddress = e.add(base, e.mul(stage, e.i32(layout.handoffBytes)));
+  Value stageAddress = e.add(sharedAddress(0), e.mul(stage, e.i32(layout.handoffBytes)));
   Value readyAddress = e.trunc32(e.address(readyBarrier(stage)));
-  // Two copies per target: the stage up to U^T, then the target's tiles of
-  // U^T, from the stage if it holds that block, else from the workspace.
-  // One PTX block for every target: separate ones made ptxas serialize the
-  // wgmma again (C7514). Operands 2t and 2t + 1 are whether thread 0
-  // copies to rank t and the address of that rank's tiles.
-  int64_t tileBytes = stateWarpgroups() * layout.uTileBytes;
-  std::string code = "{\n.reg .pred p;\n.reg .b32 bar, dst, dstU;\n";
+  // One copy per target: the stage up to the output tiles (up to V^T for
+  // the segment scan's transition CTA, whose v is zero). One PTX block for
+  // every target: separate ones made ptxas serialize the wgmma again
+  // (C7514). Operand t is whether thread 0 copies to rank t.
+  std::string code = "{\n.reg .pred p;\n.reg .b32 bar, dst;\n";
   SmallVector<Value> operands;
   for (int64_t target = 0; target < c.valueBlocks; ++target) {
     Value copies = e.andi(e.eq(threadInWarpgroup, e.i32(0)), e.ne(clusterRank, e.i32(target)));
     operands.push_back(e.select(copies, e.i32(1), e.i32(0)));
-    Value tiles = e.add(stageAddress, e.i32(layout.u));
-    if (layout.uOther >= 0) {
-      Value other = e.add(base, e.add(uOtherBase(stage),
-                                      e.mul(otherBlockIndex(e.i32(target)), e.i32(tileBytes))));
-      tiles = e.select(e.eq(stagedBlock(), e.i32(target)), tiles, other);
-    }
-    operands.push_back(tiles);
   }
-  int64_t ready = 2 * c.valueBlocks, source = ready + 1;
+  int64_t ready = c.valueBlocks, source = ready + 1;
   for (int64_t target = 0; target < c.valueBlocks; ++target) {
-    // The segment scan's transition CTA takes no U^T (it is zero).
-    bool copiesU = !(c.segmentScan && target > 0);
+    int64_t bytes = c.segmentScan && target > 0 ? layout.vT : layout.copiedBytes;
     code += llvm::formatv("setp.ne.u32 p, ${0}, 0;\n"
-                          "mapa.shared::cluster.u32 bar, ${2}, {3};\n"
-                          "mapa.shared::cluster.u32 dst, ${4}, {3};\n"
-                          "add.u32 dstU, dst, {5};\n"
-                          "@p mbarrier.arrive.expect_tx.shared::cluster.b64 _, [bar], {7};\n"
+                          "mapa.shared::cluster.u32 bar, ${1}, {2};\n"
+                          "mapa.shared::cluster.u32 dst, ${3}, {2};\n"
+                          "@p mbarrier.arrive.expect_tx.shared::cluster.b64 _, [bar], {4};\n"
                           "@p cp.async.bulk.shared::cluster.shared::cta.mbarrier::complete_tx"
-                          "::bytes [dst], [${4}], {5}, [bar];\n",
-                          2 * target, 2 * target + 1, ready, target, source, layout.u,
-                          tileBytes, layout.u + (copiesU ? tileBytes : 0))
+                          "::bytes [dst], [${3}], {4}, [bar];\n",
+                          target, ready, target, source, bytes)
                 .str();
-    if (copiesU)
-      code += llvm::formatv("@p cp.async.bulk.shared::cluster.shared::cta.mbarrier::complete_tx"
-                            "::bytes [dstU], [${0}], {1}, [bar];\n",
-                            2 * target + 1, tileBytes)
-                  .str();
   }
   code += "}";
   operands.append({readyAddress, stageAddress});
@@ -2006,18 +1909,17 @@ void ForwardKernelBuilder::runChunkLocal(Value chunks) {
                 chunkLocalSync();
                 issueTiles(later, chunks);
               });
+              // Tinv^T goes to the stage: the state side forms U and W's
+              // share of V' with it, so no warp waits here for warp 0's
+              // inverse (each arrives once its own stores are fenced).
               invertTriangular();
-              e.fenceProxyAsyncShared();
-              chunkLocalSync();
-              chunkLocalProducts(chunk);
               markHandoffReady(chunk);
               // No barrier here: every workspace array the next chunk
               // writes before its first barrier (row scales, G, beta) was
               // last read before one of this chunk's, Akk is read by the
               // warp that writes it next (or behind the pairwise path's
-              // barrier), and what this chunk's U, W and A wgmma read
-              // (Tinv, the operands, the factors) is rewritten only after
-              // the next chunk's bar.red.or.
+              // barrier), and the factors the A wgmma read are rewritten
+              // only after the next chunk's bar.red.or.
               return {nextBeta};
             });
 }
@@ -2033,7 +1935,7 @@ void ForwardKernelBuilder::runStateChain(Value chunks, Value initialState) {
   int64_t C = c.chunkSize;
   bool deferred = handoffStages() > 1 && !c.clusterCtas;
   Value sAcc = initialState;
-  Value firstTile = e.add(e.i32(layout.u), uTileOffset(warpgroup));
+  Value firstTile = outTileOffset(warpgroup);
   // The deferred output of the chunk before `next` (none before the first:
   // 0 rows, its stage's arrival off).
   auto flushBefore = [&](Value next, Value tile, Value rows, Value firstToken) {

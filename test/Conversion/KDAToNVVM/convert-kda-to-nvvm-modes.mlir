@@ -16,12 +16,12 @@
 // The A matrices on tensor cores where the spread allows: K / 8 = 8 tf32
 // steps.
 // CHECK-COUNT-8: llvm.inline_asm has_side_effects "{{.*}}wgmma.mma_async.sync.aligned.m64n16k8.f32.tf32.tf32
-// U, then -W (A negated), then K / 16 = 4 n32 products [O | V'] on the
-// state side.
-// CHECK: llvm.inline_asm has_side_effects "{{.*}}wgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16 {{.*}}, $8, $9, p, 1, 1, 0, 1;
-// CHECK: llvm.inline_asm has_side_effects "{{.*}}wgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16 {{.*}}, $8, $9, p, -1, 1, 0, 1;
+// On the state side K / 16 = 4 n32 products [O | X], then V' = X Tinv
+// (transpose-b), O += V' Aqk and the state's update.
+// CHECK-NOT: m64n16k16
 // CHECK-COUNT-4: llvm.inline_asm has_side_effects "{{.*}}wgmma.mma_async.sync.aligned.m64n32k16.f32.bf16.bf16
-// CHECK: llvm.inline_asm has_side_effects "{{.*}}wgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16
+// CHECK: llvm.inline_asm has_side_effects "{{.*}}wgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16 {{.*}} p, 1, 1, 1;
+// CHECK: llvm.inline_asm has_side_effects "{{.*}}wgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16 {{.*}} p, 1, 1, 0;
 // CHECK: llvm.inline_asm has_side_effects "{{.*}}wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16
 // CHECK-NOT: wgmma.mma_async
 

@@ -6,10 +6,10 @@
 // scan (include/kda/Conversion/KDAToNVVM/SegmentKernels.h): the forward
 // kernel at V = 2K over the segments, the value rows in one CTA of a
 // cluster of two and the transition rows in the other. The transition
-// rows' v is zero, so the chunk-local side computes U for the value rows
-// alone: v's TMA box is their 128 columns (16,384 bytes of tiles per chunk
-// with bf16 g), and the transition CTA gets no U^T (one bulk copy to it,
-// two to the value CTA). In the same gpu.module, the composing kernel (its
+// rows' v is zero, so the chunk-local side hands over V^T for the value
+// rows alone: v's TMA box is their 128 columns (16,384 bytes of tiles per
+// chunk with bf16 g), and the transition CTA's copy of a stage stops
+// before V^T (14,848 bytes, against 18,944 to the value CTA). In the same gpu.module, the composing kernel (its
 // transitions copied in 16-byte pieces, the next segment's while this
 // one's multiplies) and the correcting one (X's fragments by eight
 // ldmatrix, then 16 n8 tiles x 8 k16 steps of mma.sync per warp). The manifest keeps the op's V = 128 and names the
@@ -21,10 +21,10 @@
 // CHECK-SAME: compose_params = "ends entering final_state segments value_heads", compose_rows = 16 : i64, compose_shared_bytes = 139264 : i64, compose_threads = 128 : i64
 // CHECK-SAME: correct_kernel = "kda_segment_correct_k128_v128", correct_params = "x entering o seq_len value_heads segments", correct_shared_bytes = 104448 : i64, correct_threads = 256 : i64
 // CHECK-SAME: head_ctas = 2 : i64, head_dim_k = 128 : i64, head_dim_v = 128 : i64
-// CHECK-SAME: segment_scan = 1 : i64, segment_tokens = 128 : i64, shared_bytes = 220544 : i64
+// CHECK-SAME: segment_scan = 1 : i64, segment_tokens = 128 : i64, shared_bytes = 185728 : i64
 // CHECK: llvm.func @kda_forward_k128_v128_c16_p1_vb2_cluster2_segments_
 // CHECK: nvvm.mbarrier.arrive.expect_tx %{{.*}}, %c16384_i32{{.*}} : !llvm.ptr<3>, i32
-// CHECK: expect_tx.shared::cluster.b64 _, [bar], 21504;\0A@p {{.*}} [dst], [$5], 13312, [bar];\0A@p {{.*}} [dstU], [$1], 8192, [bar];\0Asetp{{.*}}expect_tx.shared::cluster.b64 _, [bar], 13312;\0A@p {{.*}} [dst], [$5], 13312, [bar];\0A}
+// CHECK: expect_tx.shared::cluster.b64 _, [bar], 18944;\0A@p {{.*}} [dst], [$3], 18944, [bar];\0Asetp{{.*}}expect_tx.shared::cluster.b64 _, [bar], 14848;\0A@p {{.*}} [dst], [$3], 14848, [bar];\0A}
 // CHECK-LABEL: llvm.func @kda_segment_compose_k128_v128(
 // CHECK-SAME: nvvm.reqntid = array<i32: 128, 1, 1>
 // CHECK-COUNT-32: nvvm.cp.async.shared.global {{.*}}, 16, cache = cg

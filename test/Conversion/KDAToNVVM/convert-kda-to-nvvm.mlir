@@ -13,7 +13,7 @@
 // CHECK-SAME: head_dim_v = 128 : i64, initial_state_dtype = "f32",
 // CHECK-SAME: kernel = "kda_forward_k128_v128_c16_p2_lower_bound_sigmoid_l2norm_vk_gbf16_bbf16_sf32_f32",
 // CHECK-SAME: op = "forward", params = "q_map k_map v_map g_map beta A_log dt_bias initial_state cu_seqlens o final_state cu_seqlens_is_int64 seq_len heads value_heads scale lower_bound intermediate_states intermediate_interval intermediate_is_bf16",
-// CHECK-SAME: qk_l2norm = 1 : i64, qkv_dtype = "bf16", segment_scan = 0 : i64, shared_bytes = 185728 : i64, stages = 2 : i64, state_layout = "vk",
+// CHECK-SAME: qk_l2norm = 1 : i64, qkv_dtype = "bf16", segment_scan = 0 : i64, shared_bytes = 171392 : i64, stages = 2 : i64, state_layout = "vk",
 // CHECK-SAME: tensor_map_box_rows = 16 : i64, tensor_map_swizzle = 0 : i64, tensor_maps = "q k v g", threads = 512 : i64, value_blocks = 1 : i64}
 // CHECK: llvm.mlir.global external @kda_shared() {addr_space = 3 : i32, alignment = 1024 : i64} : !llvm.array<0 x i8>
 // CHECK: llvm.func @kda_forward_k128_v128_c16_p2_lower_bound_sigmoid_l2norm_vk_gbf16_bbf16_sf32_f32(
@@ -91,29 +91,28 @@
 // CHECK-COUNT-4: nvvm.cp.async.bulk.tensor.shared.cluster.global
 // CHECK-NOT: nvvm.cp.async.bulk.tensor
 // Warp 0 inverts (behind a warp sync only) and stores its lane's column
-// of Tinv as a row of the N-major B operand Tinv^T: two 16-byte stores.
+// of Tinv as a row of the N-major B operand Tinv^T into the stage: two
+// 16-byte stores. No barrier and no product follow: every thread fences
+// its stores and arrives on the stage's `ready` (the state side forms U
+// and W's share of V' with Tinv^T).
 // CHECK: nvvm.bar.warp.sync
 // CHECK-NOT: nvvm.barrier
 // CHECK-COUNT-2: llvm.store {{.*}} : vector<8xbf16>, !llvm.ptr<3>
 // CHECK-NOT: llvm.store
-// CHECK: nvvm.barrier id = %{{.*}} number_of_threads = %c128_i32
-// CHECK: nvvm.wgmma.fence.aligned
-// CHECK-COUNT-2: llvm.inline_asm has_side_effects "{{.*}}setp.ne.b32 p, 1, 0;{{.*}}wgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16 {$0, {{.*}}, $7}, $8, $9, p, 1, 1, 0, 1;
-// CHECK-COUNT-2: llvm.inline_asm has_side_effects "{{.*}}setp.ne.b32 p, 1, 0;{{.*}}wgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16 {$0, {{.*}}, $7}, $8, $9, p, -1, 1, 0, 1;
-// CHECK: nvvm.wgmma.commit.group.sync.aligned
+// CHECK-NOT: nvvm.barrier
+// CHECK-NOT: wgmma.mma_async
 // CHECK: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
 // CHECK-NOT: nvvm.barrier
 // CHECK: nvvm.mbarrier.arrive
 // The state side's loop carries S^T (64 fp32 per thread), waits until the
-// stage is ready, and runs 10 wgmma per warpgroup (8 x [O | V'] = [0 | U]
-// + S^T [(Q e^G)^T | -W^T]; O += V' Aqk; S), each taking its A operand
-// from registers (inline PTX, four bf16 pairs): neither S^T nor V' goes
-// through shared memory. (Q e^G)^T and -W^T (the chunk-local side's U and
-// W products above: two with A negated) are the two N-major swizzle atoms
-// of one n32 B operand (the last immediate, transpose-b, 1), 4096 bytes
-// apart: its descriptor's leading byte offset, 256 units where the base
-// has 1 (+ 255 << 16). The chunk-local side writes them a word or a vector
-// at a time. O^T goes to o transposed through shared memory: stmatrix
+// stage is ready, and runs 11 wgmma per warpgroup (8 x [O | X] = [0 | V^T]
+// + S^T [(Q e^G)^T | -(K e^G)^T]; V' = X Tinv; O += V' Aqk; S), each taking
+// its A operand from registers (inline PTX, four bf16 pairs): neither S^T,
+// X nor V' goes through shared memory. (Q e^G)^T and -(K e^G)^T are the
+// two N-major swizzle atoms of one n32 B operand (the last immediate,
+// transpose-b, 1), 4096 bytes apart: its descriptor's leading byte offset,
+// 256 units where the base has 1 (+ 255 << 16). The chunk-local side writes
+// them a vector at a time. O^T goes to o transposed through shared memory: stmatrix
 // .trans into the stage at the chunk's end; while the next chunk's first
 // products are in flight, a barrier of the warpgroup's own 128 threads,
 // one 16-byte load and one predicated 16-byte store per thread, and then
@@ -143,6 +142,9 @@
 // CHECK: llvm.inline_asm has_side_effects "{{.*}}@p st.global.v4.b32
 // CHECK-NOT: nvvm.barrier
 // CHECK: llvm.inline_asm has_side_effects "{{.*}}@p mbarrier.arrive.shared::cta.b64 _, [$0];
+// CHECK: nvvm.wgmma.wait.group.sync.aligned 0
+// CHECK: nvvm.wgmma.fence.aligned
+// CHECK: llvm.inline_asm has_side_effects "{{.*}}wgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16 {{.*}}, {$8, $9, $10, $11}, $12, p, 1, 1, 1;
 // CHECK: nvvm.wgmma.wait.group.sync.aligned 0
 // CHECK: nvvm.wgmma.fence.aligned
 // CHECK: llvm.inline_asm has_side_effects "{{.*}}wgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16 {{.*}}, {$8, $9, $10, $11}, $12, p, 1, 1, 0;
