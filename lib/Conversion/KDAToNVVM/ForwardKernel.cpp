@@ -24,11 +24,12 @@
 //              so <= 0: any gate, unbounded softplus included, stays finite)
 //     Tinv     (I + Akk)^-1 by forward substitution in fp32, stored as
 //              Tinv^T (an N-major B operand)
-//     U^T  = V^T Tinv^T                 W^T = (K e^G)^T Tinv^T
 //     -> a handoff stage (handoff-depth per chunk-local warpgroup, on
-//        ready / free mbarriers)
+//        ready / free mbarriers): the operands, V^T and Tinv^T, so that
+//        no chunk-local warp waits for the inverse
 //   state side, warpgroups L..3, each for its 64 value rows:
-//     V'^T = U^T - S^T W^T              O^T = S^T (Q e^G)^T + V'^T Aqk^T
+//     X^T  = V^T - S^T (K e^G)^T        V'^T = X^T Tinv^T (= U^T - S^T W^T)
+//     O^T  = S^T (Q e^G)^T + V'^T Aqk^T
 //     S^T  = S^T Diag(e^G_C) + V'^T (beta K e^(G_C - G))
 //
 // beta is on the A matrices' columns (Akk = A0 Diag(beta), where the
@@ -43,8 +44,8 @@
 // for every value row and copies each handoff stage into the other CTAs
 // that hold state (cp.async.bulk into shared::cluster).
 //
-// Every matrix product is a wgmma (WGMMA.h); S^T and V'^T are A operands
-// straight from their accumulators, rounded to bf16 only as operands, and
+// Every matrix product is a wgmma (WGMMA.h); S^T, X^T and V'^T are A
+// operands straight from their accumulators, rounded to bf16 only as operands, and
 // the state accumulates in fp32. Rows past the end of a sequence get
 // beta = 0, k = 0 and a zero log decay, so they change nothing, and are
 // never stored.
@@ -215,17 +216,17 @@ int64_t producerCtas(const ForwardKernelConfig &c) {
   return c.clusterCtas ? c.clusterCtas : 1;
 }
 
-/// Value rows a chunk-local warpgroup computes U for (and columns of its v
+/// Value rows a chunk-local warpgroup works for (and columns of its v
 /// tiles): every row when it computes for the whole cluster, else the
 /// CTA's block.
 int64_t producedValueRows(const ForwardKernelConfig &c) {
   return c.clusterCtas ? c.headDimV : c.headDimV / c.valueBlocks;
 }
 
-/// Of those, the rows whose U is computed (and the columns of the v
+/// Of those, the rows whose V^T is handed over (and the columns of the v
 /// tiles): all, except in the segment scan's pass, whose transition rows
-/// see v = 0, so their U is zero: there the chunk-local side computes the
-/// value rows' U alone, and the transition CTA's state side takes U = 0.
+/// see v = 0: there the chunk-local side hands over the value rows' V^T
+/// alone, and the transition CTA's state side takes V = 0.
 int64_t computedValueRows(const ForwardKernelConfig &c) {
   return c.segmentScan ? c.headDimV / 2 : producedValueRows(c);
 }
@@ -325,7 +326,7 @@ struct SharedLayout {
   // TMA destinations, row-major, unswizzled, `stages` sets per chunk-local
   // warpgroup: stage s of warpgroup w holds a tile at its offset +
   // (w * stages + s) * stageBytes. v's tile holds the value columns the
-  // CTA computes U for (producedValueRows).
+  // CTA hands V^T over for (computedValueRows).
   int64_t qTile, kTile, vTile, gTile, stageBytes;
   /// mbarriers, 8 bytes each: one per TMA stage (L x stages), then per
   /// handoff stage one that completes when its operands are written
@@ -644,7 +645,7 @@ private:
   /// O^T; `meanwhile` runs while the first products are in flight.
   SmallVector<Value> stateProducts(Value sAcc, const std::function<void()> &meanwhile);
   void storeFinalState(Value sAcc);
-  /// O^T into this state warpgroup's U^T tile of the current stage;
+  /// O^T into this state warpgroup's output tile of the current stage;
   /// returns the tile's byte offset, for flushOutput.
   Value stageOutput(Value accO);
   /// The staged tile to o: a barrier of the warpgroup, one 16-byte store
@@ -1058,7 +1059,7 @@ void ForwardKernelBuilder::issueTiles(Value chunk, Value chunks) {
     NVVM::MBarrierArriveExpectTxOp::create(b, Type(), barrier, e.i32(bytes),
                                            NVVM::MemScopeKindAttr(), BoolAttr(),
                                            Value());
-    // v's box is the value columns this CTA computes U for
+    // v's box is the value columns this CTA hands V^T over for
     // (runtime/src/forward_gpu.c): its block, or all with a cluster (the
     // segment scan's: the value rows').
     auto load = [&](ForwardParam map, int64_t tileOffset, Value head, Value column) {
@@ -1389,7 +1390,7 @@ void ForwardKernelBuilder::writeOperands(Value factorised, ArrayRef<Value> keptG
   Value lastG = keptGate.empty()
                     ? e.load(e.f32(), mine(layout.g, scratchOffset(e.i32(C - 1), d)))
                     : keptGate.back();
-  // v's tile holds the value columns this CTA computes U for: thread d
+  // v's tile holds the value columns this CTA hands V^T over for: thread d
   // reads column d % blockRows, so with a split the threads past the block
   // write the block's rows of V^T again, the same values to the same
   // place. V^T is the tile transposed, bf16 as it came.
@@ -1486,7 +1487,7 @@ void ForwardKernelBuilder::writeOperands(Value factorised, ArrayRef<Value> keptG
   };
   e.ifThen(factorised, [&] { rowsOfOperands(true); });
   e.ifThen(e.notb(factorised), [&] { rowsOfOperands(false); });
-  // A CTA that computes U for more value rows than there are channels (a
+  // A CTA that hands over more value rows than there are channels (a
   // cluster at V = 2K: all 256 rows) has each thread write value rows
   // d + K, ... of V^T too, after the operands, so that their loads add no
   // registers there.
