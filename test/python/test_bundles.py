@@ -170,9 +170,13 @@ def test_bundle(path, tmp_path):
         # four tile loads per chunk: each chunk-local warpgroup's first
         # `stages` chunks ahead of its loop (one copy of the code, run by
         # all), and one chunk in it, where each of the A matrices' two paths
-        # has its copy (the loads start once the tiles have been read)
+        # has its copy (the loads start once the tiles have been read); the
+        # lower_bound gate's spread is bounded, so it has one path and no
+        # spread check
         stages = int(manifest["stages"])
-        assert ptx.count("cp.async.bulk.tensor") == 4 * (stages + 2)
+        bounded = manifest["gate"] == "lower_bound"
+        assert ptx.count("cp.async.bulk.tensor") == 4 * (stages + (1 if bounded else 2))
+        assert ("bar.red.or" in ptx) == (not bounded)
         # one per TMA stage of each chunk-local warpgroup's ring, and
         # `ready` and `free` per handoff stage (handoff_depth per such
         # warpgroup, of each CTA of a cluster); a cluster is fixed in the

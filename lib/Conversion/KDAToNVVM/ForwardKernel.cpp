@@ -386,7 +386,8 @@ struct SharedLayout {
 
 /// Named-barrier ids: 0 is the whole CTA (bar.sync 0, the prologue only);
 /// chunk-local warpgroup w syncs its 128 threads on kChunkLocalBarrier + w
-/// and takes the bar.red.or of the spread check on kSpreadBarrier + w;
+/// and takes the bar.red.or of the spread check on kSpreadBarrier + w (a
+/// plain barrier where the spread is bounded: spreadIsBounded);
 /// state warpgroup w syncs its own on kOutputBarrier + w (the output
 /// tile); with 32-token chunks, chunk-local warpgroup w's warp 0 waits on
 /// kAkkBarrier + w for warp 1's rows of Akk. The state warpgroups never
@@ -459,6 +460,16 @@ constexpr double kTF32HalfUlp = 1.0 + 1.0 / 2048;
 /// exponents instead.
 double maxFactorisedSpread(const ForwardKernelConfig &c) {
   return c.chunkSize == 16 ? 128.0 : 160.0;
+}
+
+/// The lower_bound gate's log decay lies in (lower_bound, 0) with
+/// lower_bound in [-5, 0) (the op's verifier and the runtime hold it
+/// there), so a chunk spans less than 5 C nats, within
+/// maxFactorisedSpread at C = 16 and 32: no chunk needs the pairwise A
+/// matrices, and the spread check's bar.red.or is a plain barrier (4 %
+/// faster at T = 8192 H = 96, step 15).
+bool spreadIsBounded(const ForwardKernelConfig &c) {
+  return c.gate == GateMode::LowerBound && 5.0 * c.chunkSize <= maxFactorisedSpread(c);
 }
 
 class ForwardKernelBuilder {
@@ -639,6 +650,8 @@ private:
   /// `meanwhile` runs while the products are in flight.
   void attentionOnTensorCores(const std::function<void()> &meanwhile);
   void storeAttention(Value i, Value j, Value kk, Value qk);
+  /// `factorised`: an i1 choosing the factorised or the pairwise form per
+  /// chunk, or null where the spread is bounded (the factorised alone).
   void writeOperands(Value factorised, ArrayRef<Value> keptGate);
   void invertTriangular();
   /// V', O and the state's update (state side): returns the new state and
@@ -1485,8 +1498,12 @@ void ForwardKernelBuilder::writeOperands(Value factorised, ArrayRef<Value> keptG
       e.storeVector(values, handoff(layout.vT, offsetV));
     }
   };
-  e.ifThen(factorised, [&] { rowsOfOperands(true); });
-  e.ifThen(e.notb(factorised), [&] { rowsOfOperands(false); });
+  if (!factorised) {
+    rowsOfOperands(true);
+  } else {
+    e.ifThen(factorised, [&] { rowsOfOperands(true); });
+    e.ifThen(e.notb(factorised), [&] { rowsOfOperands(false); });
+  }
   // A CTA that hands over more value rows than there are channels (a
   // cluster at V = 2K: all 256 rows) has each thread write value rows
   // d + K, ... of V^T too, after the operands, so that their loads add no
@@ -1890,8 +1907,16 @@ void ForwardKernelBuilder::runChunkLocal(Value chunks) {
               SmallVector<Value> keptGate;
               Value wideChannel = computeGate(rows, keptGate);
               storeBeta(carried[0], rows);
-              Value factorised = e.notb(e.syncThreadsAny(
-                  wideChannel, e.add(e.i32(kSpreadBarrier), warpgroup), 128));
+              // The lower_bound gate's spread is bounded by construction:
+              // a plain barrier, and no pairwise path (factorised stays
+              // null: the factorised path alone, without a branch).
+              Value factorised;
+              if (spreadIsBounded(c)) {
+                e.namedBarrier(e.add(e.i32(kSpreadBarrier), warpgroup), 128);
+              } else {
+                factorised = e.notb(e.syncThreadsAny(
+                    wideChannel, e.add(e.i32(kSpreadBarrier), warpgroup), 128));
+              }
               writeOperands(factorised, keptGate);
               e.fenceProxyAsyncShared(); // the factors are wgmma operands
               chunkLocalSync();
@@ -1903,13 +1928,19 @@ void ForwardKernelBuilder::runChunkLocal(Value chunks) {
               // tensor cores; Akk is written by warp 0, which inverts it,
               // so no barrier of the warpgroup lies between. The last warp
               // starts the loads while the products are in flight.
-              e.ifThen(factorised,
-                       [&] { attentionOnTensorCores([&] { issueTiles(later, chunks); }); });
-              e.ifThen(e.notb(factorised), [&] {
-                attentionPairwise();
-                chunkLocalSync();
-                issueTiles(later, chunks);
-              });
+              auto onTensorCores = [&] {
+                attentionOnTensorCores([&] { issueTiles(later, chunks); });
+              };
+              if (!factorised) {
+                onTensorCores();
+              } else {
+                e.ifThen(factorised, onTensorCores);
+                e.ifThen(e.notb(factorised), [&] {
+                  attentionPairwise();
+                  chunkLocalSync();
+                  issueTiles(later, chunks);
+                });
+              }
               // Tinv^T goes to the stage: the state side forms U and W's
               // share of V' with it, so no warp waits here for warp 0's
               // inverse (each arrives once its own stores are fenced).

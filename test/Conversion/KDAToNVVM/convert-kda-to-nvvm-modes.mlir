@@ -13,8 +13,11 @@
 // CHECK: scf.for
 // CHECK: nvvm.inline_ptx "ex2.approx.ftz.f32 $0, $1;"
 // CHECK: nvvm.inline_ptx "lg2.approx.ftz.f32 $0, $1;"
-// The A matrices on tensor cores where the spread allows: K / 8 = 8 tf32
-// steps.
+// Whether any channel's G spans more than 128 nats in the chunk (this gate
+// is unbounded), reduced over the warpgroup; then the A matrices on tensor
+// cores where the spread allows: K / 8 = 8 tf32 steps, and pairwise on CUDA
+// cores where it does not.
+// CHECK: bar.red.or.pred q, $2, 128, p;
 // CHECK-COUNT-8: llvm.inline_asm has_side_effects "{{.*}}wgmma.mma_async.sync.aligned.m64n16k8.f32.tf32.tf32
 // On the state side K / 16 = 4 n32 products [O | X], then V' = X Tinv
 // (transpose-b), O += V' Aqk and the state's update.

@@ -10,9 +10,9 @@
 // CTA computes every other chunk for all 256 rows: a box of 256 columns
 // (20,480 bytes), and each chunk-local thread writes value rows d and
 // d + 128 of V^T (two more 16-byte stores per thread and chunk than without
-// the cluster). The counts of 16-byte bf16 stores: the operands' 16 (both
-// spread paths), those two, and warp 0's two of a column of Tinv (a row of
-// the B operand Tinv^T, N-major). The chunk-local side issues no product
+// the cluster). The counts of 16-byte bf16 stores: the operands' 8 (the
+// lower_bound gate's spread is bounded: one path), those two, and warp 0's
+// two of a column of Tinv (a row of the B operand Tinv^T, N-major). The chunk-local side issues no product
 // but the A matrices' tf32 ones; each state warpgroup takes V' = X Tinv
 // (A from registers, transpose-b: the last immediate is 1) after its
 // eight n32 products.
@@ -22,7 +22,7 @@
 // CLUSTER-SAME: head_dim_v = 256 : i64
 // CLUSTER-SAME: value_blocks = 2 : i64
 // CLUSTER: nvvm.mbarrier.arrive.expect_tx %{{.*}}, %c20480_i32{{.*}} : !llvm.ptr<3>, i32
-// CLUSTER-COUNT-20: llvm.store {{.*}} : vector<8xbf16>, !llvm.ptr<3>
+// CLUSTER-COUNT-12: llvm.store {{.*}} : vector<8xbf16>, !llvm.ptr<3>
 // CLUSTER-NOT: llvm.store {{.*}} : vector<8xbf16>, !llvm.ptr<3>
 // CLUSTER-NOT: m64n16k16
 // CLUSTER: nvvm.setmaxregister  increase 160
@@ -34,7 +34,7 @@
 // SPLIT-SAME: head_dim_v = 256 : i64
 // SPLIT-SAME: value_blocks = 2 : i64
 // SPLIT: nvvm.mbarrier.arrive.expect_tx %{{.*}}, %c16384_i32{{.*}} : !llvm.ptr<3>, i32
-// SPLIT-COUNT-18: llvm.store {{.*}} : vector<8xbf16>, !llvm.ptr<3>
+// SPLIT-COUNT-10: llvm.store {{.*}} : vector<8xbf16>, !llvm.ptr<3>
 // SPLIT-NOT: llvm.store {{.*}} : vector<8xbf16>, !llvm.ptr<3>
 // SPLIT-NOT: m64n16k16
 // SPLIT: nvvm.setmaxregister  increase 160

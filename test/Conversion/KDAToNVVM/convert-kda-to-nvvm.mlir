@@ -49,23 +49,22 @@
 // CHECK-NEXT: } else {
 // CHECK-COUNT-16: arith.select
 // CHECK: scf.yield
-// Whether any channel's G spans more than 128 nats in this chunk picks how
-// the A matrices are taken: from the factors e^(+-(G - G_C / 2)), or with
-// every exponent pairwise; the reduction runs over the warpgroup's 128
-// threads on its own named barrier (4 + w, a register operand).
-// CHECK: %[[WIDE:.*]] = llvm.inline_asm has_side_effects "{{.*}}bar.red.or.pred q, $2, 128, p;{{.*}}"
-// CHECK: %[[UNIFORM:.*]] = nvvm.shfl.sync  idx %{{.*}}, %[[WIDE]]
-// CHECK: %[[ANY:.*]] = arith.cmpi ne, %[[UNIFORM]], %{{.*}} : i32
-// CHECK: %[[FACTORISED:.*]] = arith.xori %[[ANY]], %{{.*}} : i1
+// The lower_bound gate's G spans less than 5 nats a token, 80 over a
+// chunk, within the factors' 128: no spread check (the other gates reduce
+// it with bar.red.or, convert-kda-to-nvvm-modes.mlir) and no pairwise A
+// matrices, only the warpgroup's barrier before the operands (4 + w, a
+// register operand) and one after them.
+// CHECK-NOT: bar.red.or
 // CHECK: nvvm.barrier id = %{{.*}} number_of_threads = %c128_i32
-// Bounded: the warpgroup runs K / 8 = 16 tf32 wgmma over its factor tiles
+// CHECK-NOT: bar.red.or
+// CHECK: nvvm.barrier id = %{{.*}} number_of_threads = %c128_i32
+// The warpgroup runs K / 8 = 16 tf32 wgmma over its factor tiles
 // (two accumulators, alternate k-steps, fp32 sums), no exponent taken; the
 // next loads start while they are in flight, and no barrier of the
 // warpgroup follows (warp 0 stores Akk and inverts it).
 // The factor tiles are K-major without swizzle: 8-row groups 4,608 bytes
 // apart (288 << 32, swizzle mode 0), core matrices 144 apart along K (the
 // leading-offset field 9: the base's 1 plus 8 << 16).
-// CHECK: scf.if %[[FACTORISED]] {
 // CHECK: %[[GROUPS:.*]] = arith.constant 1236950581248 : i64
 // CHECK: %[[LEFT:.*]] = arith.addi %{{.*}}, %c{{[0-9]+}}_i32
 // CHECK: %[[LEFT64:.*]] = arith.extui %[[LEFT]] : i32 to i64
@@ -81,14 +80,6 @@
 // CHECK-COUNT-4: nvvm.cp.async.bulk.tensor.shared.cluster.global
 // CHECK: nvvm.wgmma.wait.group.sync.aligned 0
 // CHECK-NOT: nvvm.barrier
-// Wider: every exponent pairwise on CUDA cores, then the warpgroup's
-// barrier, then the loads.
-// CHECK: scf.if %{{.*}} {
-// CHECK: scf.for
-// CHECK: nvvm.inline_ptx "ex2.approx.ftz.f32 $0, $1;"
-// CHECK: nvvm.barrier id = %{{.*}} number_of_threads = %c128_i32
-// CHECK: nvvm.mbarrier.arrive.expect_tx
-// CHECK-COUNT-4: nvvm.cp.async.bulk.tensor.shared.cluster.global
 // CHECK-NOT: nvvm.cp.async.bulk.tensor
 // Warp 0 inverts (behind a warp sync only) and stores its lane's column
 // of Tinv as a row of the N-major B operand Tinv^T into the stage: two
