@@ -291,10 +291,9 @@ struct SharedLayout {
   int64_t vT;
   /// Each state warpgroup's output tile, C tokens x 64 bf16 values
   /// (stageOutput), written and read by the state side alone: last, so
-  /// that a cluster's copy of a stage ends before it (copiedBytes).
+  /// that a cluster's copy of a stage is its first `out` bytes.
   int64_t out;
   int64_t outTileBytes;
-  int64_t copiedBytes;
   int64_t handoffBytes;
   // Each chunk-local warpgroup's workspace: warpgroup w's copy of a field
   // is at its offset + w * workspaceBytes.
@@ -354,7 +353,6 @@ struct SharedLayout {
     stateDecay = take(K * 4, 16);
     vT = take(computedValueRows(c) * C * 2, 128);
     out = take(stateRows / 64 * outTileBytes, 128);
-    copiedBytes = out;
     handoffBytes = (at + 1023) / 1024 * 1024;
     at = handoffStageCount(c) * handoffBytes;
     int64_t workspace = at;
@@ -1730,15 +1728,14 @@ void ForwardKernelBuilder::flushOutput(Value tileOffset, Value rows, Value first
   // by a predicate: a branch on the lane would serialize the kernel's
   // wgmma.
   Value myToken = e.udiv(threadInWarpgroup, e.i32(8)), myPiece = e.urem(threadInWarpgroup, e.i32(8));
-  int64_t passes = c.chunkSize / 16;
+  SmallVector<Value> tokens;
+  for (int64_t pass = 0; pass < c.chunkSize / 16; ++pass)
+    tokens.push_back(pass ? e.add(myToken, e.i32(16 * pass)) : myToken);
   SmallVector<SmallVector<Value>> loaded;
-  for (int64_t pass = 0; pass < passes; ++pass)
-    loaded.push_back(e.loadVector(
-        e.i32(), 4, outputPiece(tileOffset, pass ? e.add(myToken, e.i32(16 * pass)) : myToken,
-                                myPiece)));
-  for (int64_t pass = 0; pass < passes; ++pass)
-    storeOutputPiece(loaded[pass], pass ? e.add(myToken, e.i32(16 * pass)) : myToken, myPiece,
-                     rows, firstToken);
+  for (Value token : tokens)
+    loaded.push_back(e.loadVector(e.i32(), 4, outputPiece(tileOffset, token, myPiece)));
+  for (auto [token, values] : llvm::zip(tokens, loaded))
+    storeOutputPiece(values, token, myPiece, rows, firstToken);
 }
 
 void ForwardKernelBuilder::storeOutputPiece(ArrayRef<Value> values, Value myToken, Value myPiece,
@@ -1813,7 +1810,7 @@ void ForwardKernelBuilder::markHandoffReady(Value chunk) {
   }
   int64_t ready = c.valueBlocks, source = ready + 1;
   for (int64_t target = 0; target < c.valueBlocks; ++target) {
-    int64_t bytes = c.segmentScan && target > 0 ? layout.vT : layout.copiedBytes;
+    int64_t bytes = c.segmentScan && target > 0 ? layout.vT : layout.out;
     code += llvm::formatv("setp.ne.u32 p, ${0}, 0;\n"
                           "mapa.shared::cluster.u32 bar, ${1}, {2};\n"
                           "mapa.shared::cluster.u32 dst, ${3}, {2};\n"
