@@ -1892,7 +1892,7 @@ void ForwardKernelBuilder::runChunkLocal(Value chunks) {
               FragmentLayout savedFrag = frag;
               threadInWarpgroup = e.urem(e.opaque(tid), e.i32(128));
               frag = fragmentLayout(e, threadInWarpgroup);
-              auto restore = llvm::make_scope_exit([&] {
+              llvm::scope_exit restore([&] {
                 threadInWarpgroup = savedThreadInWarpgroup;
                 frag = savedFrag;
               });
