@@ -461,13 +461,14 @@ double maxFactorisedSpread(const ForwardKernelConfig &c) {
 }
 
 /// The lower_bound gate's log decay lies in (lower_bound, 0) with
-/// lower_bound in [-5, 0) (the op's verifier and the runtime hold it
-/// there), so a chunk spans less than 5 C nats, within
+/// lower_bound in [kMinLowerBound, 0) (the op's verifier and the runtime
+/// hold it there), so a chunk spans less than -kMinLowerBound C nats, within
 /// maxFactorisedSpread at C = 16 and 32: no chunk needs the pairwise A
 /// matrices, and the spread check's bar.red.or is a plain barrier (4 %
 /// faster at T = 8192 H = 96, step 15).
 bool spreadIsBounded(const ForwardKernelConfig &c) {
-  return c.gate == GateMode::LowerBound && 5.0 * c.chunkSize <= maxFactorisedSpread(c);
+  return c.gate == GateMode::LowerBound &&
+         -kMinLowerBound * c.chunkSize <= maxFactorisedSpread(c);
 }
 
 class ForwardKernelBuilder {
@@ -651,6 +652,15 @@ private:
   /// `factorised`: an i1 choosing the factorised or the pairwise form per
   /// chunk, or null where the spread is bounded (the factorised alone).
   void writeOperands(Value factorised, ArrayRef<Value> keptGate);
+  /// `onFactorised` alone where `factorised` is null (a bounded spread),
+  /// else each form under its branch.
+  void byForm(Value factorised, const std::function<void()> &onFactorised,
+              const std::function<void()> &onPairwise) {
+    if (!factorised)
+      return onFactorised();
+    e.ifThen(factorised, onFactorised);
+    e.ifThen(e.notb(factorised), onPairwise);
+  }
   void invertTriangular();
   /// V', O and the state's update (state side): returns the new state and
   /// O^T; `meanwhile` runs while the first products are in flight.
@@ -1496,12 +1506,7 @@ void ForwardKernelBuilder::writeOperands(Value factorised, ArrayRef<Value> keptG
       e.storeVector(values, handoff(layout.vT, offsetV));
     }
   };
-  if (!factorised) {
-    rowsOfOperands(true);
-  } else {
-    e.ifThen(factorised, [&] { rowsOfOperands(true); });
-    e.ifThen(e.notb(factorised), [&] { rowsOfOperands(false); });
-  }
+  byForm(factorised, [&] { rowsOfOperands(true); }, [&] { rowsOfOperands(false); });
   // A CTA that hands over more value rows than there are channels (a
   // cluster at V = 2K: all 256 rows) has each thread write value rows
   // d + K, ... of V^T too, after the operands, so that their loads add no
@@ -1557,20 +1562,15 @@ void ForwardKernelBuilder::invertTriangular() {
     }
     // Stored last, so that no store sits between the loads of Akk: the
     // column as row c of Tinv^T, 16 bytes at a time. At C = 16 lanes
-    // C..2C-1 write the same pattern into the tile's second half.
+    // C..2C-1 write the same pattern into the tile's second half (at
+    // C = 32 every lane is in the first copy).
+    Value copy = e.mul(e.udiv(column, e.i32(C)), e.i32(C * C * 2));
+    Value inCopy = e.urem(column, e.i32(C));
     for (int64_t i = 0; i < C; i += 8) {
       SmallVector<Value> eight;
       for (int64_t x = i; x < i + 8; ++x)
         eight.push_back(e.toBF16(r[x]));
-      Value offset;
-      if (C < 32) {
-        Value copy = e.mul(e.udiv(column, e.i32(C)), e.i32(C * C * 2));
-        Value inCopy = e.urem(column, e.i32(C));
-        offset = e.add(copy, swizzledOffset(e, inCopy, e.i32(i), Swizzle::B32));
-      } else {
-        offset = tokenTileOffset(column, e.i32(i), C);
-      }
-      e.storeVector(eight, handoff(layout.tinv, offset));
+      e.storeVector(eight, handoff(layout.tinv, e.add(copy, tokenTileOffset(inCopy, e.i32(i), C))));
     }
   });
 }
@@ -1922,22 +1922,18 @@ void ForwardKernelBuilder::runChunkLocal(Value chunks) {
               // is bounded, after the pairwise A matrices otherwise.
               Value later = e.add(chunk, e.i32(c.stages * step));
               // Bounded spread: products of the precomputed factors, on
-              // tensor cores; Akk is written by warp 0, which inverts it,
-              // so no barrier of the warpgroup lies between. The last warp
+              // tensor cores; Akk is written by warp 0, which inverts it
+              // (at C = 32 with warp 1, behind their own named barrier), so
+              // no barrier of the warpgroup lies between. The last warp
               // starts the loads while the products are in flight.
-              auto onTensorCores = [&] {
-                attentionOnTensorCores([&] { issueTiles(later, chunks); });
-              };
-              if (!factorised) {
-                onTensorCores();
-              } else {
-                e.ifThen(factorised, onTensorCores);
-                e.ifThen(e.notb(factorised), [&] {
-                  attentionPairwise();
-                  chunkLocalSync();
-                  issueTiles(later, chunks);
-                });
-              }
+              byForm(
+                  factorised,
+                  [&] { attentionOnTensorCores([&] { issueTiles(later, chunks); }); },
+                  [&] {
+                    attentionPairwise();
+                    chunkLocalSync();
+                    issueTiles(later, chunks);
+                  });
               // Tinv^T goes to the stage: the state side forms U and W's
               // share of V' with it, so no warp waits here for warp 0's
               // inverse (each arrives once its own stores are fenced).

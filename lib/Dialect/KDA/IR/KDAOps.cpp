@@ -29,9 +29,6 @@ using namespace mlir::kda;
 
 /// Head sizes K and V above this are rejected (spec §1: up to 256).
 static constexpr int64_t kMaxHeadSize = 256;
-/// The lower_bound gate's bound must lie in [kMinLowerBound, 0) (spec §3):
-/// 16 steps of -5 keep exp() of the chunk-local cumsum in fp32 range.
-static constexpr double kMinLowerBound = -5.0;
 /// Chunk sizes the chunked form (spec §4) is defined for.
 static constexpr int64_t kChunkSizes[] = {16, 32, 64};
 

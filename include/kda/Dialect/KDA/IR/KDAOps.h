@@ -12,6 +12,12 @@
 #include "kda/Dialect/KDA/IR/KDADialect.h"
 #include "kda/Dialect/KDA/IR/KDAEnums.h.inc"
 
+namespace mlir::kda {
+/// The lower_bound gate's bound must lie in [kMinLowerBound, 0) (spec §3):
+/// 16 steps of -5 keep exp() of the chunk-local cumsum in fp32 range.
+inline constexpr double kMinLowerBound = -5.0;
+} // namespace mlir::kda
+
 #define GET_ATTRDEF_CLASSES
 #include "kda/Dialect/KDA/IR/KDAAttrs.h.inc"
 
