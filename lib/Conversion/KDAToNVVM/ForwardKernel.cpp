@@ -387,16 +387,13 @@ struct SharedLayout {
 /// and takes the bar.red.or of the spread check on kSpreadBarrier + w (a
 /// plain barrier where the spread is bounded: spreadIsBounded);
 /// state warpgroup w syncs its own on kOutputBarrier + w (the output
-/// tile); with 32-token chunks, chunk-local warpgroup w's warp 0 waits on
-/// kAkkBarrier + w for warp 1's rows of Akk. The state warpgroups never
-/// wait for each other.
+/// tile), at most three of them (all but one chunk-local warpgroup). The
+/// state warpgroups never wait for each other.
 enum NamedBarrier : int64_t {
   kCtaBarrier = 0,
   kChunkLocalBarrier = 1,
   kSpreadBarrier = kChunkLocalBarrier + kMaxChunkLocalWarpgroups,
-  kOutputBarrier = kSpreadBarrier + kMaxChunkLocalWarpgroups,
-  // The most state warpgroups: all but one chunk-local warpgroup.
-  kAkkBarrier = kOutputBarrier + 3
+  kOutputBarrier = kSpreadBarrier + kMaxChunkLocalWarpgroups
 };
 
 /// Registers per thread after setmaxnreg: the state warpgroups with rows
@@ -1375,12 +1372,6 @@ void ForwardKernelBuilder::attentionOnTensorCores(const std::function<void()> &m
       Value akk = e.select(e.ult(j, i), extract(e, acc, v), e.f32(0.0));
       e.store(akk, mine(layout.akk, akkOffset(i, j)));
     }
-    if (warpsPerMatrix > 1) {
-      // Warp 0 inverts Akk: it waits for warp 1's rows, which goes on.
-      Value id = e.add(e.i32(kAkkBarrier), warpgroup);
-      e.ifThen(e.eq(warp, e.i32(0)), [&] { e.namedBarrier(id, 64); });
-      e.ifThen(e.eq(warp, e.i32(1)), [&] { e.namedBarrierArrive(id, 64); });
-    }
   });
   e.ifThen(aqkWarp, [&] {
     for (int64_t v = 0; v < C / 2; ++v) {
@@ -1390,6 +1381,13 @@ void ForwardKernelBuilder::attentionOnTensorCores(const std::function<void()> &m
       e.store(e.toBF16(aqk), handoff(layout.aqk, tokenTileOffset(i, j, C)));
     }
   });
+  // Warp 0 inverts Akk: at C = 32 it waits for warp 1's rows, on the
+  // warpgroup's barrier. A 64-thread barrier of warps 0-1 alone (bar.arrive
+  // or bar.sync) made racecheck report hazards between warps 0-1's and
+  // 2-3's workspace accesses across the chunk's other barriers in some runs
+  // (docs/results.md, session 17).
+  if (warpsPerMatrix > 1)
+    chunkLocalSync();
 }
 
 void ForwardKernelBuilder::writeOperands(Value factorised, ArrayRef<Value> keptGate) {
@@ -1922,10 +1920,10 @@ void ForwardKernelBuilder::runChunkLocal(Value chunks) {
               // is bounded, after the pairwise A matrices otherwise.
               Value later = e.add(chunk, e.i32(c.stages * step));
               // Bounded spread: products of the precomputed factors, on
-              // tensor cores; Akk is written by warp 0, which inverts it
-              // (at C = 32 with warp 1, behind their own named barrier), so
-              // no barrier of the warpgroup lies between. The last warp
-              // starts the loads while the products are in flight.
+              // tensor cores; Akk is written by warp 0, which inverts it,
+              // so no barrier of the warpgroup lies between (at C = 32
+              // warp 1 writes half, and one does). The last warp starts
+              // the loads while the products are in flight.
               byForm(
                   factorised,
                   [&] { attentionOnTensorCores([&] { issueTiles(later, chunks); }); },

@@ -159,10 +159,6 @@ public:
   /// setmaxnreg: this warpgroup's registers per thread become `count`.
   void setMaxRegisters(int64_t count, bool increase);
   void namedBarrier(Value id, int64_t threads);
-  /// bar.arrive: this warp counts towards named barrier `id` of `threads`
-  /// threads without waiting for it (its shared-memory accesses before it
-  /// are seen by the threads that wait).
-  void namedBarrierArrive(Value id, int64_t threads);
   /// bar.warp.sync of the whole warp: orders its lanes' shared-memory
   /// accesses without waiting for the other warps.
   void syncWarp();

@@ -9,8 +9,8 @@
 // default, takes the op's chunk_size): 16 or 32 tokens. With 32 the
 // chunk-local side's tiles, A matrices and inverse are twice as tall: the
 // A matrices are one tf32 m64 n32 chain whose m64 tile has no unread rows
-// (Akk in warps 0-1, Aqk in warps 2-3; warp 0, which inverts Akk, waits on
-// a 64-thread named barrier that warp 1 arrives on), the state side's
+// (Akk in warps 0-1, Aqk in warps 2-3; warp 0, which inverts Akk, waits
+// for warp 1's rows on the warpgroup's barrier), the state side's
 // first product is n64 ([O^T | X^T]), and V' = X Tinv and the products of
 // V' take two k16 steps each, and the output leaves through two stmatrix
 // per warp. The factorised A matrices take chunks spanning up to
@@ -26,6 +26,7 @@
 // C16: nvvm.setmaxregister  decrease 96
 // C16: 1.280000e+02 : f32
 // C16-COUNT-16: wgmma.mma_async.sync.aligned.m64n16k8.f32.tf32.tf32
+// C16-NOT: number_of_threads = %c64_i32
 // C16-NOT: nvvm.barrier.arrive
 // C16-NOT: wgmma.mma_async
 // C16: nvvm.setmaxregister  increase 160
@@ -54,8 +55,10 @@
 // C32: nvvm.setmaxregister  increase 152
 // C32: 1.600000e+02 : f32
 // C32-COUNT-16: wgmma.mma_async.sync.aligned.m64n32k8.f32.tf32.tf32
-// C32: nvvm.barrier id = [[AKK:%[0-9]+]] number_of_threads = %c64_i32
-// C32: nvvm.barrier.arrive id = [[AKK]] number_of_threads = %c64_i32
+// C32: nvvm.wgmma.wait.group.sync.aligned 0
+// C32-NOT: number_of_threads = %c64_i32
+// C32: nvvm.barrier id = {{%[0-9]+}} number_of_threads = %c128_i32
+// C32-NOT: number_of_threads = %c64_i32
 // C32-NOT: wgmma.mma_async
 // C32: nvvm.setmaxregister  increase 168
 // C32-COUNT-8: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16
