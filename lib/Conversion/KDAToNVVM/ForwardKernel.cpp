@@ -1382,10 +1382,10 @@ void ForwardKernelBuilder::attentionOnTensorCores(const std::function<void()> &m
     }
   });
   // Warp 0 inverts Akk: at C = 32 it waits for warp 1's rows, on the
-  // warpgroup's barrier. A 64-thread barrier of warps 0-1 alone (bar.arrive
-  // or bar.sync) made racecheck report hazards between warps 0-1's and
-  // 2-3's workspace accesses across the chunk's other barriers in some runs
-  // (docs/results.md, session 17).
+  // warpgroup's barrier. With a 64-thread barrier of warps 0-1 alone
+  // (bar.arrive or bar.sync), racecheck reported hazards in some runs
+  // between workspace accesses on either side of the chunk's first
+  // barrier, which every warp passes (docs/results.md, session 17).
   if (warpsPerMatrix > 1)
     chunkLocalSync();
 }
