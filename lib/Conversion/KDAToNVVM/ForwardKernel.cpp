@@ -1940,9 +1940,11 @@ void ForwardKernelBuilder::runChunkLocal(Value chunks) {
               // No barrier here: every workspace array the next chunk
               // writes before its first barrier (row scales, G, beta) was
               // last read before one of this chunk's, Akk is read by the
-              // warp that writes it next (or behind the pairwise path's
-              // barrier), and the factors the A wgmma read are rewritten
-              // only after the next chunk's bar.red.or.
+              // warp that writes it next (at C = 32 warp 1's half is
+              // written again only after the next chunk's first barrier;
+              // the pairwise path's Akk lies behind its own barrier), and
+              // the factors the A wgmma read are rewritten only after the
+              // next chunk's first barrier.
               return {nextBeta};
             });
 }
