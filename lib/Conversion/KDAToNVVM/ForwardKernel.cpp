@@ -1107,51 +1107,81 @@ void ForwardKernelBuilder::waitTiles(Value chunk) {
 void ForwardKernelBuilder::scaleRows(Value rows) {
   // The factor each row of q and k is scaled by: q's scale (times the
   // reciprocal of the row's l2 norm), k's norm's reciprocal; 0 past the
-  // sequence. Warps 0-1 take q's 2C / 4 rows each, warps 2-3 k's, four rows
-  // at a time: eight lanes share a row, lane p holding its 16-byte pieces
-  // at columns 64 j + 8 p (the eight read 128 contiguous bytes), so three
-  // shuffles reduce a sum of squares.
+  // sequence. The 2C rows, q's then k's, go four at a time (a pass) to
+  // warps 1-3 in turn; warp 0, which inverts Akk at the end of the chunk
+  // before, reached the chunk's first barrier last, 800-1,200 cycles after
+  // warps 1 and 2, when it took two passes like the others (clock stamps at
+  // T = 8192 H = 96, session 17). Eight lanes share a row, lane p holding
+  // its 16-byte pieces at columns 64 j + 8 p (the eight read 128 contiguous
+  // bytes), so three shuffles reduce a sum of squares.
   int64_t K = c.headDimK, C = c.chunkSize;
-  int64_t rowsPerWarp = 2 * C / 4, passes = rowsPerWarp / 4, pieces = K / 64;
-  Value warp = e.udiv(threadInWarpgroup, e.i32(32)), lane = e.urem(threadInWarpgroup, e.i32(32));
+  int64_t passes = 2 * C / 4, pieces = K / 64, helpers = 3;
+  int64_t slots = (passes + helpers - 1) / helpers;
+  Value warp = e.warpUniform(e.udiv(threadInWarpgroup, e.i32(32)));
+  Value lane = e.urem(threadInWarpgroup, e.i32(32));
   Value rowInPass = e.udiv(lane, e.i32(8)), part = e.urem(lane, e.i32(8));
-  Value isQ = e.ult(warp, e.i32(2));
-  Value tileOffset = e.add(e.select(isQ, e.i32(layout.qTile), e.i32(layout.kTile)), stageBase);
-  Value scale = e.select(isQ, param(kParamScale), e.f32(1.0));
-  auto rowOf = [&](int64_t pass) {
-    return e.add(e.mul(e.urem(warp, e.i32(2)), e.i32(rowsPerWarp)),
-                 e.add(e.i32(4 * pass), rowInPass));
-  };
-  SmallVector<Value> factors;
-  if (c.qkL2Norm) {
-    // Every load before the first store: the compiler cannot move a shared
-    // load above a shared store it may alias.
-    SmallVector<SmallVector<Value>> x(passes);
-    for (int64_t pass = 0; pass < passes; ++pass)
-      for (int64_t j = 0; j < pieces; ++j) {
-        Value column = e.add(e.i32(64 * j), e.mul(part, e.i32(8)));
-        Value offset = e.mul(e.add(e.mul(rowOf(pass), e.i32(K)), column), e.i32(2));
-        for (Value value : e.loadBF16AsF32(8, e.gep(smem, e.add(tileOffset, offset))))
-          x[pass].push_back(value);
+  e.ifThen(e.ne(warp, e.i32(0)), [&] {
+    // Slot s of warp w is pass 3 s + w - 1; a slot every helper has runs
+    // unconditionally, the last ones under a branch on the warp.
+    auto passOf = [&](int64_t slot) { return e.add(e.i32(helpers * slot - 1), warp); };
+    auto everyHelper = [&](int64_t slot) { return helpers * slot + helpers - 1 < passes; };
+    auto rowOf = [&](int64_t slot) { return e.add(e.mul(passOf(slot), e.i32(4)), rowInPass); };
+    auto isQ = [&](int64_t slot) { return e.ult(passOf(slot), e.i32(C / 4)); };
+    auto onMine = [&](int64_t slot, const std::function<void()> &body) {
+      if (everyHelper(slot))
+        return body();
+      e.ifThen(e.ult(passOf(slot), e.i32(passes)), body);
+    };
+    SmallVector<Value> factors(slots);
+    if (c.qkL2Norm) {
+      // Every load before the first store: the compiler cannot move a
+      // shared load above a shared store it may alias.
+      SmallVector<SmallVector<Value>> x(slots);
+      for (int64_t slot = 0; slot < slots; ++slot) {
+        Value q = isQ(slot), row = rowOf(slot);
+        Value tileRow = e.select(q, row, e.sub(row, e.i32(C)));
+        Value tileOffset = e.add(e.select(q, e.i32(layout.qTile), e.i32(layout.kTile)), stageBase);
+        auto load = [&] {
+          SmallVector<Value> values;
+          for (int64_t j = 0; j < pieces; ++j) {
+            Value column = e.add(e.i32(64 * j), e.mul(part, e.i32(8)));
+            Value offset = e.mul(e.add(e.mul(tileRow, e.i32(K)), column), e.i32(2));
+            for (Value value : e.loadBF16AsF32(8, e.gep(smem, e.add(tileOffset, offset))))
+              values.push_back(value);
+          }
+          return values;
+        };
+        if (everyHelper(slot)) {
+          x[slot] = load();
+        } else {
+          SmallVector<Type> types(8 * pieces, e.f32());
+          x[slot] = e.ifElse(e.ult(passOf(slot), e.i32(passes)), types, load, [&] {
+            return SmallVector<Value>(8 * pieces, e.f32(0.0));
+          });
+        }
       }
-    for (int64_t pass = 0; pass < passes; ++pass) {
-      Value sum = e.f32(0.0);
-      for (Value value : x[pass])
-        sum = e.fadd(sum, e.fmul(value, value));
-      for (int64_t m = 4; m >= 1; m /= 2)
-        sum = e.fadd(sum, e.shuffleXor(sum, m));
-      factors.push_back(e.fmul(scale, e.rsqrt(e.fadd(sum, e.f32(1e-6)))));
+      for (int64_t slot = 0; slot < slots; ++slot) {
+        Value sum = e.f32(0.0);
+        for (Value value : x[slot])
+          sum = e.fadd(sum, e.fmul(value, value));
+        for (int64_t m = 4; m >= 1; m /= 2)
+          sum = e.fadd(sum, e.shuffleXor(sum, m));
+        factors[slot] = e.rsqrt(e.fadd(sum, e.f32(1e-6)));
+      }
+    } else {
+      factors.assign(slots, e.f32(1.0));
     }
-  } else {
-    factors.assign(passes, scale);
-  }
-  // The eight lanes of a row store the same factor: a branch on the lane
-  // here would make ptxas serialize the loop's wgmma.
-  Value q0 = e.select(isQ, e.i32(0), e.i32(C));
-  for (int64_t pass = 0; pass < passes; ++pass) {
-    Value factor = e.select(e.slt(rowOf(pass), rows), factors[pass], e.f32(0.0));
-    e.store(factor, mine(layout.rowScale, e.mul(e.add(q0, rowOf(pass)), e.i32(4))));
-  }
+    // The eight lanes of a row store the same factor: a branch on the lane
+    // here would make ptxas serialize the loop's wgmma.
+    for (int64_t slot = 0; slot < slots; ++slot)
+      onMine(slot, [&] {
+        Value q = isQ(slot), row = rowOf(slot);
+        Value tileRow = e.select(q, row, e.sub(row, e.i32(C)));
+        Value factor = e.fmul(e.select(q, param(kParamScale), e.f32(1.0)), factors[slot]);
+        factor = e.select(e.slt(tileRow, rows), factor, e.f32(0.0));
+        e.store(factor, mine(layout.rowScale, e.mul(row, e.i32(4))));
+      });
+  });
 }
 
 Value ForwardKernelBuilder::computeGate(Value rows, SmallVectorImpl<Value> &kept) {
@@ -1236,20 +1266,23 @@ Value ForwardKernelBuilder::computeGate(Value rows, SmallVectorImpl<Value> &kept
 Value ForwardKernelBuilder::prefetchBeta(Value chunk) {
   // C threads of the last warp, from kUtilityThread: one row's raw beta
   // each (0 past the sequence), read a chunk ahead of its use so that the
-  // global load's latency is hidden.
+  // global load's latency is hidden. It stays in beta's own type until
+  // storeBeta: widened here, the load's latency was waited out at once, on
+  // the last warp's way to the chunk's first barrier (700-1,600 cycles a
+  // chunk at T = 8192 H = 96, session 17's clock stamps).
   int64_t C = c.chunkSize;
   Value i = e.sub(threadInWarpgroup, e.i32(kUtilityThread));
   Value row = e.add(e.mul(chunk, e.i32(C)), i);
   Value valid = e.andi(e.ult(i, e.i32(C)), e.slt(row, len));
-  return e.ifElse(valid, e.f32(),
+  return e.ifElse(valid, c.betaType,
                   [&] {
                     Value token = e.add(bos, e.ext64(row));
                     Value index = e.add(e.mul(token, e.ext64(numValueHeads)), e.ext64(hv));
                     int64_t bytes = c.betaType.getIntOrFloatBitWidth() / 8;
-                    return e.toF32(e.load(c.betaType,
-                                          e.gep(param(kParamBeta), e.mul(index, e.i64(bytes)))));
+                    return e.load(c.betaType,
+                                  e.gep(param(kParamBeta), e.mul(index, e.i64(bytes))));
                   },
-                  [&] { return e.f32(0.0); });
+                  [&] { return e.zero(c.betaType); });
 }
 
 void ForwardKernelBuilder::storeBeta(Value raw, Value rows) {
@@ -1257,15 +1290,15 @@ void ForwardKernelBuilder::storeBeta(Value raw, Value rows) {
   // sequence get 0.
   Value i = e.sub(threadInWarpgroup, e.i32(kUtilityThread));
   e.ifThen(e.ult(i, e.i32(c.chunkSize)), [&] {
-    Value beta = raw;
+    Value beta = e.toF32(raw);
     switch (c.betaMode) {
     case BetaMode::Plain:
       break;
     case BetaMode::Sigmoid:
-      beta = e.sigmoid(raw);
+      beta = e.sigmoid(beta);
       break;
     case BetaMode::SigmoidNegEigval:
-      beta = e.fmul(e.f32(2.0), e.sigmoid(raw));
+      beta = e.fmul(e.f32(2.0), e.sigmoid(beta));
       break;
     }
     beta = e.select(e.slt(i, rows), beta, e.f32(0.0));

@@ -38,6 +38,11 @@ Value KernelEmitter::f32(double v) {
                                         APFloat(static_cast<float>(v)));
 }
 
+Value KernelEmitter::zero(Type floatType) {
+  auto type = cast<FloatType>(floatType);
+  return arith::ConstantFloatOp::create(b, type, APFloat::getZero(type.getFloatSemantics()));
+}
+
 Value KernelEmitter::add(Value a, Value c) { return arith::AddIOp::create(b, a, c); }
 Value KernelEmitter::sub(Value a, Value c) { return arith::SubIOp::create(b, a, c); }
 Value KernelEmitter::mul(Value a, Value c) { return arith::MulIOp::create(b, a, c); }

@@ -53,6 +53,7 @@ public:
   Value i32(int64_t v);
   Value i64(int64_t v);
   Value f32(double v);
+  Value zero(Type floatType); ///< +0 of a float type (bf16, f16, f32)
 
   // Integer arithmetic (operands of one type).
   Value add(Value a, Value c);
