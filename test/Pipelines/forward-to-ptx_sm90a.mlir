@@ -34,9 +34,11 @@
 // N32: {{^}}8{{$}}
 // RUN: grep -c "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16" %t.ptx | FileCheck %s --check-prefix=N128
 // N128: {{^}}1{{$}}
-// The A matrices from the factors: K / 8 tf32 steps.
-// RUN: grep -c "wgmma.mma_async.sync.aligned.m64n16k8.f32.tf32.tf32" %t.ptx | FileCheck %s --check-prefix=TF32
-// TF32: {{^}}16{{$}}
+// The A matrices from the factors, m64 n32 over the channels' two halves:
+// K / 16 tf32 steps, and none of n16.
+// RUN: grep -c "wgmma.mma_async.sync.aligned.m64n32k8.f32.tf32.tf32" %t.ptx | FileCheck %s --check-prefix=TF32
+// TF32: {{^}}8{{$}}
+// RUN: not grep -q "m64n16k8" %t.ptx
 
 // BUNDLE: kda-bundle 1
 // BUNDLE: gate precomputed

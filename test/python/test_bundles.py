@@ -148,8 +148,9 @@ def test_bundle(path, tmp_path):
         assert C in (16, 32)
         assert ptx.count("setmaxnreg.dec.sync.aligned") == 1
         assert ptx.count("setmaxnreg.inc.sync.aligned") == C // 16
-        # the A matrices (K/8 tf32 k-steps) on the chunk-local side; on the
-        # state side K/16 k-steps of [O | X] (n2C), then V' = X Tinv,
+        # the A matrices on the chunk-local side, tf32 k8 steps over K (over
+        # the channels' two halves, m64 n2C, at C = 16: K/16 of them); on
+        # the state side K/16 k-steps of [O | X] (n2C), then V' = X Tinv,
         # O += V' Aqk and the state update, a k16 step per 16 tokens each
         K = int(manifest["head_dim_k"])
         ctas = max(int(manifest["cluster_ctas"]), 1)
@@ -162,8 +163,10 @@ def test_bundle(path, tmp_path):
             assert ptx.count("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32") == 128
         assert ptx.count(".entry ") == (3 if scan else 1)
         steps = C // 16
-        assert ptx.count("wgmma.mma_async") == K // 8 + K // 16 + 3 * steps
-        assert ptx.count(f"m64n{C}k8.f32.tf32.tf32") == K // 8
+        halves = 2 if C == 16 else 1
+        tf32_steps = K // 8 // halves
+        assert ptx.count("wgmma.mma_async") == tf32_steps + K // 16 + 3 * steps
+        assert ptx.count(f"m64n{C * halves}k8.f32.tf32.tf32") == tf32_steps
         # (at K = 64 and C = 32 the state update is n64 too)
         assert ptx.count(f"m64n{2 * C}k16.f32.bf16.bf16") == \
             K // 16 + (steps if K == 2 * C else 0)
@@ -181,9 +184,12 @@ def test_bundle(path, tmp_path):
         # `ready` and `free` per handoff stage (handoff_depth per such
         # warpgroup, of each CTA of a cluster); a cluster is fixed in the
         # kernel, and its CTAs copy each chunk's operands into each other's
-        # shared memory: the stage up to its output tiles, one copy each
+        # shared memory: the stage up to its output tiles, one copy each;
+        # at C = 16 one more per chunk-local warpgroup (warp 1's rows of
+        # Akk, which warp 0 waits for halfway through the inverse)
         depth = int(manifest["handoff_depth"])
-        assert ptx.count("mbarrier.init") == local * stages + 2 * local * ctas * depth
+        assert ptx.count("mbarrier.init") == \
+            local * stages + 2 * local * ctas * depth + (local if C == 16 else 0)
         assert (f".reqnctapercluster 1, 1, {ctas}" in ptx) == (ctas > 1)
         copies = int(manifest["value_blocks"]) if ctas > 1 else 0
         assert ptx.count("cp.async.bulk.shared::cluster.shared::cta") == copies

@@ -303,11 +303,14 @@ struct SharedLayout {
   /// store): core matrices of 8 rows x 4 channels, kFactorCoreBytes apart
   /// along K, factorGroupBytes apart per 8 rows. factorsLeft [2C x K] holds
   /// k e^(G - M) in rows 0..C-1 and q e^(G - M) in rows C..2C-1,
-  /// factorsRight [C x K], right after it, beta k e^(M - G). The chain's m64
-  /// tile reads 64 rows of factorsLeft: rows 2C..63 fall on factorsRight
-  /// and past it (still inside the layout), and their products are never
-  /// read.
-  int64_t factorsLeft, factorsRight, factorGroupBytes;
+  /// factorsRight [C x K], right after it, beta k e^(M - G). Where 2C rows
+  /// would fill half of the chain's m64 tile (C = 16), the channels are
+  /// split in two halves (factorHalves = 2), each 8-row group of factorsLeft
+  /// followed by the same rows' second half, and factorsRight holds its C
+  /// rows' first halves, then their second: the product is m64 n2C over
+  /// K / 2, and each thread holds a row's two half sums (its fragment's
+  /// rows r and r + 8), so no warp waits for another to add them.
+  int64_t factorsLeft, factorsRight, factorGroupBytes, factorHalves;
   // fp32 scratch, row-major.
   int64_t akk;       ///< [C x C], column-major (the inverse reads columns)
   /// Chunk-local cumulative log decay G [C x K]; in factorsLeft's place
@@ -356,9 +359,10 @@ struct SharedLayout {
     handoffBytes = (at + 1023) / 1024 * 1024;
     at = handoffStageCount(c) * handoffBytes;
     int64_t workspace = at;
-    factorGroupBytes = K / 4 * kFactorCoreBytes;
-    factorsLeft = take(2 * C / 8 * factorGroupBytes, 1024);
-    factorsRight = take(C / 8 * factorGroupBytes, 16);
+    factorHalves = 2 * C < 64 ? 2 : 1;
+    factorGroupBytes = K / factorHalves / 4 * kFactorCoreBytes;
+    factorsLeft = take(2 * C / 8 * factorHalves * factorGroupBytes, 1024);
+    factorsRight = take(C / 8 * factorHalves * factorGroupBytes, 16);
     akk = take(C * C * 4, 16);
     g = keepsGateInRegisters(c) ? factorsLeft : take(C * scratchStride * 4, 16);
     rowScale = take(2 * C * 4, 16);
@@ -373,7 +377,9 @@ struct SharedLayout {
     gTile = take(C * K * c.gType.getIntOrFloatBitWidth() / 8, 128);
     stageBytes = (at - qTile + 127) / 128 * 128;
     at = qTile + warpgroups * c.stages * stageBytes;
-    barriers = take(8 * (warpgroups * c.stages + 2 * handoffStageCount(c)), 8);
+    barriers = take(8 * (warpgroups * c.stages + 2 * handoffStageCount(c) +
+                         (factorHalves > 1 ? warpgroups : 0)),
+                    8);
     // The last workspace's m64 factor tile reads 64 rows from factorsLeft:
     // the layout reaches at least that far (what follows it always does
     // so far; this keeps it so).
@@ -613,6 +619,11 @@ private:
   Value readyBarrier(Value handoffStage) {
     return barrierOf(e.add(e.i32(tmaBarrierCount()), handoffStage));
   }
+  /// Warp 1 of this chunk-local warpgroup has stored its rows of Akk
+  /// (factorHalves = 2): 32 arrivals a chunk.
+  Value akkRowsBarrier() {
+    return barrierOf(e.add(e.i32(tmaBarrierCount() + 2 * handoffStages()), warpgroup));
+  }
   Value freeBarrier(Value handoffStage) {
     return barrierOf(e.add(e.i32(tmaBarrierCount() + handoffStages()), handoffStage));
   }
@@ -703,6 +714,9 @@ private:
   /// The first chunk of this chunk-local warpgroup: w, or with a cluster of
   /// G CTAs its rank (the grid's z) + G w.
   Value firstChunk;
+  /// The parity of this chunk-local warpgroup's current chunk (its n-th:
+  /// n & 1), for its barriers that complete once a chunk.
+  Value chunkParity;
   /// The cluster rank that computes `chunk`.
   Value producerOf(Value chunk) { return e.urem(chunk, e.i32(producerCtas(c))); }
   /// i32: byte offset of this chunk-local warpgroup's workspace copy.
@@ -922,6 +936,10 @@ void ForwardKernelBuilder::prologue() {
       NVVM::MBarrierInitOp::create(b, readyBarrier(e.i32(h)), ready, Value());
       NVVM::MBarrierInitOp::create(b, freeBarrier(e.i32(h)), free, Value());
     }
+    if (layout.factorHalves > 1)
+      for (int64_t w = 0; w < c.chunkLocalWarpgroups; ++w)
+        NVVM::MBarrierInitOp::create(
+            b, barrierOf(e.i32(tmaBarrierCount() + 2 * handoffStages() + w)), e.i32(32), Value());
     NVVM::FenceMbarrierInitOp::create(b);
   });
   // With a cluster the other CTA's barriers must be initialised before
@@ -1365,11 +1383,10 @@ void ForwardKernelBuilder::attentionPairwise() {
 }
 
 void ForwardKernelBuilder::attentionOnTensorCores(const std::function<void()> &meanwhile) {
-  // [k e^(G-M); q e^(G-M); -] [beta k e^(M-G)]^T, m64 nC over K in k8
-  // steps (tf32, fp32 sums). Rows 0..C-1 of the result are Akk before the
-  // mask, rows C..2C-1 Aqk: warp 0 and warp 1 hold them at C = 16, warps
-  // 0-1 and 2-3 at C = 32 (where the m64 tile has no unread rows).
-  int64_t C = c.chunkSize, K = c.headDimK;
+  // [k e^(G-M); q e^(G-M)] [beta k e^(M-G)]^T in k8 steps (tf32, fp32
+  // sums): Akk before the mask and Aqk, with beta on their columns.
+  int64_t C = c.chunkSize, K = c.headDimK, halves = layout.factorHalves;
+  int64_t n = C * halves, steps = K / halves / 8;
   // 32 constant descriptors hoisted out of the chunk loop would hold 64
   // registers across it: they are computed from an opaque base here.
   Value here = descriptorBase(e, e.address(shared(0, e.opaque(workspaceBase))));
@@ -1378,22 +1395,54 @@ void ForwardKernelBuilder::attentionOnTensorCores(const std::function<void()> &m
   };
   // A k8 step spans two core matrices along K.
   SmallVector<Value> left, right;
-  for (int64_t s = 0; s < K / 8; ++s) {
+  for (int64_t s = 0; s < steps; ++s) {
     left.push_back(at(layout.factorsLeft + s * 2 * kFactorCoreBytes));
     right.push_back(at(layout.factorsRight + s * 2 * kFactorCoreBytes));
   }
   // Two chains, the even and the odd k-steps, summed after: one chain of
-  // K / 8 would wait out each step's latency in turn.
-  Value chains[2] = {undefAccumulator(e, C), undefAccumulator(e, C)};
+  // all the steps would wait out each step's latency in turn.
+  Value chains[2] = {undefAccumulator(e, n), undefAccumulator(e, n)};
   wgmmaFence(e);
-  for (int64_t s = 0; s < K / 8; ++s)
-    chains[s % 2] = wgmmaTF32(e, chains[s % 2], left[s], right[s], C, /*accumulate=*/s > 1);
+  for (int64_t s = 0; s < steps; ++s)
+    chains[s % 2] = wgmmaTF32(e, chains[s % 2], left[s], right[s], n, /*accumulate=*/s > 1);
   wgmmaCommit(e);
   meanwhile();
   wgmmaWait(e);
+  auto sumOf = [&](int64_t v) {
+    return e.fadd(extract(e, chains[0], v), extract(e, chains[1], v));
+  };
+  if (halves > 1) {
+    // C = 16, two halves: warp w holds rows 8 (w % 2) .. + 7 of Akk (warps
+    // 0-1) or Aqk (warps 2-3), a row's first half's sums at its fragment
+    // row r (values 4 nb + e, columns 8 nb + 2 (lane % 4) + e) and its
+    // second half's at row r + 8 in the columns C on (values 4 (nb + 2) +
+    // 2 + e). Warp 1 tells warp 0, which inverts, once its rows are stored.
+    Value warp = e.warpUniform(e.udiv(threadInWarpgroup, e.i32(32)));
+    Value lane = e.urem(threadInWarpgroup, e.i32(32));
+    Value i = e.add(e.udiv(lane, e.i32(4)), e.mul(e.urem(warp, e.i32(2)), e.i32(8)));
+    SmallVector<Value> sums, columns;
+    for (int64_t nb = 0; nb < C / 8; ++nb)
+      for (int64_t x = 0; x < 2; ++x) {
+        sums.push_back(e.fadd(sumOf(4 * nb + x), sumOf(4 * (nb + C / 8) + 2 + x)));
+        columns.push_back(fragmentCol(4 * nb + x));
+      }
+    e.ifThen(e.ult(warp, e.i32(2)), [&] {
+      for (auto [sum, j] : llvm::zip(sums, columns))
+        e.store(e.select(e.ult(j, i), sum, e.f32(0.0)), mine(layout.akk, akkOffset(i, j)));
+      e.ifThen(e.eq(warp, e.i32(1)), [&] { e.arriveOn(akkRowsBarrier()); });
+    });
+    e.ifThen(e.ult(e.i32(1), warp), [&] {
+      for (auto [sum, j] : llvm::zip(sums, columns))
+        e.store(e.toBF16(e.select(e.ult(i, j), e.f32(0.0), sum)),
+                handoff(layout.aqk, tokenTileOffset(i, j, C)));
+    });
+    return;
+  }
+  // Rows 0..C-1 of the result are Akk, rows C..2C-1 Aqk: warps 0-1 and 2-3
+  // at C = 32 (where the m64 tile has no unread rows).
   Value acc = chains[0];
   for (int64_t v = 0; v < C / 2; ++v)
-    acc = insert(e, acc, e.fadd(extract(e, chains[0], v), extract(e, chains[1], v)), v);
+    acc = insert(e, acc, sumOf(v), v);
   Value warp = e.warpUniform(e.udiv(threadInWarpgroup, e.i32(32)));
   int64_t warpsPerMatrix = C / 16;
   Value akkWarp = warpsPerMatrix == 1 ? e.eq(warp, e.i32(0)) : e.ult(warp, e.i32(warpsPerMatrix));
@@ -1459,13 +1508,27 @@ void ForwardKernelBuilder::writeOperands(Value factorised, ArrayRef<Value> keptG
     return e.load(e.f32(), mine(layout.rowScale, e.mul(row, e.i32(4))));
   };
   // Row j0 + r (+ rowOffset, a multiple of 8) of this thread's channel in
-  // a factor tile: one per-thread address plus a constant.
-  Value factorBase = e.add(
-      e.add(e.mul(e.udiv(d, e.i32(4)), e.i32(kFactorCoreBytes)), e.mul(e.urem(d, e.i32(4)), e.i32(4))),
-      e.mul(e.udiv(j0, e.i32(8)), e.i32(layout.factorGroupBytes)));
-  auto factorOffset = [&](int64_t r, int64_t rowOffset) {
+  // a factor tile: one per-thread address per tile plus a constant. With
+  // two halves, the channel's half picks the group after each 8 rows
+  // (left) or the tile's second C rows (right).
+  int64_t halves = layout.factorHalves, halfK = K / halves, group = layout.factorGroupBytes;
+  Value inHalf = halves == 1 ? d : e.urem(d, e.i32(halfK));
+  Value channelBase = e.add(e.mul(e.udiv(inHalf, e.i32(4)), e.i32(kFactorCoreBytes)),
+                            e.mul(e.urem(d, e.i32(4)), e.i32(4)));
+  Value leftBase = e.add(channelBase, e.mul(e.udiv(j0, e.i32(8)), e.i32(halves * group)));
+  Value rightBase = leftBase;
+  if (halves > 1) {
+    Value half = e.udiv(d, e.i32(halfK));
+    rightBase = e.add(e.add(channelBase, e.mul(e.udiv(j0, e.i32(8)), e.i32(group))),
+                      e.mul(half, e.i32(C / 8 * group)));
+    leftBase = e.add(leftBase, e.mul(half, e.i32(group)));
+  }
+  auto leftOffset = [&](int64_t r, int64_t rowOffset) {
     int64_t row = r + rowOffset;
-    return e.add(factorBase, e.i32(row / 8 * layout.factorGroupBytes + row % 8 * 16));
+    return e.add(leftBase, e.i32(row / 8 * halves * group + row % 8 * 16));
+  };
+  auto rightOffset = [&](int64_t r) {
+    return e.add(rightBase, e.i32(r / 8 * group + r % 8 * 16));
   };
   // Two MUFU operations per element either way. Bounded spread: e^(G - M)
   // and its reciprocal (M = G_C / 2, both within e^64 of 1), with
@@ -1512,9 +1575,9 @@ void ForwardKernelBuilder::writeOperands(Value factorised, ArrayRef<Value> keptG
           Value right = e.fmul(e.reciprocal(left), e.f32(kTF32HalfUlp * kTF32HalfUlp));
           Value kLeft = e.fmul(x.k, left), qLeft = e.fmul(x.q, left);
           Value betaKRight = e.fmul(e.fmul(x.k, right), x.beta);
-          e.store(kLeft, mine(layout.factorsLeft, factorOffset(x.r, 0)));
-          e.store(qLeft, mine(layout.factorsLeft, factorOffset(x.r, C)));
-          e.store(betaKRight, mine(layout.factorsRight, factorOffset(x.r, 0)));
+          e.store(kLeft, mine(layout.factorsLeft, leftOffset(x.r, 0)));
+          e.store(qLeft, mine(layout.factorsLeft, leftOffset(x.r, C)));
+          e.store(betaKRight, mine(layout.factorsRight, rightOffset(x.r)));
           kGated = e.fmul(kLeft, negativeExpMiddle);
           kToEnd = e.fmul(betaKRight, expMiddleUnscaled);
           qGated = e.fmul(qLeft, expMiddleUnscaled);
@@ -1568,28 +1631,50 @@ void ForwardKernelBuilder::invertTriangular() {
     e.syncWarp();
     Value column = e.urem(threadInWarpgroup, e.i32(32));
     // Akk's columns below the diagonal, 16 bytes at a time (every lane
-    // reads the same address): at C = 16 all before the first step, at
-    // C = 32 each before its own (496 values would not stay in registers).
+    // reads the same address), rows [first, end): at C = 16 all before the
+    // first step, at C = 32 each before its own (496 values would not stay
+    // in registers).
     SmallVector<SmallVector<Value>> akk(C, SmallVector<Value>(C));
-    auto loadColumn = [&](int64_t j) {
-      for (int64_t i = (j + 1) / 4 * 4; i < C; i += 4) {
+    auto loadColumn = [&](int64_t j, int64_t first, int64_t end) {
+      for (int64_t i = std::max(first, (j + 1) / 4 * 4); i < end; i += 4) {
         SmallVector<Value> four =
             e.loadVector(e.f32(), 4, mine(layout.akk, e.i32(4 * (j * C + i))));
         for (int64_t x = 0; x < 4; ++x)
           akk[i + x][j] = four[x];
       }
     };
-    bool loadsFirst = C == 16;
-    for (int64_t j = 0; loadsFirst && j + 1 < C; ++j)
-      loadColumn(j);
     SmallVector<Value> r;
     for (int64_t i = 0; i < C; ++i)
       r.push_back(e.select(e.eq(column, e.i32(i)), e.f32(1.0), e.f32(0.0)));
-    for (int64_t j = 0; j + 1 < C; ++j) {
-      if (!loadsFirst)
-        loadColumn(j);
-      for (int64_t i = j + 1; i < C; ++i)
-        r[i] = e.fsub(r[i], e.fmul(akk[i][j], r[j]));
+    // Steps j in [from, to) on rows [j + 1, end).
+    auto steps = [&](int64_t from, int64_t to, int64_t end) {
+      for (int64_t j = from; j < to; ++j)
+        for (int64_t i = j + 1; i < end; ++i)
+          r[i] = e.fsub(r[i], e.fmul(akk[i][j], r[j]));
+    };
+    if (layout.factorHalves > 1) {
+      // Rows C/2.. are warp 1's (attentionOnTensorCores): the first half
+      // of the steps runs on warp 0's own rows while they are stored.
+      int64_t split = C / 2;
+      for (int64_t j = 0; j + 1 < split; ++j)
+        loadColumn(j, 0, split);
+      steps(0, split - 1, split);
+      e.waitParity(akkRowsBarrier(), chunkParity);
+      for (int64_t j = 0; j + 1 < C; ++j)
+        loadColumn(j, split, C);
+      for (int64_t j = 0; j < split; ++j)
+        for (int64_t i = split; i < C; ++i)
+          r[i] = e.fsub(r[i], e.fmul(akk[i][j], r[j]));
+      steps(split, C - 1, C);
+    } else if (C == 16) {
+      for (int64_t j = 0; j + 1 < C; ++j)
+        loadColumn(j, 0, C);
+      steps(0, C - 1, C);
+    } else {
+      for (int64_t j = 0; j + 1 < C; ++j) {
+        loadColumn(j, 0, C);
+        steps(j, j + 1, C);
+      }
     }
     // Stored last, so that no store sits between the loads of Akk: the
     // column as row c of Tinv^T, 16 bytes at a time. At C = 16 lanes
@@ -1928,6 +2013,7 @@ void ForwardKernelBuilder::runChunkLocal(Value chunks) {
                 frag = savedFrag;
               });
               Value rows = rowsFrom(e.mul(chunk, e.i32(C)));
+              chunkParity = e.andi(e.udiv(e.sub(chunk, firstChunk), e.i32(step)), e.i32(1));
               Value nextBeta = prefetchBeta(e.add(chunk, e.i32(step)));
               waitTiles(chunk);
               waitHandoffFree(chunk);
@@ -1953,16 +2039,22 @@ void ForwardKernelBuilder::runChunkLocal(Value chunks) {
               // is bounded, after the pairwise A matrices otherwise.
               Value later = e.add(chunk, e.i32(c.stages * step));
               // Bounded spread: products of the precomputed factors, on
-              // tensor cores; Akk is written by warp 0, which inverts it,
-              // so no barrier of the warpgroup lies between (at C = 32
-              // warp 1 writes half, and one does). The last warp starts
-              // the loads while the products are in flight.
+              // tensor cores; warps 0 and 1 write Akk's rows and warp 0
+              // inverts it, waiting for warp 1's rows on an mbarrier at
+              // C = 16 (halfway through), on the warpgroup's barrier at
+              // C = 32. The last warp starts the loads while the products
+              // are in flight.
               byForm(
                   factorised,
                   [&] { attentionOnTensorCores([&] { issueTiles(later, chunks); }); },
                   [&] {
                     attentionPairwise();
                     chunkLocalSync();
+                    // The inverse waits for warp 1's rows of Akk there.
+                    if (layout.factorHalves > 1)
+                      e.ifThen(e.eq(e.warpUniform(e.udiv(threadInWarpgroup, e.i32(32))),
+                                    e.i32(1)),
+                               [&] { e.arriveOn(akkRowsBarrier()); });
                     issueTiles(later, chunks);
                   });
               // Tinv^T goes to the stage: the state side forms U and W's
@@ -1973,9 +2065,10 @@ void ForwardKernelBuilder::runChunkLocal(Value chunks) {
               // No barrier here: every workspace array the next chunk
               // writes before its first barrier (row scales, G, beta) was
               // last read before one of this chunk's, Akk is read by the
-              // warp that writes it next (at C = 32 warp 1's half is
-              // written again only after the next chunk's first barrier;
-              // the pairwise path's Akk lies behind its own barrier), and
+              // warp that writes it next (warp 1's half is written again
+              // only after the next chunk's second barrier, which warp 0
+              // reaches after its inverse; the pairwise path's Akk lies
+              // behind its own barrier), and
               // the factors the A wgmma read are rewritten only after the
               // next chunk's first barrier.
               return {nextBeta};

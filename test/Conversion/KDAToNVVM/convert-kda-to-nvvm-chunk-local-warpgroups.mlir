@@ -24,6 +24,7 @@
 // TWO: arith.cmpi ult, %{{.*}}, %c2_i32 : i32
 // TWO-COUNT-4: nvvm.mbarrier.init %{{.*}}, %c1_i32
 // TWO-COUNT-4: nvvm.mbarrier.init %{{.*}}, %c128_i32
+// TWO-COUNT-2: nvvm.mbarrier.init %{{.*}}, %c32_i32
 // TWO-NOT: nvvm.mbarrier.init
 // TWO: nvvm.setmaxregister  decrease 96
 // TWO: nvvm.mbarrier.arrive.expect_tx %{{.*}}, %c14336_i32
@@ -36,6 +37,7 @@
 // THREE: arith.cmpi ult, %{{.*}}, %c3_i32 : i32
 // THREE-COUNT-3: nvvm.mbarrier.init %{{.*}}, %c1_i32
 // THREE-COUNT-6: nvvm.mbarrier.init %{{.*}}, %c128_i32
+// THREE-COUNT-3: nvvm.mbarrier.init %{{.*}}, %c32_i32
 // THREE-NOT: nvvm.mbarrier.init
 // THREE: nvvm.fence.mbarrier.init
 // THREE: nvvm.setmaxregister  decrease 96
@@ -52,6 +54,7 @@
 // ONE: arith.cmpi ult, %{{.*}}, %c1_i32 : i32
 // ONE-COUNT-2: nvvm.mbarrier.init %{{.*}}, %c1_i32
 // ONE-COUNT-2: nvvm.mbarrier.init %{{.*}}, %c128_i32
+// ONE: nvvm.mbarrier.init %{{.*}}, %c32_i32
 // ONE-NOT: nvvm.mbarrier.init
 // ONE: nvvm.setmaxregister  decrease 96
 // ONE: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c1_i32

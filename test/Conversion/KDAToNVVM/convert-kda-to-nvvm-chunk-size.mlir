@@ -19,13 +19,23 @@
 // one chunk-local warpgroup runs beside the two state warpgroups, and the
 // idle fourth gives up its registers (setmaxnreg 24) so that the
 // chunk-local one has 152 and the state ones 168 (their n64 accumulator).
+// With 16 the A matrices' 2C rows would fill half of the m64 tile: they
+// are m64 n32 over the channels' two halves instead (8 k8 steps), warps
+// 0-1 holding Akk's rows, and warp 0 waits for warp 1's on an mbarrier of
+// 32 arrivals (one per chunk-local warpgroup) halfway through the inverse.
 
 // C16: gpu.module @kda_forward_k128_v128_c16_p2_softplus_sigmoid_kv_gbf16_bf32_sf32_f32
 // C16-SAME: chunk_local_warpgroups = 2 : i64, chunk_size = 16 : i64
 // C16-SAME: tensor_map_box_rows = 16 : i64
+// C16-COUNT-2: nvvm.mbarrier.init %{{.*}}, %c32_i32
+// C16-NOT: nvvm.mbarrier.init
 // C16: nvvm.setmaxregister  decrease 96
 // C16: 1.280000e+02 : f32
-// C16-COUNT-16: wgmma.mma_async.sync.aligned.m64n16k8.f32.tf32.tf32
+// C16-COUNT-8: wgmma.mma_async.sync.aligned.m64n32k8.f32.tf32.tf32
+// C16-NOT: wgmma.mma_async
+// C16: nvvm.mbarrier.arrive %
+// C16-NOT: wgmma.mma_async
+// C16: nvvm.mbarrier.try_wait.parity
 // C16-NOT: number_of_threads = %c64_i32
 // C16-NOT: nvvm.barrier.arrive
 // C16-NOT: wgmma.mma_async
@@ -52,6 +62,8 @@
 // C32-SAME: chunk_local_warpgroups = 1 : i64, chunk_size = 32 : i64
 // C32-SAME: shared_bytes = 217600 : i64, stages = 2 : i64
 // C32-SAME: tensor_map_box_rows = 32 : i64
+// C32-NOT: nvvm.mbarrier.init %{{.*}}, %c32_i32
+// C32: nvvm.fence.mbarrier.init
 // C32: nvvm.setmaxregister  increase 152
 // C32: 1.600000e+02 : f32
 // C32-COUNT-16: wgmma.mma_async.sync.aligned.m64n32k8.f32.tf32.tf32

@@ -28,6 +28,7 @@
 // CHECK: nvvm.mbarrier.init %{{.*}}, %c256_i32
 // CHECK: nvvm.mbarrier.init %{{.*}}, %c128_i32
 // CHECK: nvvm.mbarrier.init %{{.*}}, %c256_i32
+// CHECK-COUNT-2: nvvm.mbarrier.init %{{.*}}, %c32_i32
 // CHECK-NOT: nvvm.mbarrier.init
 // CHECK: nvvm.fence.mbarrier.init
 // CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c2_i32

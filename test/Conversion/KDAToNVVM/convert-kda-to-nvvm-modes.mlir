@@ -15,10 +15,10 @@
 // CHECK: nvvm.inline_ptx "lg2.approx.ftz.f32 $0, $1;"
 // Whether any channel's G spans more than 128 nats in the chunk (this gate
 // is unbounded), reduced over the warpgroup; then the A matrices on tensor
-// cores where the spread allows: K / 8 = 8 tf32 steps, and pairwise on CUDA
-// cores where it does not.
+// cores where the spread allows: m64 n32 over the channels' two halves,
+// K / 16 = 4 tf32 steps, and pairwise on CUDA cores where it does not.
 // CHECK: bar.red.or.pred q, $2, 128, p;
-// CHECK-COUNT-8: llvm.inline_asm has_side_effects "{{.*}}wgmma.mma_async.sync.aligned.m64n16k8.f32.tf32.tf32
+// CHECK-COUNT-4: llvm.inline_asm has_side_effects "{{.*}}wgmma.mma_async.sync.aligned.m64n32k8.f32.tf32.tf32
 // On the state side K / 16 = 4 n32 products [O | X], then V' = X Tinv
 // (transpose-b), O += V' Aqk and the state's update.
 // CHECK-NOT: m64n16k16

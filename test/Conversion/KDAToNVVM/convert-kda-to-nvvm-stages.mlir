@@ -27,6 +27,7 @@
 // ONE: nvvm.mbarrier.init %{{.*}}, %c256_i32
 // ONE: nvvm.mbarrier.init %{{.*}}, %c128_i32
 // ONE: nvvm.mbarrier.init %{{.*}}, %c256_i32
+// ONE-COUNT-2: nvvm.mbarrier.init %{{.*}}, %c32_i32
 // ONE-NOT: nvvm.mbarrier.init
 // ONE: nvvm.fence.mbarrier.init
 // ONE: nvvm.setmaxregister  decrease

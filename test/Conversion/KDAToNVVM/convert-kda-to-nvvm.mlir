@@ -58,20 +58,22 @@
 // CHECK: nvvm.barrier id = %{{.*}} number_of_threads = %c128_i32
 // CHECK-NOT: bar.red.or
 // CHECK: nvvm.barrier id = %{{.*}} number_of_threads = %c128_i32
-// The warpgroup runs K / 8 = 16 tf32 wgmma over its factor tiles
-// (two accumulators, alternate k-steps, fp32 sums), no exponent taken; the
-// next loads start while they are in flight, and no barrier of the
-// warpgroup follows (warp 0 stores Akk and inverts it).
-// The factor tiles are K-major without swizzle: 8-row groups 4,608 bytes
-// apart (288 << 32, swizzle mode 0), core matrices 144 apart along K (the
-// leading-offset field 9: the base's 1 plus 8 << 16).
-// CHECK: %[[GROUPS:.*]] = arith.constant 1236950581248 : i64
+// The warpgroup runs K / 16 = 8 tf32 wgmma m64 n32 over its factor tiles,
+// each 8-row group followed by its rows' second half of the channels (two
+// accumulators, alternate k-steps, fp32 sums), no exponent taken; the next
+// loads start while they are in flight, and no barrier of the warpgroup
+// follows (warps 0-1 store Akk's rows, warp 1 arrives on an mbarrier that
+// warp 0 waits on halfway through its inverse).
+// The factor tiles are K-major without swizzle: 8-row groups of half the
+// channels 2,304 bytes apart (144 << 32, swizzle mode 0), core matrices
+// 144 apart along K (the leading-offset field 9: the base's 1 plus 8 << 16).
+// CHECK: %[[GROUPS:.*]] = arith.constant 618475290624 : i64
 // CHECK: %[[LEFT:.*]] = arith.addi %{{.*}}, %c{{[0-9]+}}_i32
 // CHECK: %[[LEFT64:.*]] = arith.extui %[[LEFT]] : i32 to i64
 // CHECK: arith.ori %[[LEFT64]], %[[GROUPS]] : i64
 // CHECK: nvvm.wgmma.fence.aligned
 // CHECK-NOT: ex2.approx
-// CHECK-COUNT-16: llvm.inline_asm has_side_effects "{{.*}}wgmma.mma_async.sync.aligned.m64n16k8.f32.tf32.tf32 {$0, {{.*}}, $7}, $8, $9, p, 1, 1;
+// CHECK-COUNT-8: llvm.inline_asm has_side_effects "{{.*}}wgmma.mma_async.sync.aligned.m64n32k8.f32.tf32.tf32 {$0, {{.*}}, $15}, $16, $17, p, 1, 1;
 // CHECK-NOT: ex2.approx
 // CHECK: nvvm.wgmma.commit.group.sync.aligned
 // CHECK-NOT: nvvm.wgmma.wait.group
