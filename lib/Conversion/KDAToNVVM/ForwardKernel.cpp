@@ -1414,9 +1414,10 @@ void ForwardKernelBuilder::attentionOnTensorCores(const std::function<void()> &m
   if (halves > 1) {
     // C = 16, two halves: warp w holds rows 8 (w % 2) .. + 7 of Akk (warps
     // 0-1) or Aqk (warps 2-3), a row's first half's sums at its fragment
-    // row r (values 4 nb + e, columns 8 nb + 2 (lane % 4) + e) and its
-    // second half's at row r + 8 in the columns C on (values 4 (nb + 2) +
-    // 2 + e). Warp 1 tells warp 0, which inverts, once its rows are stored.
+    // row r (values 4 nb + x, columns 8 nb + 2 (lane % 4) + x) and its
+    // second half's at row r + 8 in the columns C on (values
+    // 4 (nb + C / 8) + 2 + x). Warp 1 tells warp 0, which inverts, once its
+    // rows are stored.
     Value warp = e.warpUniform(e.udiv(threadInWarpgroup, e.i32(32)));
     Value lane = e.urem(threadInWarpgroup, e.i32(32));
     Value i = e.add(e.udiv(lane, e.i32(4)), e.mul(e.urem(warp, e.i32(2)), e.i32(8)));
@@ -1653,8 +1654,8 @@ void ForwardKernelBuilder::invertTriangular() {
           r[i] = e.fsub(r[i], e.fmul(akk[i][j], r[j]));
     };
     if (layout.factorHalves > 1) {
-      // Rows C/2.. are warp 1's (attentionOnTensorCores): the first half
-      // of the steps runs on warp 0's own rows while they are stored.
+      // Rows C/2.. are warp 1's (attentionOnTensorCores): the steps on
+      // warp 0's own rows run while warp 1 stores them.
       int64_t split = C / 2;
       for (int64_t j = 0; j + 1 < split; ++j)
         loadColumn(j, 0, split);
