@@ -619,11 +619,17 @@ private:
   Value readyBarrier(Value handoffStage) {
     return barrierOf(e.add(e.i32(tmaBarrierCount()), handoffStage));
   }
-  /// Warp 1 of this chunk-local warpgroup has stored its rows of Akk
+  /// Warp 1 of chunk-local warpgroup `w` has stored its rows of Akk
   /// (factorHalves = 2): 32 arrivals a chunk.
-  Value akkRowsBarrier() {
-    return barrierOf(e.add(e.i32(tmaBarrierCount() + 2 * handoffStages()), warpgroup));
+  Value akkRowsBarrier(Value w) {
+    return barrierOf(e.add(e.i32(tmaBarrierCount() + 2 * handoffStages()), w));
   }
+  /// Warp 1's arrival there once its rows are stored (either form).
+  void announceAkkRows(Value warp) {
+    e.ifThen(e.eq(warp, e.i32(1)), [&] { e.arriveOn(akkRowsBarrier(warpgroup)); });
+  }
+  /// The warp of this thread in its warpgroup, as a warp-uniform value.
+  Value warpOfThread() { return e.warpUniform(e.udiv(threadInWarpgroup, e.i32(32))); }
   Value freeBarrier(Value handoffStage) {
     return barrierOf(e.add(e.i32(tmaBarrierCount() + handoffStages()), handoffStage));
   }
@@ -669,7 +675,9 @@ private:
     e.ifThen(factorised, onFactorised);
     e.ifThen(e.notb(factorised), onPairwise);
   }
-  void invertTriangular();
+  /// `chunkParity`: the warpgroup's n-th chunk's n & 1, the phase of its
+  /// Akk-rows barrier (factorHalves = 2) that chunk waits for.
+  void invertTriangular(Value chunkParity);
   /// V', O and the state's update (state side): returns the new state and
   /// O^T; `meanwhile` runs while the first products are in flight.
   SmallVector<Value> stateProducts(Value sAcc, const std::function<void()> &meanwhile);
@@ -714,9 +722,6 @@ private:
   /// The first chunk of this chunk-local warpgroup: w, or with a cluster of
   /// G CTAs its rank (the grid's z) + G w.
   Value firstChunk;
-  /// The parity of this chunk-local warpgroup's current chunk (its n-th:
-  /// n & 1), for its barriers that complete once a chunk.
-  Value chunkParity;
   /// The cluster rank that computes `chunk`.
   Value producerOf(Value chunk) { return e.urem(chunk, e.i32(producerCtas(c))); }
   /// i32: byte offset of this chunk-local warpgroup's workspace copy.
@@ -938,8 +943,7 @@ void ForwardKernelBuilder::prologue() {
     }
     if (layout.factorHalves > 1)
       for (int64_t w = 0; w < c.chunkLocalWarpgroups; ++w)
-        NVVM::MBarrierInitOp::create(
-            b, barrierOf(e.i32(tmaBarrierCount() + 2 * handoffStages() + w)), e.i32(32), Value());
+        NVVM::MBarrierInitOp::create(b, akkRowsBarrier(e.i32(w)), e.i32(32), Value());
     NVVM::FenceMbarrierInitOp::create(b);
   });
   // With a cluster the other CTA's barriers must be initialised before
@@ -1135,7 +1139,7 @@ void ForwardKernelBuilder::scaleRows(Value rows) {
   int64_t K = c.headDimK, C = c.chunkSize;
   int64_t passes = 2 * C / 4, pieces = K / 64, helpers = 3;
   int64_t slots = (passes + helpers - 1) / helpers;
-  Value warp = e.warpUniform(e.udiv(threadInWarpgroup, e.i32(32)));
+  Value warp = warpOfThread();
   Value lane = e.urem(threadInWarpgroup, e.i32(32));
   Value rowInPass = e.udiv(lane, e.i32(8)), part = e.urem(lane, e.i32(8));
   e.ifThen(e.ne(warp, e.i32(0)), [&] {
@@ -1145,10 +1149,11 @@ void ForwardKernelBuilder::scaleRows(Value rows) {
     auto everyHelper = [&](int64_t slot) { return helpers * slot + helpers - 1 < passes; };
     auto rowOf = [&](int64_t slot) { return e.add(e.mul(passOf(slot), e.i32(4)), rowInPass); };
     auto isQ = [&](int64_t slot) { return e.ult(passOf(slot), e.i32(C / 4)); };
+    auto hasPass = [&](int64_t slot) { return e.ult(passOf(slot), e.i32(passes)); };
     auto onMine = [&](int64_t slot, const std::function<void()> &body) {
       if (everyHelper(slot))
         return body();
-      e.ifThen(e.ult(passOf(slot), e.i32(passes)), body);
+      e.ifThen(hasPass(slot), body);
     };
     SmallVector<Value> factors(slots);
     if (c.qkL2Norm) {
@@ -1173,7 +1178,7 @@ void ForwardKernelBuilder::scaleRows(Value rows) {
           x[slot] = load();
         } else {
           SmallVector<Type> types(8 * pieces, e.f32());
-          x[slot] = e.ifElse(e.ult(passOf(slot), e.i32(passes)), types, load, [&] {
+          x[slot] = e.ifElse(hasPass(slot), types, load, [&] {
             return SmallVector<Value>(8 * pieces, e.f32(0.0));
           });
         }
@@ -1411,14 +1416,13 @@ void ForwardKernelBuilder::attentionOnTensorCores(const std::function<void()> &m
   auto sumOf = [&](int64_t v) {
     return e.fadd(extract(e, chains[0], v), extract(e, chains[1], v));
   };
+  // Warps 0-1 hold Akk's rows, warps 2-3 Aqk's.
   if (halves > 1) {
-    // C = 16, two halves: warp w holds rows 8 (w % 2) .. + 7 of Akk (warps
-    // 0-1) or Aqk (warps 2-3), a row's first half's sums at its fragment
-    // row r (values 4 nb + x, columns 8 nb + 2 (lane % 4) + x) and its
-    // second half's at row r + 8 in the columns C on (values
-    // 4 (nb + C / 8) + 2 + x). Warp 1 tells warp 0, which inverts, once its
-    // rows are stored.
-    Value warp = e.warpUniform(e.udiv(threadInWarpgroup, e.i32(32)));
+    // C = 16, two halves: warp w holds rows 8 (w % 2) .. + 7 of its matrix,
+    // a row's first half's sums at its fragment row r (values 4 nb + x,
+    // columns 8 nb + 2 (lane % 4) + x) and its second half's at row r + 8
+    // in the columns C on (values 4 (nb + C / 8) + 2 + x).
+    Value warp = warpOfThread();
     Value lane = e.urem(threadInWarpgroup, e.i32(32));
     Value i = e.add(e.udiv(lane, e.i32(4)), e.mul(e.urem(warp, e.i32(2)), e.i32(8)));
     SmallVector<Value> sums, columns;
@@ -1430,7 +1434,8 @@ void ForwardKernelBuilder::attentionOnTensorCores(const std::function<void()> &m
     e.ifThen(e.ult(warp, e.i32(2)), [&] {
       for (auto [sum, j] : llvm::zip(sums, columns))
         e.store(e.select(e.ult(j, i), sum, e.f32(0.0)), mine(layout.akk, akkOffset(i, j)));
-      e.ifThen(e.eq(warp, e.i32(1)), [&] { e.arriveOn(akkRowsBarrier()); });
+      // Warp 0 inverts Akk, waiting for warp 1's rows halfway.
+      announceAkkRows(warp);
     });
     e.ifThen(e.ult(e.i32(1), warp), [&] {
       for (auto [sum, j] : llvm::zip(sums, columns))
@@ -1439,24 +1444,20 @@ void ForwardKernelBuilder::attentionOnTensorCores(const std::function<void()> &m
     });
     return;
   }
-  // Rows 0..C-1 of the result are Akk, rows C..2C-1 Aqk: warps 0-1 and 2-3
-  // at C = 32 (where the m64 tile has no unread rows).
+  // C = 32 (the m64 tile has no unread rows): rows 0..C-1 of the result are
+  // Akk, rows C..2C-1 Aqk.
   Value acc = chains[0];
   for (int64_t v = 0; v < C / 2; ++v)
     acc = insert(e, acc, sumOf(v), v);
-  Value warp = e.warpUniform(e.udiv(threadInWarpgroup, e.i32(32)));
-  int64_t warpsPerMatrix = C / 16;
-  Value akkWarp = warpsPerMatrix == 1 ? e.eq(warp, e.i32(0)) : e.ult(warp, e.i32(warpsPerMatrix));
-  Value aqkWarp = warpsPerMatrix == 1 ? e.eq(warp, e.i32(1))
-                                      : e.ult(e.i32(warpsPerMatrix - 1), warp);
-  e.ifThen(akkWarp, [&] {
+  Value warp = warpOfThread();
+  e.ifThen(e.ult(warp, e.i32(2)), [&] {
     for (int64_t v = 0; v < C / 2; ++v) {
       Value i = e.add(frag.rowBase, e.i32(FragmentLayout::rowOffset(v))), j = fragmentCol(v);
       Value akk = e.select(e.ult(j, i), extract(e, acc, v), e.f32(0.0));
       e.store(akk, mine(layout.akk, akkOffset(i, j)));
     }
   });
-  e.ifThen(aqkWarp, [&] {
+  e.ifThen(e.ult(e.i32(1), warp), [&] {
     for (int64_t v = 0; v < C / 2; ++v) {
       Value i = e.add(e.sub(frag.rowBase, e.i32(C)), e.i32(FragmentLayout::rowOffset(v)));
       Value j = fragmentCol(v);
@@ -1464,13 +1465,12 @@ void ForwardKernelBuilder::attentionOnTensorCores(const std::function<void()> &m
       e.store(e.toBF16(aqk), handoff(layout.aqk, tokenTileOffset(i, j, C)));
     }
   });
-  // Warp 0 inverts Akk: at C = 32 it waits for warp 1's rows, on the
-  // warpgroup's barrier. With a 64-thread barrier of warps 0-1 alone
-  // (bar.arrive or bar.sync), racecheck reported hazards in some runs
-  // between workspace accesses on either side of the chunk's first
-  // barrier, which every warp passes (docs/results.md, session 17).
-  if (warpsPerMatrix > 1)
-    chunkLocalSync();
+  // Warp 0 inverts Akk and waits for warp 1's rows on the warpgroup's
+  // barrier. With a 64-thread barrier of warps 0-1 alone (bar.arrive or
+  // bar.sync), racecheck reported hazards in some runs between workspace
+  // accesses on either side of the chunk's first barrier, which every warp
+  // passes (docs/results.md, session 17).
+  chunkLocalSync();
 }
 
 void ForwardKernelBuilder::writeOperands(Value factorised, ArrayRef<Value> keptGate) {
@@ -1618,7 +1618,7 @@ void ForwardKernelBuilder::writeOperands(Value factorised, ArrayRef<Value> keptG
   }
 }
 
-void ForwardKernelBuilder::invertTriangular() {
+void ForwardKernelBuilder::invertTriangular(Value chunkParity) {
   // Lane c < C of warp 0 solves (I + Akk) x = e_c by forward substitution
   // in fp32, a column of Akk at a time: once x_j is final, each later row's
   // remainder r_i takes -Akk_ij x_j (one fma), so the chain through x is
@@ -1627,7 +1627,7 @@ void ForwardKernelBuilder::invertTriangular() {
   // half: a branch on the lane would make ptxas serialize every wgmma of
   // the loop.
   int64_t C = c.chunkSize;
-  e.ifThen(e.eq(e.warpUniform(e.udiv(threadInWarpgroup, e.i32(32))), e.i32(0)), [&] {
+  e.ifThen(e.eq(warpOfThread(), e.i32(0)), [&] {
     // Warp 0's own stores of Akk (the tensor-core path) before its loads.
     e.syncWarp();
     Value column = e.urem(threadInWarpgroup, e.i32(32));
@@ -1647,34 +1647,28 @@ void ForwardKernelBuilder::invertTriangular() {
     SmallVector<Value> r;
     for (int64_t i = 0; i < C; ++i)
       r.push_back(e.select(e.eq(column, e.i32(i)), e.f32(1.0), e.f32(0.0)));
-    // Steps j in [from, to) on rows [j + 1, end).
-    auto steps = [&](int64_t from, int64_t to, int64_t end) {
+    // Steps j in [from, to) on rows [max(j + 1, first), end).
+    auto steps = [&](int64_t from, int64_t to, int64_t first, int64_t end) {
       for (int64_t j = from; j < to; ++j)
-        for (int64_t i = j + 1; i < end; ++i)
+        for (int64_t i = std::max(j + 1, first); i < end; ++i)
           r[i] = e.fsub(r[i], e.fmul(akk[i][j], r[j]));
     };
     if (layout.factorHalves > 1) {
-      // Rows C/2.. are warp 1's (attentionOnTensorCores): the steps on
-      // warp 0's own rows run while warp 1 stores them.
+      // C = 16: rows C/2.. are warp 1's (attentionOnTensorCores); the steps
+      // on warp 0's own rows run while warp 1 stores them.
       int64_t split = C / 2;
       for (int64_t j = 0; j + 1 < split; ++j)
         loadColumn(j, 0, split);
-      steps(0, split - 1, split);
-      e.waitParity(akkRowsBarrier(), chunkParity);
+      steps(0, split - 1, 0, split);
+      e.waitParity(akkRowsBarrier(warpgroup), chunkParity);
       for (int64_t j = 0; j + 1 < C; ++j)
         loadColumn(j, split, C);
-      for (int64_t j = 0; j < split; ++j)
-        for (int64_t i = split; i < C; ++i)
-          r[i] = e.fsub(r[i], e.fmul(akk[i][j], r[j]));
-      steps(split, C - 1, C);
-    } else if (C == 16) {
-      for (int64_t j = 0; j + 1 < C; ++j)
-        loadColumn(j, 0, C);
-      steps(0, C - 1, C);
+      steps(0, split, split, C);
+      steps(split, C - 1, 0, C);
     } else {
       for (int64_t j = 0; j + 1 < C; ++j) {
         loadColumn(j, 0, C);
-        steps(j, j + 1, C);
+        steps(j, j + 1, 0, C);
       }
     }
     // Stored last, so that no store sits between the loads of Akk: the
@@ -2014,7 +2008,9 @@ void ForwardKernelBuilder::runChunkLocal(Value chunks) {
                 frag = savedFrag;
               });
               Value rows = rowsFrom(e.mul(chunk, e.i32(C)));
-              chunkParity = e.andi(e.udiv(e.sub(chunk, firstChunk), e.i32(step)), e.i32(1));
+              // This warpgroup's n-th chunk (n = (chunk - firstChunk) / step)
+              // completes phase n of its barriers used once a chunk.
+              Value chunkParity = useParity(e.sub(chunk, firstChunk), step);
               Value nextBeta = prefetchBeta(e.add(chunk, e.i32(step)));
               waitTiles(chunk);
               waitHandoffFree(chunk);
@@ -2053,15 +2049,13 @@ void ForwardKernelBuilder::runChunkLocal(Value chunks) {
                     chunkLocalSync();
                     // The inverse waits for warp 1's rows of Akk there.
                     if (layout.factorHalves > 1)
-                      e.ifThen(e.eq(e.warpUniform(e.udiv(threadInWarpgroup, e.i32(32))),
-                                    e.i32(1)),
-                               [&] { e.arriveOn(akkRowsBarrier()); });
+                      announceAkkRows(warpOfThread());
                     issueTiles(later, chunks);
                   });
               // Tinv^T goes to the stage: the state side forms U and W's
               // share of V' with it, so no warp waits here for warp 0's
               // inverse (each arrives once its own stores are fenced).
-              invertTriangular();
+              invertTriangular(chunkParity);
               markHandoffReady(chunk);
               // No barrier here: every workspace array the next chunk
               // writes before its first barrier (row scales, G, beta) was
