@@ -438,9 +438,11 @@ def full_cases(seed):
         ("segments", make_case(r(), 1, 65536, 16, 16, "flashkda", **scan)))
     add("segment scan (forced: 2 segments) flashkda T=32768 H=32",
         ("segments-forced", make_case(r(), 1, 32768, 32, 32, "flashkda", **scan)))
-    for T in (1, 129, 1000, 3000):
-        add(f"segment scan (forced) softplus T={T} H=2, no initial state",
-            ("segments-forced", make_case(r(), 1, T, 2, 2, "softplus", initial=False, **scan)))
+    # One token takes eight heads: at two, both heads' q.k were cancelled
+    # 10-24 fold on seed 853504, and every rounding with them.
+    for T, H in ((1, 8), (129, 2), (1000, 2), (3000, 2)):
+        add(f"segment scan (forced) softplus T={T} H={H}, no initial state",
+            ("segments-forced", make_case(r(), 1, T, H, H, "softplus", initial=False, **scan)))
     add("segment scan refuses a short workspace and two sequences", ("segment-refusals",
         make_case(r(), 1, 500, 2, 2, "flashkda", **scan)))
     add("segment scan (forced) flashkda T=3000 H=2 HV=4, no final state",

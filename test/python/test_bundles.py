@@ -4,6 +4,7 @@ sm_90a (the check that needs no GPU)."""
 
 import os
 import pathlib
+import re
 import shutil
 import subprocess
 
@@ -181,15 +182,19 @@ def test_bundle(path, tmp_path):
         assert ptx.count("cp.async.bulk.tensor") == 4 * (stages + (1 if bounded else 2))
         assert ("bar.red.or" in ptx) == (not bounded)
         # one per TMA stage of each chunk-local warpgroup's ring, and
-        # `ready` and `free` per handoff stage (handoff_depth per such
-        # warpgroup, of each CTA of a cluster); a cluster is fixed in the
+        # `free` per handoff stage (handoff_depth per such warpgroup, of
+        # each CTA of a cluster), and `ready` too in a cluster (without
+        # one it is a named barrier: one bar.arrive, the writer's); a
+        # cluster is fixed in the
         # kernel, and its CTAs copy each chunk's operands into each other's
         # shared memory: the stage up to its output tiles, one copy each;
         # at C = 16 one more per chunk-local warpgroup (warp 1's rows of
         # Akk, which warp 0 waits for halfway through the inverse)
         depth = int(manifest["handoff_depth"])
+        per_stage = 2 if ctas > 1 else 1
         assert ptx.count("mbarrier.init") == \
-            local * stages + 2 * local * ctas * depth + (local if C == 16 else 0)
+            local * stages + per_stage * local * ctas * depth + (local if C == 16 else 0)
+        assert len(re.findall(r"\bbar\.arrive ", ptx)) == (0 if ctas > 1 else 1)
         assert (f".reqnctapercluster 1, 1, {ctas}" in ptx) == (ctas > 1)
         copies = int(manifest["value_blocks"]) if ctas > 1 else 0
         assert ptx.count("cp.async.bulk.shared::cluster.shared::cta") == copies

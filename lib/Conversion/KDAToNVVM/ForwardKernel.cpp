@@ -394,13 +394,18 @@ struct SharedLayout {
 /// plain barrier where the spread is bounded: spreadIsBounded);
 /// state warpgroup w syncs its own on kOutputBarrier + w (the output
 /// tile), at most three of them (all but one chunk-local warpgroup). The
-/// state warpgroups never wait for each other.
+/// state warpgroups never wait for each other. Without a cluster, handoff
+/// stage h is ready on kReadyBarrier + h (readyOnNamedBarrier).
 enum NamedBarrier : int64_t {
   kCtaBarrier = 0,
   kChunkLocalBarrier = 1,
   kSpreadBarrier = kChunkLocalBarrier + kMaxChunkLocalWarpgroups,
-  kOutputBarrier = kSpreadBarrier + kMaxChunkLocalWarpgroups
+  kOutputBarrier = kSpreadBarrier + kMaxChunkLocalWarpgroups,
+  kReadyBarrier = kOutputBarrier + kMaxChunkLocalWarpgroups
 };
+/// A CTA has 16 named barriers: every handoff stage of a CTA without a
+/// cluster (at most two per chunk-local warpgroup) must get one.
+static_assert(kReadyBarrier + 2 * kMaxChunkLocalWarpgroups <= 16);
 
 /// Registers per thread after setmaxnreg: the state warpgroups with rows
 /// hold S^T (K / 2 fp32), its bf16 copy as an operand (K / 4) and two
@@ -450,6 +455,11 @@ constexpr int64_t kAttentionStepBytes = 64;
 /// 1 + 2^-11: tf32 keeps 10 mantissa bits and wgmma truncates the rest, so
 /// a factor scaled by this first is within 2^-11 of its value either way.
 constexpr double kTF32HalfUlp = 1.0 + 1.0 / 2048;
+/// The workspace's beta is beta times kTF32HalfUlp^2 (exact in fp32): the
+/// right factor's share of that scale, so that the factor is the left
+/// one's reciprocal times beta, one multiply fewer per element (the
+/// pairwise A matrices and operands take it off again).
+constexpr double kStoredBetaScale = kTF32HalfUlp * kTF32HalfUlp;
 
 /// The widest spread of G over a chunk (per channel, in nats) for which the
 /// A matrices are taken as products of the factors e^(+-(G - M)): at
@@ -616,6 +626,16 @@ private:
   Value barrierOf(Value stage) {
     return shared(layout.barriers, e.mul(stage, e.i32(8)));
   }
+  /// Without a cluster a stage's `ready` is a named barrier
+  /// (kReadyBarrier + stage): the writing warpgroup's warps arrive
+  /// (bar.arrive) and the state warpgroups wait in bar.sync, where an
+  /// mbarrier's try_wait woke them some 35 times a chunk, each wake-up
+  /// issue slots the chunk-local warps of the same schedulers wanted. A
+  /// cluster's stages are completed from other CTAs: mbarriers there.
+  bool readyOnNamedBarrier() const { return !c.clusterCtas; }
+  /// The threads that meet on a stage's named `ready`: its writer's and
+  /// every state warpgroup's with rows.
+  int64_t readyThreads() const { return 128 * (1 + stateWarpgroups()); }
   Value readyBarrier(Value handoffStage) {
     return barrierOf(e.add(e.i32(tmaBarrierCount()), handoffStage));
   }
@@ -938,7 +958,9 @@ void ForwardKernelBuilder::prologue() {
         ready = e.select(mine, ready, e.i32(1));
         free = e.select(mine, free, e.i32(1));
       }
-      NVVM::MBarrierInitOp::create(b, readyBarrier(e.i32(h)), ready, Value());
+      // (Without a cluster `ready` is a named barrier; its slot stays unused.)
+      if (!readyOnNamedBarrier())
+        NVVM::MBarrierInitOp::create(b, readyBarrier(e.i32(h)), ready, Value());
       NVVM::MBarrierInitOp::create(b, freeBarrier(e.i32(h)), free, Value());
     }
     if (layout.factorHalves > 1)
@@ -1324,7 +1346,7 @@ void ForwardKernelBuilder::storeBeta(Value raw, Value rows) {
       beta = e.fmul(e.f32(2.0), e.sigmoid(beta));
       break;
     }
-    beta = e.select(e.slt(i, rows), beta, e.f32(0.0));
+    beta = e.select(e.slt(i, rows), e.fmul(beta, e.f32(kStoredBetaScale)), e.f32(0.0));
     e.store(beta, mine(layout.beta, e.mul(i, e.i32(4))));
   });
 }
@@ -1333,7 +1355,8 @@ void ForwardKernelBuilder::storeAttention(Value i, Value j, Value kk, Value qk) 
   // Both take beta_j on their columns. Entries above the diagonal (and
   // Akk's diagonal) are 0; they were computed too and may have overflowed,
   // so they are replaced, not scaled.
-  Value betaJ = e.load(e.f32(), mine(layout.beta, e.mul(j, e.i32(4))));
+  Value betaJ = e.fmul(e.load(e.f32(), mine(layout.beta, e.mul(j, e.i32(4)))),
+                       e.f32(1.0 / kStoredBetaScale));
   Value akk = e.select(e.ult(j, i), e.fmul(kk, betaJ), e.f32(0.0));
   Value aqk = e.select(e.ult(i, j), e.f32(0.0), e.fmul(qk, betaJ));
   e.store(akk, mine(layout.akk, akkOffset(i, j)));
@@ -1545,8 +1568,9 @@ void ForwardKernelBuilder::writeOperands(Value factorised, ArrayRef<Value> keptG
     // The tf32 wgmma truncates its inputs: the factors are scaled up by half
     // a tf32 ulp (kTF32HalfUlp) first, so that the truncation errs both
     // ways (within 2^-11) instead of always down (within 2^-10). The scale
-    // rides on the exponent of e^(G - M) for free, twice on the reciprocal,
-    // and comes off again in the bf16 operands through e^M.
+    // rides on the exponent of e^(G - M) for free, twice on the reciprocal
+    // through the stored beta (kStoredBetaScale), and comes off again in
+    // the bf16 operands through e^M.
     Value leftShift = e.f32(std::log2(kTF32HalfUlp));
     leftShift = e.fsub(leftShift, e.fmul(middle, e.f32(kLog2E)));
     Value expMiddleUnscaled = e.fmul(expMiddle, e.f32(1.0 / kTF32HalfUlp));
@@ -1573,7 +1597,7 @@ void ForwardKernelBuilder::writeOperands(Value factorised, ArrayRef<Value> keptG
           // e^(M - G) e^M. The right factor carries beta, so the A
           // matrices' product is Akk and Aqk with beta on their columns.
           Value left = e.exp2(e.fadd(e.fmul(x.g, e.f32(kLog2E)), leftShift));
-          Value right = e.fmul(e.reciprocal(left), e.f32(kTF32HalfUlp * kTF32HalfUlp));
+          Value right = e.reciprocal(left); // its scale rides on the stored beta
           Value kLeft = e.fmul(x.k, left), qLeft = e.fmul(x.q, left);
           Value betaKRight = e.fmul(e.fmul(x.k, right), x.beta);
           e.store(kLeft, mine(layout.factorsLeft, leftOffset(x.r, 0)));
@@ -1584,7 +1608,8 @@ void ForwardKernelBuilder::writeOperands(Value factorised, ArrayRef<Value> keptG
           qGated = e.fmul(qLeft, expMiddleUnscaled);
         } else {
           kGated = e.fmul(e.fneg(x.k), e.exp(x.g));
-          kToEnd = e.fmul(x.beta, e.fmul(x.k, e.exp(e.fsub(lastG, x.g))));
+          Value beta = e.fmul(x.beta, e.f32(1.0 / kStoredBetaScale));
+          kToEnd = e.fmul(beta, e.fmul(x.k, e.exp(e.fsub(lastG, x.g))));
           qGated = e.fmul(x.q, e.exp(x.g));
         }
         kNegatedRows.push_back(e.toBF16(kGated));
@@ -1893,6 +1918,10 @@ void ForwardKernelBuilder::markHandoffReady(Value chunk) {
   // proxy) on the other side: fence, then arrive (release).
   e.fenceProxyAsyncShared();
   Value stage = handoffStageOf(chunk);
+  if (readyOnNamedBarrier()) {
+    e.namedBarrierArrive(e.add(e.i32(kReadyBarrier), stage), readyThreads());
+    return;
+  }
   e.arriveOn(readyBarrier(stage));
   if (!c.clusterCtas)
     return;
@@ -1941,8 +1970,10 @@ void ForwardKernelBuilder::markHandoffReady(Value chunk) {
 
 void ForwardKernelBuilder::waitHandoffReady(Value chunk) {
   Value stage = handoffStageOf(chunk);
-  Value parity = useParity(chunk, handoffStages());
-  e.waitParity(readyBarrier(stage), parity);
+  if (readyOnNamedBarrier())
+    e.namedBarrier(e.add(e.i32(kReadyBarrier), stage), readyThreads());
+  else
+    e.waitParity(readyBarrier(stage), useParity(chunk, handoffStages()));
   handoffBase = e.mul(stage, e.i32(layout.handoffBytes));
   handoffDescriptors = descriptorBase(e, e.address(handoff(0, e.i32(0))));
 }

@@ -298,6 +298,10 @@ void KernelEmitter::namedBarrier(Value id, int64_t threads) {
                           NVVM::BarrierReductionAttr(), Value());
 }
 
+void KernelEmitter::namedBarrierArrive(Value id, int64_t threads) {
+  NVVM::BarrierArriveOp::create(b, id, i32(threads));
+}
+
 void KernelEmitter::syncWarp() { NVVM::SyncWarpOp::create(b, i32(-1)); }
 
 void KernelEmitter::fenceProxyAsyncShared() {

@@ -160,6 +160,10 @@ public:
   /// setmaxnreg: this warpgroup's registers per thread become `count`.
   void setMaxRegisters(int64_t count, bool increase);
   void namedBarrier(Value id, int64_t threads);
+  /// bar.arrive: counts this warp on named barrier `id` of `threads`
+  /// threads and goes on (a producer's half of a barrier a consumer
+  /// waits on with namedBarrier).
+  void namedBarrierArrive(Value id, int64_t threads);
   /// bar.warp.sync of the whole warp: orders its lanes' shared-memory
   /// accesses without waiting for the other warps.
   void syncWarp();

@@ -9,8 +9,10 @@
 // pass option `chunk-local-warpgroups`: warpgroup w of them takes the
 // chunks c with c % L == w (the loop steps by L), each with its own TMA
 // ring (one mbarrier of count 1 per buffer), its own handoff stage (a
-// `ready` mbarrier of count 128, its threads, and a `free` one of count
-// 128 per state warpgroup with rows) and its own workspace. 3 leaves one
+// `free` mbarrier of count 128 per state warpgroup with rows, and, with no
+// cluster, a named barrier as `ready`: the writer's 128 threads arrive,
+// bar.arrive, and the state warpgroup's 128 wait there) and its own
+// workspace. 3 leaves one
 // state warpgroup, so it needs a CTA of 64 value rows (value-blocks=2 at
 // V = 128); the warpgroups 0..L-1 are chunk-local. A CTA's v tile is its
 // block of value columns: 16 x 64 bf16, so a chunk's TMA brings 14,336
@@ -23,27 +25,31 @@
 // TWO-SAME: shared_bytes = 155008 : i64
 // TWO: arith.cmpi ult, %{{.*}}, %c2_i32 : i32
 // TWO-COUNT-4: nvvm.mbarrier.init %{{.*}}, %c1_i32
-// TWO-COUNT-4: nvvm.mbarrier.init %{{.*}}, %c128_i32
+// TWO-COUNT-2: nvvm.mbarrier.init %{{.*}}, %c128_i32
 // TWO-COUNT-2: nvvm.mbarrier.init %{{.*}}, %c32_i32
 // TWO-NOT: nvvm.mbarrier.init
 // TWO: nvvm.setmaxregister  decrease 96
 // TWO: nvvm.mbarrier.arrive.expect_tx %{{.*}}, %c14336_i32
 // TWO: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c2_i32
+// TWO: nvvm.barrier.arrive id = %{{.*}} number_of_threads = %c256_i32
 // TWO: nvvm.setmaxregister  increase 160
+// TWO: nvvm.barrier id = %{{.*}} number_of_threads = %c256_i32
 
 // THREE: gpu.module @kda_forward_k128_v128_c16_p1_vb2_cl3_softplus_sigmoid_kv_gbf16_bf32_sf32_f32
 // THREE-SAME: chunk_local_warpgroups = 3 : i64
 // THREE-SAME: shared_bytes = 189824 : i64, stages = 1 : i64
 // THREE: arith.cmpi ult, %{{.*}}, %c3_i32 : i32
 // THREE-COUNT-3: nvvm.mbarrier.init %{{.*}}, %c1_i32
-// THREE-COUNT-6: nvvm.mbarrier.init %{{.*}}, %c128_i32
+// THREE-COUNT-3: nvvm.mbarrier.init %{{.*}}, %c128_i32
 // THREE-COUNT-3: nvvm.mbarrier.init %{{.*}}, %c32_i32
 // THREE-NOT: nvvm.mbarrier.init
 // THREE: nvvm.fence.mbarrier.init
 // THREE: nvvm.setmaxregister  decrease 96
 // THREE: nvvm.mbarrier.arrive.expect_tx %{{.*}}, %c14336_i32
 // THREE: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c3_i32
+// THREE: nvvm.barrier.arrive id = %{{.*}} number_of_threads = %c256_i32
 // THREE: nvvm.setmaxregister  increase 160
+// THREE: nvvm.barrier id = %{{.*}} number_of_threads = %c256_i32
 
 // DEEP: error: 'kda.forward' op cannot be compiled yet: stages = 2 with 3 chunk-local warpgroups: the kernel would take 232832 bytes of shared memory, more than the 232448 a CTA can have; take fewer stages
 
@@ -53,7 +59,7 @@
 // ONE-SAME: chunk_local_warpgroups = 1 : i64
 // ONE: arith.cmpi ult, %{{.*}}, %c1_i32 : i32
 // ONE-COUNT-2: nvvm.mbarrier.init %{{.*}}, %c1_i32
-// ONE-COUNT-2: nvvm.mbarrier.init %{{.*}}, %c128_i32
+// ONE: nvvm.mbarrier.init %{{.*}}, %c128_i32
 // ONE: nvvm.mbarrier.init %{{.*}}, %c32_i32
 // ONE-NOT: nvvm.mbarrier.init
 // ONE: nvvm.setmaxregister  decrease 96

@@ -23,6 +23,8 @@
 // are m64 n32 over the channels' two halves instead (8 k8 steps), warps
 // 0-1 holding Akk's rows, and warp 0 waits for warp 1's on an mbarrier of
 // 32 arrivals (one per chunk-local warpgroup) halfway through the inverse.
+// Either way a stage is ready on a named barrier (no cluster): the
+// writer's 128 threads arrive, the two state warpgroups' 256 wait.
 
 // C16: gpu.module @kda_forward_k128_v128_c16_p2_softplus_sigmoid_kv_gbf16_bf32_sf32_f32
 // C16-SAME: chunk_local_warpgroups = 2 : i64, chunk_size = 16 : i64
@@ -37,9 +39,10 @@
 // C16-NOT: wgmma.mma_async
 // C16: nvvm.mbarrier.try_wait.parity
 // C16-NOT: number_of_threads = %c64_i32
-// C16-NOT: nvvm.barrier.arrive
+// C16: nvvm.barrier.arrive id = %{{.*}} number_of_threads = %c384_i32
 // C16-NOT: wgmma.mma_async
 // C16: nvvm.setmaxregister  increase 160
+// C16: nvvm.barrier id = %{{.*}} number_of_threads = %c384_i32
 // C16-COUNT-8: wgmma.mma_async.sync.aligned.m64n32k16.f32.bf16.bf16
 // C16-NOT: wgmma.mma_async
 // C16: nvvm.wgmma.commit.group.sync.aligned

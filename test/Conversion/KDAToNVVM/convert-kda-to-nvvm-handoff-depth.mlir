@@ -7,10 +7,11 @@
 // many handoff stages: chunk c goes to stage c % (2 L) with two, so
 // warpgroup w (chunks w, w + L, ...) writes its next chunk's operands while
 // the state side has yet to read its last, instead of waiting for that read
-// before it starts. Each stage has its `ready` (count 128, the writing
-// warpgroup's threads) and `free` (count 256, both state warpgroups')
-// mbarrier: four of each with two chunk-local warpgroups. The loop still
-// steps by L chunks; a stage's n-th use is chunk / 4's. Four stages of
+// before it starts. Each stage has its `free` mbarrier (count 256, both
+// state warpgroups') and its `ready` named barrier (384 threads: the
+// writing warpgroup's arrive, the state warpgroups' wait): four of each
+// with two chunk-local warpgroups. The loop still steps by L chunks; a
+// stage's n-th use is chunk / 4's. Four stages of
 // 21,504 bytes leave room for two TMA stages per ring with bf16 g at
 // K = 128, where G stays in registers from the gate to the operands and
 // the workspace's copy, which only the pairwise A matrices read, takes the
@@ -20,14 +21,7 @@
 // CHECK-SAME: handoff_depth = 2 : i64
 // CHECK-SAME: shared_bytes = 185728 : i64, stages = 1 : i64
 // CHECK-COUNT-2: nvvm.mbarrier.init %{{.*}}, %c1_i32
-// CHECK: nvvm.mbarrier.init %{{.*}}, %c128_i32
-// CHECK: nvvm.mbarrier.init %{{.*}}, %c256_i32
-// CHECK: nvvm.mbarrier.init %{{.*}}, %c128_i32
-// CHECK: nvvm.mbarrier.init %{{.*}}, %c256_i32
-// CHECK: nvvm.mbarrier.init %{{.*}}, %c128_i32
-// CHECK: nvvm.mbarrier.init %{{.*}}, %c256_i32
-// CHECK: nvvm.mbarrier.init %{{.*}}, %c128_i32
-// CHECK: nvvm.mbarrier.init %{{.*}}, %c256_i32
+// CHECK-COUNT-4: nvvm.mbarrier.init %{{.*}}, %c256_i32
 // CHECK-COUNT-2: nvvm.mbarrier.init %{{.*}}, %c32_i32
 // CHECK-NOT: nvvm.mbarrier.init
 // CHECK: nvvm.fence.mbarrier.init
@@ -36,6 +30,15 @@
 // CHECK: arith.cmpi sle, %c4_i32{{.*}}, %{{.*}} : i32
 // CHECK: arith.divui %{{.*}}, %c4_i32{{.*}} : i32
 // CHECK: nvvm.mbarrier.try_wait.parity
+// Its stage (chunk % 4) is ready on named barrier 10 + stage: the writer
+// arrives, the state side waits (with the stage's 384 threads).
+// CHECK: %[[STAGE:.*]] = arith.remui %arg{{[0-9]+}}, %c4_i32{{[_0-9]*}} : i32
+// CHECK-NEXT: %c10_i32{{[_0-9]*}} = arith.constant 10 : i32
+// CHECK-NEXT: %[[READY:.*]] = arith.addi %c10_i32{{[_0-9]*}}, %[[STAGE]] : i32
+// CHECK-NEXT: %c384_i32 = arith.constant 384 : i32
+// CHECK-NEXT: nvvm.barrier.arrive id = %[[READY]] number_of_threads = %c384_i32
+// CHECK: nvvm.setmaxregister  increase 160
+// CHECK: nvvm.barrier id = %{{.*}} number_of_threads = %c384_i32
 
 // RING: gpu.module @kda_forward_k128_v128_c16_p2_h2_softplus_sigmoid_kv_gbf16_bf32_sf32_f32
 // RING-SAME: shared_bytes = 218496 : i64, stages = 2 : i64

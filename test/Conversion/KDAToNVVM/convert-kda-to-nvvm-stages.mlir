@@ -7,8 +7,8 @@
 // The forward kernel's TMA rings of q, k, v, g tiles are the pass option
 // `stages`: each of the two chunk-local warpgroups (which take alternate
 // chunks) has a ring of `stages` buffers, one mbarrier (count 1) each,
-// beside the ready (count 128, one warpgroup's threads) and free (count
-// 256, the state side's) mbarriers of the two handoff stages. A warpgroup
+// beside the free mbarriers (count 256, the state side's) of the two
+// handoff stages (whose `ready` are named barriers). A warpgroup
 // issues the loads of its first `stages` chunks before its chunk loop
 // (steps of two chunks) and, in each chunk, waits for its own tiles and
 // then, once they have been read, starts the load of its chunk `stages`
@@ -23,10 +23,7 @@
 // ONE: gpu.module @kda_forward_k128_v128_c16_p1_softplus_sigmoid_kv_gbf16_bf32_sf32_f32
 // ONE-SAME: shared_bytes = 138624 : i64, stages = 1 : i64
 // ONE-COUNT-2: nvvm.mbarrier.init %{{.*}}, %c1_i32
-// ONE: nvvm.mbarrier.init %{{.*}}, %c128_i32
-// ONE: nvvm.mbarrier.init %{{.*}}, %c256_i32
-// ONE: nvvm.mbarrier.init %{{.*}}, %c128_i32
-// ONE: nvvm.mbarrier.init %{{.*}}, %c256_i32
+// ONE-COUNT-2: nvvm.mbarrier.init %{{.*}}, %c256_i32
 // ONE-COUNT-2: nvvm.mbarrier.init %{{.*}}, %c32_i32
 // ONE-NOT: nvvm.mbarrier.init
 // ONE: nvvm.fence.mbarrier.init

@@ -86,8 +86,9 @@
 // Warp 0 inverts (behind a warp sync only) and stores its lane's column
 // of Tinv as a row of the N-major B operand Tinv^T into the stage: two
 // 16-byte stores. No barrier and no product follow: every thread fences
-// its stores and arrives on the stage's `ready` (the state side forms U
-// and W's share of V' with Tinv^T).
+// its stores and its warp arrives (bar.arrive) on the stage's `ready`, a
+// named barrier of the writer's 128 threads and the state warpgroups' 256
+// (the state side forms U and W's share of V' with Tinv^T).
 // CHECK: nvvm.bar.warp.sync
 // CHECK-NOT: nvvm.barrier
 // CHECK-COUNT-2: llvm.store {{.*}} : vector<8xbf16>, !llvm.ptr<3>
@@ -95,10 +96,10 @@
 // CHECK-NOT: nvvm.barrier
 // CHECK-NOT: wgmma.mma_async
 // CHECK: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
-// CHECK-NOT: nvvm.barrier
-// CHECK: nvvm.mbarrier.arrive
-// The state side's loop carries S^T (64 fp32 per thread), waits until the
-// stage is ready, and runs 11 wgmma per warpgroup (8 x [O | X] = [0 | V^T]
+// CHECK-NOT: nvvm.barrier id
+// CHECK: nvvm.barrier.arrive id = %{{.*}} number_of_threads = %c384_i32
+// The state side's loop carries S^T (64 fp32 per thread), waits on the
+// stage's named `ready`, and runs 11 wgmma per warpgroup (8 x [O | X] = [0 | V^T]
 // + S^T [(Q e^G)^T | -(K e^G)^T]; V' = X Tinv; O += V' Aqk; S), each taking
 // its A operand from registers (inline PTX, four bf16 pairs): neither S^T,
 // X nor V' goes through shared memory. (Q e^G)^T and -(K e^G)^T are the
@@ -122,7 +123,7 @@
 // CHECK-NEXT: }
 // CHECK-NEXT: nvvm.setmaxregister  increase 160
 // CHECK: scf.for {{.*}} -> (!llvm.struct<(f32
-// CHECK: nvvm.mbarrier.try_wait.parity
+// CHECK: nvvm.barrier id = %{{.*}} number_of_threads = %c384_i32
 // CHECK-NOT: nvvm.barrier
 // CHECK: nvvm.wgmma.fence.aligned
 // CHECK-NEXT: arith.constant 16711680 : i32
