@@ -484,6 +484,19 @@ bool spreadIsBounded(const ForwardKernelConfig &c) {
          -kMinLowerBound * c.chunkSize <= maxFactorisedSpread(c);
 }
 
+/// Where every chunk spans at most 80 nats (the lower_bound gate at
+/// C = 16), the A matrices' factors are e^G and e^-G themselves (M = 0):
+/// within e^80 of 1, inside fp32's normal range (e^-87.3 .. e^88.7). Then
+/// q e^G is its own bf16 operand and G is kept in log2 units, so each
+/// element saves two multiplies and an fma (1 % at T = 8192 H = 96,
+/// session 19). k's row scale is negated there: -(K e^G) is then its
+/// factor too, Akk's two factors' signs cancel, and Aqk's come out
+/// negated, which the state side's product with it takes back.
+constexpr double kMaxUncentredSpread = 80.0;
+bool factorsUncentred(const ForwardKernelConfig &c) {
+  return spreadIsBounded(c) && -kMinLowerBound * c.chunkSize <= kMaxUncentredSpread;
+}
+
 class ForwardKernelBuilder {
 public:
   ForwardKernelBuilder(KernelEmitter &e, const ForwardKernelConfig &c,
@@ -935,6 +948,10 @@ void ForwardKernelBuilder::prologue() {
   sigmoidShift = e.fmul(sigmoidScale, gateBias);
   if (c.gate == GateMode::LowerBound)
     reciprocalLowerBound = e.reciprocal(param(kParamLowerBound));
+  // Uncentred factors take G in log2 units: log2(e) on the log decay's
+  // reciprocal, once.
+  if (c.gate == GateMode::LowerBound && factorsUncentred(c))
+    reciprocalLowerBound = e.fmul(reciprocalLowerBound, e.f32(1.0 / kLog2E));
 
   e.ifThen(e.eq(tid, e.i32(0)), [&] {
     for (int64_t s = 0; s < tmaBarrierCount(); ++s)
@@ -1222,7 +1239,10 @@ void ForwardKernelBuilder::scaleRows(Value rows) {
       onMine(slot, [&] {
         Value q = isQ(slot), row = rowOf(slot);
         Value tileRow = e.select(q, row, e.sub(row, e.i32(C)));
-        Value factor = e.fmul(e.select(q, param(kParamScale), e.f32(1.0)), factors[slot]);
+        // k's scale is negated where the factors are uncentred.
+        Value factor = e.fmul(
+            e.select(q, param(kParamScale), e.f32(factorsUncentred(c) ? -1.0 : 1.0)),
+            factors[slot]);
         factor = e.select(e.slt(tileRow, rows), factor, e.f32(0.0));
         e.store(factor, mine(layout.rowScale, e.mul(row, e.i32(4))));
       });
@@ -1303,7 +1323,8 @@ Value ForwardKernelBuilder::computeGate(Value rows, SmallVectorImpl<Value> &kept
       e.store(e.fadd(cumulatives[r], offset),
               mine(layout.g, scratchOffset(e.add(row0, e.i32(r)), d)));
   // Every lane of a group stores the same e^(G_C) (no branch on the lane).
-  e.store(e.exp(total), handoff(layout.stateDecay, e.mul(d, e.i32(4))));
+  Value decayAddress = handoff(layout.stateDecay, e.mul(d, e.i32(4)));
+  e.store(factorsUncentred(c) ? e.exp2(total) : e.exp(total), decayAddress);
   // G runs from 0 down to G_C: its spread is -G_C (NaN counts as wide).
   return e.notb(e.folt(e.fneg(total), e.f32(maxFactorisedSpread(c))));
 }
@@ -1563,19 +1584,28 @@ void ForwardKernelBuilder::writeOperands(Value factorised, ArrayRef<Value> keptG
     if (!factorised)
       for (size_t r = 0; r < keptGate.size(); ++r)
         e.store(keptGate[r], mine(layout.g, scratchOffset(e.i32(r), d)));
-    Value middle = e.fmul(lastG, e.f32(0.5));
-    Value expMiddle = e.exp(middle);
     // The tf32 wgmma truncates its inputs: the factors are scaled up by half
     // a tf32 ulp (kTF32HalfUlp) first, so that the truncation errs both
-    // ways (within 2^-11) instead of always down (within 2^-10). The scale
-    // rides on the exponent of e^(G - M) for free, twice on the reciprocal
-    // through the stored beta (kStoredBetaScale), and comes off again in
-    // the bf16 operands through e^M.
-    Value leftShift = e.f32(std::log2(kTF32HalfUlp));
-    leftShift = e.fsub(leftShift, e.fmul(middle, e.f32(kLog2E)));
-    Value expMiddleUnscaled = e.fmul(expMiddle, e.f32(1.0 / kTF32HalfUlp));
-    // -(K e^G)^T: the state side's product with it then subtracts.
-    Value negativeExpMiddle = e.fmul(expMiddle, e.f32(-1.0 / kTF32HalfUlp));
+    // ways (within 2^-11) instead of always down (within 2^-10). Centred,
+    // the scale rides on the exponent of e^(G - M) for free, twice on the
+    // reciprocal through the stored beta (kStoredBetaScale), and comes off
+    // again in the bf16 operands through e^M. Uncentred, the right factor
+    // takes it whole (through beta): its truncation errs up as far as the
+    // left one's errs down, and the left factors stay the operands.
+    bool uncentred = factorised && factorsUncentred(c);
+    Value expMiddleUnscaled, negativeExpMiddle, leftShift, toEnd;
+    if (uncentred) {
+      // (K e^(G_C - G))^T from the right factor, whose k is negated.
+      toEnd = e.fmul(e.exp2(lastG), e.f32(-1.0 / kStoredBetaScale));
+    } else {
+      Value middle = e.fmul(lastG, e.f32(0.5));
+      Value expMiddle = e.exp(middle);
+      leftShift = e.f32(std::log2(kTF32HalfUlp));
+      leftShift = e.fsub(leftShift, e.fmul(middle, e.f32(kLog2E)));
+      expMiddleUnscaled = e.fmul(expMiddle, e.f32(1.0 / kTF32HalfUlp));
+      // -(K e^G)^T: the state side's product with it then subtracts.
+      negativeExpMiddle = e.fmul(expMiddle, e.f32(-1.0 / kTF32HalfUlp));
+    }
     for (int64_t first = 0; first < rowsPerThread; first += 8) {
       // All loads of the eight rows first, then the math and the stores.
       struct Row { int64_t r; Value beta, k, g, q, v; };
@@ -1592,7 +1622,19 @@ void ForwardKernelBuilder::writeOperands(Value factorised, ArrayRef<Value> keptG
       for (const Row &x : loaded) {
         // -k e^G, beta k e^(G_C - G) and q e^G.
         Value kGated, kToEnd, qGated;
-        if (factorised) {
+        if (uncentred) {
+          // e^G and e^-G themselves, G in log2 units (factorsUncentred):
+          // with k's scale negated, k e^G is -(K e^G) and q e^G is Q e^G.
+          Value left = e.exp2(x.g);
+          Value kLeft = e.fmul(x.k, left), qLeft = e.fmul(x.q, left);
+          Value betaKRight = e.fmul(e.fmul(x.k, e.reciprocal(left)), x.beta);
+          e.store(kLeft, mine(layout.factorsLeft, leftOffset(x.r, 0)));
+          e.store(qLeft, mine(layout.factorsLeft, leftOffset(x.r, C)));
+          e.store(betaKRight, mine(layout.factorsRight, rightOffset(x.r)));
+          kGated = kLeft;
+          kToEnd = e.fmul(betaKRight, toEnd);
+          qGated = qLeft;
+        } else if (factorised) {
           // The factors times e^M: e^G = e^(G - M) e^M, e^(G_C - G) =
           // e^(M - G) e^M. The right factor carries beta, so the A
           // matrices' product is Akk and Aqk with beta on their columns.
@@ -1810,7 +1852,7 @@ SmallVector<Value> ForwardKernelBuilder::stateProducts(Value sAcc,
   for (int64_t step = 0; step < steps; ++step)
     accO = wgmmaRegisterA(e, accO, vnew[step],
                           handoffDescriptor(layout.aqk + step * atomBytes(C), Swizzle::B32), C,
-                          true);
+                          /*accumulate=*/true, /*negateA=*/factorsUncentred(c));
   for (int64_t step = 0; step < steps; ++step)
     sAcc = wgmmaRegisterA(e, sAcc, vnew[step],
                           handoffDescriptor(layout.kdT + step * atomBytes(K), Swizzle::B32), K,

@@ -56,6 +56,24 @@
 // register operand) and one after them.
 // CHECK-NOT: bar.red.or
 // CHECK: nvvm.barrier id = %{{.*}} number_of_threads = %c128_i32
+// A chunk spans at most 80 nats, so the A matrices' factors are e^G and
+// e^-G themselves (no reference row M): G, kept in log2 units, takes one
+// ex2 per element and its reciprocal one rcp; q e^G and k e^G (k's row
+// scale negated) are both factors and bf16 operands as they stand, and
+// only (K e^(G_C - G))^T takes a multiply, of the right factor.
+// CHECK: %[[E:.*]] = nvvm.inline_ptx "ex2.approx.ftz.f32 $0, $1;" ro(%{{[0-9]+}}#0 : f32) -> f32
+// CHECK-NEXT: %[[KLEFT:.*]] = arith.mulf %{{.*}}, %[[E]] fastmath<contract> : f32
+// CHECK-NEXT: %[[QLEFT:.*]] = arith.mulf %{{.*}}, %[[E]] fastmath<contract> : f32
+// CHECK-NEXT: %[[R:.*]] = nvvm.inline_ptx "rcp.approx.ftz.f32 $0, $1;" ro(%[[E]] : f32) -> f32
+// CHECK-NEXT: %[[KR:.*]] = arith.mulf %{{.*}}, %[[R]] fastmath<contract> : f32
+// CHECK-NEXT: %[[RIGHT:.*]] = arith.mulf %[[KR]], %{{.*}} fastmath<contract> : f32
+// CHECK: llvm.store %[[KLEFT]]
+// CHECK: llvm.store %[[QLEFT]]
+// CHECK: llvm.store %[[RIGHT]]
+// CHECK-NEXT: %[[TOEND:.*]] = arith.mulf %[[RIGHT]], %{{.*}} fastmath<contract> : f32
+// CHECK-NEXT: arith.truncf %[[KLEFT]] : f32 to bf16
+// CHECK-NEXT: arith.truncf %[[TOEND]] : f32 to bf16
+// CHECK-NEXT: arith.truncf %[[QLEFT]] : f32 to bf16
 // CHECK-NOT: bar.red.or
 // CHECK: nvvm.barrier id = %{{.*}} number_of_threads = %c128_i32
 // The warpgroup runs K / 16 = 8 tf32 wgmma m64 n32 over its factor tiles,
@@ -141,7 +159,8 @@
 // CHECK: llvm.inline_asm has_side_effects "{{.*}}wgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16 {{.*}}, {$8, $9, $10, $11}, $12, p, 1, 1, 1;
 // CHECK: nvvm.wgmma.wait.group.sync.aligned 0
 // CHECK: nvvm.wgmma.fence.aligned
-// CHECK: llvm.inline_asm has_side_effects "{{.*}}wgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16 {{.*}}, {$8, $9, $10, $11}, $12, p, 1, 1, 0;
+// Aqk arrives negated (k's row scale), so O += V' Aqk negates V' (-1):
+// CHECK: llvm.inline_asm has_side_effects "{{.*}}wgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16 {{.*}}, {$8, $9, $10, $11}, $12, p, -1, 1, 0;
 // CHECK: llvm.inline_asm has_side_effects "{{.*}}wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {$0, {{.*}}, $63}, {$64, $65, $66, $67}, $68, p, 1, 1, 0;
 // CHECK-NOT: nvvm.barrier
 // CHECK: llvm.inline_asm has_side_effects "stmatrix.sync.aligned.m8n8.x4.trans.shared.b16
