@@ -16,7 +16,8 @@
 //              channel spans more than maxFactorisedSpread (bar.red.or)
 //     operands V^T, (K e^G)^T, (beta K e^(G_C - G))^T, Q e^G, bf16; the
 //              tf32 factors k e^(G - M), q e^(G - M), beta k e^(M - G),
-//              M = G_C / 2, where the spread is bounded
+//              M = G_C / 2, where the spread is bounded (M = 0 where it
+//              is at most 80 nats: factorsUncentred)
 //     A        Akk_ij = sum_d k_id k_jd exp(G_id - G_jd) beta_j, j < i
 //              Aqk_ij = sum_d q_id k_jd exp(G_id - G_jd) beta_j, j <= i
 //              tf32 wgmma over the factors where the spread is
@@ -25,7 +26,7 @@
 //     Tinv     (I + Akk)^-1 by forward substitution in fp32, stored as
 //              Tinv^T (an N-major B operand)
 //     -> a handoff stage (handoff-depth per chunk-local warpgroup, on
-//        ready / free mbarriers): the operands, V^T and Tinv^T, so that
+//        ready / free barriers): the operands, V^T and Tinv^T, so that
 //        no chunk-local warp waits for the inverse
 //   state side, warpgroups L..3, each for its 64 value rows:
 //     X^T  = V^T - S^T (K e^G)^T        V'^T = X^T Tinv^T (= U^T - S^T W^T)
@@ -488,7 +489,7 @@ bool spreadIsBounded(const ForwardKernelConfig &c) {
 /// C = 16), the A matrices' factors are e^G and e^-G themselves (M = 0):
 /// within e^80 of 1, inside fp32's normal range (e^-87.3 .. e^88.7). Then
 /// q e^G is its own bf16 operand and G is kept in log2 units, so each
-/// element saves two multiplies and an fma (1 % at T = 8192 H = 96,
+/// element saves two multiplies and an fma (3 % at T = 8192 H = 96,
 /// session 19). k's row scale is negated there: -(K e^G) is then its
 /// factor too, Akk's two factors' signs cancel, and Aqk's come out
 /// negated, which the state side's product with it takes back.
@@ -1577,8 +1578,9 @@ void ForwardKernelBuilder::writeOperands(Value factorised, ArrayRef<Value> keptG
   };
   // Two MUFU operations per element either way. Bounded spread: e^(G - M)
   // and its reciprocal (M = G_C / 2, both within e^64 of 1), with
-  // e^G = e^(G - M) e^M and e^(G_C - G) = e^(M - G) e^M. Wider: e^G and
-  // e^(G_C - G) directly, and no factors (the A matrices are pairwise).
+  // e^G = e^(G - M) e^M and e^(G_C - G) = e^(M - G) e^M; within 80 nats
+  // M = 0 (factorsUncentred). Wider: e^G and e^(G_C - G) directly, and no
+  // factors (the A matrices are pairwise).
   auto rowsOfOperands = [&](bool factorised) {
     // The pairwise A matrices read G from the workspace.
     if (!factorised)
