@@ -693,6 +693,9 @@ private:
   Value computeGate(Value rows, SmallVectorImpl<Value> &kept);
   Value prefetchBeta(Value chunk);
   void storeBeta(Value raw, Value rows);
+  /// beta as the pairwise path takes it: the workspace's without the tf32
+  /// factors' scale (kStoredBetaScale).
+  Value unscaledBeta(Value stored) { return e.fmul(stored, e.f32(1.0 / kStoredBetaScale)); }
   void attentionPairwise();
   /// `meanwhile` runs while the products are in flight.
   void attentionOnTensorCores(const std::function<void()> &meanwhile);
@@ -957,10 +960,11 @@ void ForwardKernelBuilder::prologue() {
   e.ifThen(e.eq(tid, e.i32(0)), [&] {
     for (int64_t s = 0; s < tmaBarrierCount(); ++s)
       NVVM::MBarrierInitOp::create(b, barrierOf(e.i32(s)), e.i32(1), Value());
-    // Every thread of the stage's chunk-local warpgroup arrives on `ready`,
-    // every thread of a state warpgroup with rows on `free`. With a
-    // cluster, a stage another CTA writes completes on its copy (one
-    // arrive with the bytes expected); a stage this CTA writes is free once
+    // Every thread of a state warpgroup with rows arrives on `free`. With a
+    // cluster, `ready` is an mbarrier too (readyOnNamedBarrier): every
+    // thread of the stage's chunk-local warpgroup arrives on it, and a
+    // stage another CTA writes completes on its copy (one arrive with the
+    // bytes expected); a stage this CTA writes is free once
     // its own state warpgroups' threads (none in a helper) and one lane per
     // warp of every other state CTA's have arrived.
     int64_t readers = 128 * stateWarpgroups(), warpReaders = 4 * stateWarpgroups();
@@ -970,15 +974,13 @@ void ForwardKernelBuilder::prologue() {
                        e.i32(readers + warpReaders * (c.valueBlocks - 1)),
                        e.i32(warpReaders * c.valueBlocks));
     for (int64_t h = 0; h < handoffStages(); ++h) {
-      Value ready = e.i32(128), free = free0;
+      Value free = free0;
       if (c.clusterCtas) {
         Value mine = e.eq(e.i32(h % producerCtas(c)), clusterRank);
-        ready = e.select(mine, ready, e.i32(1));
+        Value ready = e.select(mine, e.i32(128), e.i32(1));
         free = e.select(mine, free, e.i32(1));
-      }
-      // (Without a cluster `ready` is a named barrier; its slot stays unused.)
-      if (!readyOnNamedBarrier())
         NVVM::MBarrierInitOp::create(b, readyBarrier(e.i32(h)), ready, Value());
+      }
       NVVM::MBarrierInitOp::create(b, freeBarrier(e.i32(h)), free, Value());
     }
     if (layout.factorHalves > 1)
@@ -1377,8 +1379,7 @@ void ForwardKernelBuilder::storeAttention(Value i, Value j, Value kk, Value qk) 
   // Both take beta_j on their columns. Entries above the diagonal (and
   // Akk's diagonal) are 0; they were computed too and may have overflowed,
   // so they are replaced, not scaled.
-  Value betaJ = e.fmul(e.load(e.f32(), mine(layout.beta, e.mul(j, e.i32(4)))),
-                       e.f32(1.0 / kStoredBetaScale));
+  Value betaJ = unscaledBeta(e.load(e.f32(), mine(layout.beta, e.mul(j, e.i32(4)))));
   Value akk = e.select(e.ult(j, i), e.fmul(kk, betaJ), e.f32(0.0));
   Value aqk = e.select(e.ult(i, j), e.f32(0.0), e.fmul(qk, betaJ));
   e.store(akk, mine(layout.akk, akkOffset(i, j)));
@@ -1608,6 +1609,12 @@ void ForwardKernelBuilder::writeOperands(Value factorised, ArrayRef<Value> keptG
       // -(K e^G)^T: the state side's product with it then subtracts.
       negativeExpMiddle = e.fmul(expMiddle, e.f32(-1.0 / kTF32HalfUlp));
     }
+    // Row r's three tf32 factors into their tiles.
+    auto storeFactors = [&](int64_t r, Value kLeft, Value qLeft, Value betaKRight) {
+      e.store(kLeft, mine(layout.factorsLeft, leftOffset(r, 0)));
+      e.store(qLeft, mine(layout.factorsLeft, leftOffset(r, C)));
+      e.store(betaKRight, mine(layout.factorsRight, rightOffset(r)));
+    };
     for (int64_t first = 0; first < rowsPerThread; first += 8) {
       // All loads of the eight rows first, then the math and the stores.
       struct Row { int64_t r; Value beta, k, g, q, v; };
@@ -1630,9 +1637,7 @@ void ForwardKernelBuilder::writeOperands(Value factorised, ArrayRef<Value> keptG
           Value left = e.exp2(x.g);
           Value kLeft = e.fmul(x.k, left), qLeft = e.fmul(x.q, left);
           Value betaKRight = e.fmul(e.fmul(x.k, e.reciprocal(left)), x.beta);
-          e.store(kLeft, mine(layout.factorsLeft, leftOffset(x.r, 0)));
-          e.store(qLeft, mine(layout.factorsLeft, leftOffset(x.r, C)));
-          e.store(betaKRight, mine(layout.factorsRight, rightOffset(x.r)));
+          storeFactors(x.r, kLeft, qLeft, betaKRight);
           kGated = kLeft;
           kToEnd = e.fmul(betaKRight, toEnd);
           qGated = qLeft;
@@ -1640,19 +1645,20 @@ void ForwardKernelBuilder::writeOperands(Value factorised, ArrayRef<Value> keptG
           // The factors times e^M: e^G = e^(G - M) e^M, e^(G_C - G) =
           // e^(M - G) e^M. The right factor carries beta, so the A
           // matrices' product is Akk and Aqk with beta on their columns.
+          // (Its reciprocal comes before the left factors' products here:
+          // in the other order ptxas spilled 108 bytes in two 32-token
+          // softplus kernels, session 19.)
           Value left = e.exp2(e.fadd(e.fmul(x.g, e.f32(kLog2E)), leftShift));
           Value right = e.reciprocal(left); // its scale rides on the stored beta
           Value kLeft = e.fmul(x.k, left), qLeft = e.fmul(x.q, left);
           Value betaKRight = e.fmul(e.fmul(x.k, right), x.beta);
-          e.store(kLeft, mine(layout.factorsLeft, leftOffset(x.r, 0)));
-          e.store(qLeft, mine(layout.factorsLeft, leftOffset(x.r, C)));
-          e.store(betaKRight, mine(layout.factorsRight, rightOffset(x.r)));
+          storeFactors(x.r, kLeft, qLeft, betaKRight);
           kGated = e.fmul(kLeft, negativeExpMiddle);
           kToEnd = e.fmul(betaKRight, expMiddleUnscaled);
           qGated = e.fmul(qLeft, expMiddleUnscaled);
         } else {
           kGated = e.fmul(e.fneg(x.k), e.exp(x.g));
-          Value beta = e.fmul(x.beta, e.f32(1.0 / kStoredBetaScale));
+          Value beta = unscaledBeta(x.beta);
           kToEnd = e.fmul(beta, e.fmul(x.k, e.exp(e.fsub(lastG, x.g))));
           qGated = e.fmul(x.q, e.exp(x.g));
         }
